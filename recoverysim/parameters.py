@@ -1,0 +1,338 @@
+"""The single declaration of every model parameter.
+
+Each parameter is declared once here with its dotted name, default, allowed range, unit, description and
+source. The scenario loader validates against this table, ``recoverysim describe`` prints it, the dashboard
+builds its sliders from it and sensitivity analysis takes its default bounds from it. Nothing else in the
+package may hold a default value.
+
+Sources: "paper" means Nakanishi et al. 2021, BJPsych Open, doi:10.1192/bjo.2020.156 (section named);
+"assumed" means a modelling choice with no direct empirical figure, to be explored over its range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PAPER = "Nakanishi et al. 2021, BJPsych Open, doi:10.1192/bjo.2020.156"
+
+#: The model's calendar: one step is one week (see docs/ODD.md, "Time step").
+WEEKS_PER_YEAR = 52
+DAYS_PER_WEEK = 7
+
+STAGES = ("discontinuity", "safety", "control", "reunion")
+
+#: Barriers and the stage whose entry they block (brief, "Barriers"; paper, Theme 1).
+BARRIERS = {
+    "lack_of_compassion": "safety",
+    "life_insecurity": "safety",
+    "choice_unavailable": "control",
+    "authority_slope": "control",
+    "disempowerment": "control",
+    "devalued_life": "reunion",
+    "peers_unavailable": "reunion",
+    "social_exclusion": "reunion",
+}
+
+#: Roots and the barriers each feeds (brief, "Roots of barriers"; paper, Theme 2).
+ROOTS = {
+    "trauma_insensitivity": ("lack_of_compassion", "authority_slope"),
+    "advocacy_gap": ("choice_unavailable", "authority_slope", "disempowerment"),
+    "psychosocial_gap": ("life_insecurity", "disempowerment"),
+    "rules_over_values": ("choice_unavailable", "devalued_life"),
+    "shame_pressure": ("devalued_life", "social_exclusion"),
+    "thin_networks": ("peers_unavailable", "social_exclusion"),
+}
+
+LOOPS = {
+    "peer_role_models": "R1 reinforcing: reunion -> peer workers -> peer availability -> reunion",
+    "peer_burnout": "B1 balancing: peer workload without organisational support -> peer workers leave",
+    "stigma_visibility": "R2 reinforcing: visible reunion in the community -> less shame pressure -> reunion",
+    "coercion_trauma": "R3 reinforcing: coercion -> re-traumatisation -> trauma load -> crises -> coercion",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: the contract between scenario files, the model and the analyses."""
+
+    name: str
+    default: Any
+    low: float | None
+    high: float | None
+    unit: str
+    description: str
+    source: str
+    kind: type = float
+
+    @property
+    def section(self) -> str:
+        """Scenario-file section (the part of the dotted name before the dot)."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def key(self) -> str:
+        """Key within the section."""
+        return self.name.split(".", 1)[1]
+
+    @property
+    def varies(self) -> bool:
+        """Whether the parameter is numeric with a range, so sensitivity analysis can vary it."""
+        return self.kind in (float, int) and self.low is not None and self.high is not None
+
+    def range_text(self) -> str:
+        """Human-readable allowed values."""
+        if self.kind is bool:
+            return "true/false"
+        return f"[{_fmt(self.low)}, {_fmt(self.high)}]"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:g}"
+
+
+def _p(name, default, low, high, unit, description, source, kind=None):
+    if kind is None:
+        kind = type(default)
+    return Parameter(name, default, low, high, unit, description, source, kind)
+
+
+def _loop(key: str) -> Parameter:
+    return Parameter(f"loops.{key}", True, None, None, "switch", LOOPS[key], "brief, feedback loops", bool)
+
+
+def _root(key: str, description: str) -> Parameter:
+    return _p(
+        f"roots.{key}", 0.5, 0.0, 1.0, "level 0-1",
+        f"{description}; feeds {', '.join(ROOTS[key])}",
+        f"paper, Theme 2 (structure); level assumed",
+    )
+
+
+_DECLARED = [
+    # --- run -------------------------------------------------------------------------------------------
+    _p("run.years", 10, 1, 100, "years", "Simulated time horizon", "assumed"),
+    _p("run.replications", 10, 1, 100_000, "runs", "Independent replicates (seeds seed, seed+1, ...)",
+       "assumed"),
+    _p("run.seed", 20211, 0, 2**32 - 1, "integer", "Root seed; every random stream derives from it", "assumed"),
+    # --- population ------------------------------------------------------------------------------------
+    _p("population.size", 2000, 10, 5_000_000, "people", "Service users simulated", "assumed"),
+    _p("population.share_discontinuity", 0.30, 0.0, 1.0, "share", "Initial share in discontinuity",
+       "assumed"),
+    _p("population.share_safety", 0.30, 0.0, 1.0, "share", "Initial share in safety", "assumed"),
+    _p("population.share_control", 0.25, 0.0, 1.0, "share", "Initial share in control", "assumed"),
+    _p("population.share_reunion", 0.15, 0.0, 1.0, "share",
+       "Initial share in reunion (long-term recovery in schizophrenia: median 13.5%)",
+       "Jaaskelainen et al. 2013, Schizophr Bull 39:1296"),
+    _p("population.share_female", 0.5, 0.0, 1.0, "share", "Share of women (reporting subgroup)", "assumed"),
+    _p("population.share_schizophrenia", 0.4, 0.0, 1.0, "share",
+       "Share with a schizophrenia-spectrum diagnosis", "assumed"),
+    _p("population.share_mood", 0.4, 0.0, 1.0, "share", "Share with a mood disorder (rest: other diagnoses)",
+       "assumed"),
+    _p("population.share_trauma_history", 0.5, 0.0, 1.0, "share",
+       "Share with a history of trauma (starts with trauma load 1)", "assumed"),
+    _p("population.family_ties_mean", 1.5, 0.0, 5.0, "ties/person", "Mean number of family ties (Poisson)",
+       "assumed"),
+    _p("population.life_security_mean", 0.6, 0.05, 0.95, "0-1",
+       "Mean life security (income, housing, work; Beta distributed)", "assumed"),
+    _p("population.initial_in_hospital", 0.05, 0.0, 0.5, "share",
+       "Share in a psychiatric bed at the start (long-stay prevalent patients)", "assumed"),
+    # --- roots (Theme 2) --------------------------------------------------------------------------------
+    _root("trauma_insensitivity", "Systems without trauma sensitivity; also raises coercion in crises"),
+    _root("advocacy_gap", "Lack of advocacy support; also raises the involuntary share of admissions"),
+    _root("psychosocial_gap", "Limited access to psychosocial approaches; also slows discharge"),
+    _root("rules_over_values", "Routines and rules count for more than values"),
+    _root("shame_pressure", "Regulation by shame and pressure to be successful (stigma, self-stigma)"),
+    _root("thin_networks", "Social networks thinned to family ties"),
+    # --- levers -----------------------------------------------------------------------------------------
+    _p("levers.coercion", 0.3, 0.0, 1.0, "probability",
+       "Chance that an involuntary admission in a fully trauma-insensitive system involves seclusion or "
+       "restraint", "assumed"),
+    _p("levers.peer_availability", 0.1, 0.0, 1.0, "share",
+       "Share of service users that services put in reach of peer staff or peer groups", "assumed"),
+    _p("levers.social_exclusion", 0.5, 0.0, 1.0, "pressure 0-1",
+       "Exclusion pressure in the community; adds to the social_exclusion barrier and drops community ties",
+       "assumed"),
+    _p("levers.bed_capacity", 79.0, 0.0, 300.0, "beds per 1,000 users",
+       "Psychiatric beds per 1,000 service users (Japan 2017: about 330,000 beds for 4.19 million "
+       "psychiatric patients)", "MHLW Medical Facility Survey 2017; MHLW Patient Survey 2017"),
+    _p("levers.community_support_capacity", 1.0, 0.0, 50.0, "crises per 1,000 users per week",
+       "Crises that community teams and crisis services can answer in the community each week", "assumed"),
+    _p("levers.professionals_per_1000", 20.0, 1.0, 200.0, "per 1,000 users",
+       "Professionals in contact with service users (sets professional ties)", "assumed"),
+    # --- loops ------------------------------------------------------------------------------------------
+    *[_loop(k) for k in LOOPS],
+    # --- recovery stages (Theme 1) ---------------------------------------------------------------------
+    _p("recovery.progress_rate_safety", 1.2, 0.05, 5.0, "per year",
+       "Hazard of reaching safety from discontinuity with full support and no barriers", "assumed"),
+    _p("recovery.progress_rate_control", 1.0, 0.05, 5.0, "per year",
+       "Hazard of reaching control from safety with full support and no barriers", "assumed"),
+    _p("recovery.progress_rate_reunion", 0.8, 0.05, 5.0, "per year",
+       "Hazard of reaching reunion from control with full support and no barriers", "assumed"),
+    _p("recovery.setback_rate", 0.05, 0.0, 0.5, "per year",
+       "Background hazard of falling back one stage outside crises (Castelein et al. 2021: 4-6% worsen "
+       "each year)", "Castelein et al. 2021, BJPsych Open 7:e65 (range); value assumed"),
+    _p("recovery.barrier_strength", 1.0, 0.0, 2.0, "exponent",
+       "How strongly barriers gate progress: gate = prod(1 - barrier)^strength", "assumed"),
+    _p("recovery.hospital_progress_factor", 0.5, 0.0, 1.0, "multiplier",
+       "Progress hazard in hospital relative to the community (reunion cannot be reached in hospital)",
+       "assumed"),
+    # --- barriers: individual modifiers -----------------------------------------------------------------
+    _p("barriers.trauma_history_amplifier", 0.5, 0.0, 2.0, "relative increase",
+       "Extra lack_of_compassion felt by people with a trauma history", "assumed"),
+    _p("barriers.hospital_amplifier", 0.5, 0.0, 2.0, "relative increase",
+       "Extra authority_slope and choice_unavailable while in hospital", "assumed"),
+    # --- relationship network ---------------------------------------------------------------------------
+    _p("network.enabled", True, None, None, "switch",
+       "Whether positive interactions come from the network (false: full support for everyone)", "assumed",
+       bool),
+    _p("network.family_weight", 0.5, 0.0, 3.0, "interactions/tie/week",
+       "Positive interactions a family tie gives (lowered by shame_pressure)", "assumed"),
+    _p("network.professional_weight", 0.4, 0.0, 3.0, "interactions/tie/week",
+       "Positive interactions a professional tie gives (lowered by lack_of_compassion, authority_slope)",
+       "assumed"),
+    _p("network.peer_weight", 0.6, 0.0, 3.0, "interactions/tie/week",
+       "Positive interactions a peer tie gives, more from peers further on (role models)", "assumed"),
+    _p("network.community_weight", 0.4, 0.0, 3.0, "interactions/tie/week",
+       "Positive interactions a community tie gives (lowered by social_exclusion)", "assumed"),
+    _p("network.community_ties_mean", 2.0, 0.0, 10.0, "ties/person",
+       "Mean initial community ties (scaled down by thin_networks)", "assumed"),
+    _p("network.community_tie_formation_rate", 0.5, 0.0, 5.0, "per person-year",
+       "New community ties for a person in reunion or control (scaled by 1 - social_exclusion)", "assumed"),
+    _p("network.community_tie_loss_rate", 0.3, 0.0, 5.0, "per tie-year",
+       "Hazard that exclusion drops a community tie, at full exclusion pressure", "assumed"),
+    _p("network.peer_tie_formation_rate", 1.0, 0.0, 10.0, "per person-year",
+       "New peer ties per person at full peer availability", "assumed"),
+    _p("network.peer_tie_loss_rate", 0.2, 0.0, 5.0, "per tie-year", "Hazard that a peer tie lapses",
+       "assumed"),
+    _p("network.role_model_bonus", 1.0, 0.0, 5.0, "relative increase",
+       "Extra interactions from a peer tie to someone in reunion", "assumed"),
+    # --- crisis pathway ---------------------------------------------------------------------------------
+    _p("crisis.enabled", True, None, None, "switch", "Whether crises happen at all", "assumed", bool),
+    _p("crisis.rate", 0.25, 0.0, 3.0, "per person-year",
+       "Crisis hazard in discontinuity for a person without extra risk", "assumed"),
+    _p("crisis.stage_factor", 0.6, 0.1, 1.0, "multiplier per stage",
+       "Crisis hazard multiplies by this for each stage further on", "assumed"),
+    _p("crisis.trauma_effect", 0.5, 0.0, 3.0, "relative increase per unit trauma load",
+       "Crisis hazard increase per unit of trauma load", "assumed"),
+    _p("crisis.medication_effect", 0.5, 0.0, 3.0, "relative increase",
+       "Crisis hazard increase at full medication burden", "assumed"),
+    _p("crisis.insecurity_effect", 0.5, 0.0, 3.0, "relative increase",
+       "Crisis hazard increase at no life security", "assumed"),
+    _p("crisis.post_discharge_effect", 2.0, 0.0, 10.0, "relative increase",
+       "Extra crisis hazard just after discharge, decaying over post_discharge_weeks", "assumed"),
+    _p("crisis.post_discharge_weeks", 13.0, 1.0, 104.0, "weeks", "Decay time of the post-discharge risk",
+       "assumed"),
+    _p("crisis.community_preference", 0.8, 0.0, 1.0, "share",
+       "Share of crises a system with no psychosocial gap answers in the community", "assumed"),
+    _p("crisis.involuntary_share", 0.2, 0.0, 1.0, "share",
+       "Involuntary share of admissions with no advocacy gap", "assumed"),
+    _p("crisis.advocacy_involuntary_effect", 0.5, 0.0, 1.0, "share added at full gap",
+       "Involuntary share added by the advocacy gap", "assumed"),
+    _p("crisis.trauma_insensitivity_coercion_effect", 0.8, 0.0, 1.0, "share",
+       "Fraction of coercion that trauma sensitivity can remove", "assumed"),
+    _p("crisis.voluntary_coercion_ratio", 0.3, 0.0, 1.0, "ratio",
+       "Coercion risk of a voluntary admission relative to an involuntary one", "assumed"),
+    _p("crisis.restraint_share", 0.5, 0.0, 1.0, "share", "Share of coercive episodes that are restraint "
+       "(rest: seclusion)", "assumed"),
+    _p("crisis.seclusion_median_hours", 204.0, 1.0, 2000.0, "hours", "Median seclusion episode length",
+       "Noda et al. 2013, Psychiatry Clin Neurosci 67:405"),
+    _p("crisis.restraint_median_hours", 82.0, 1.0, 2000.0, "hours", "Median restraint episode length",
+       "Noda et al. 2013, Psychiatry Clin Neurosci 67:405"),
+    _p("crisis.episode_hours_sigma", 1.0, 0.1, 3.0, "log-scale sd", "Spread of episode lengths (lognormal)",
+       "assumed"),
+    _p("crisis.retraumatisation_probability", 0.5, 0.0, 1.0, "probability",
+       "Chance that a coercive episode re-traumatises (back to discontinuity, trauma load up)", "assumed"),
+    _p("crisis.trauma_history_retraumatisation_effect", 0.5, 0.0, 2.0, "relative increase",
+       "Extra re-traumatisation risk with a trauma history", "assumed"),
+    _p("crisis.trauma_load_increment", 0.5, 0.0, 3.0, "units", "Trauma load added by re-traumatisation",
+       "assumed"),
+    _p("crisis.trauma_load_recovery_rate", 0.1, 0.0, 2.0, "per year", "Decay of trauma load", "assumed"),
+    _p("crisis.medication_increase", 0.15, 0.0, 1.0, "units",
+       "Medication burden added by an admission (scaled up by the psychosocial gap)", "assumed"),
+    _p("crisis.medication_recovery_rate", 0.2, 0.0, 2.0, "per year",
+       "Decay of medication burden in the community", "assumed"),
+    _p("crisis.admission_security_loss", 0.1, 0.0, 1.0, "share",
+       "Share of life security lost per admission", "assumed"),
+    # --- hospital ---------------------------------------------------------------------------------------
+    _p("hospital.short_stay_mean_days", 45.0, 5.0, 365.0, "days",
+       "Mean stay of a short-stay admission with no psychosocial gap", "assumed (calibrated later)"),
+    _p("hospital.long_stay_mean_days", 1500.0, 100.0, 10000.0, "days", "Mean stay in the long-stay tail",
+       "assumed (calibrated later)"),
+    _p("hospital.long_stay_share", 0.15, 0.0, 1.0, "share",
+       "Share of admissions in the long-stay tail at full psychosocial gap (Okumura et al. 2018: 14.3% "
+       "still in hospital at 360 days)", "Okumura et al. 2018, J Epidemiol 28:335 (pattern); value assumed"),
+    _p("hospital.psychosocial_discharge_effect", 1.0, 0.0, 3.0, "log multiplier",
+       "Discharge hazard is multiplied by exp(effect * (1 - psychosocial_gap))", "assumed"),
+    _p("hospital.stage_discharge_effect", 0.3, 0.0, 2.0, "relative increase per stage",
+       "Faster discharge for each stage further on", "assumed"),
+    # --- peer workforce ---------------------------------------------------------------------------------
+    _p("peer.caseload", 20.0, 1.0, 200.0, "users per peer worker",
+       "Service users one peer worker puts in reach of peer support", "assumed"),
+    _p("peer.recruitment_rate", 0.05, 0.0, 1.0, "per person-year",
+       "Hazard that a person in reunion becomes a peer worker", "assumed"),
+    _p("peer.turnover_rate", 0.1, 0.0, 2.0, "per year", "Base hazard that a peer worker leaves", "assumed"),
+    _p("peer.burnout_rate", 0.3, 0.0, 5.0, "per year at double load",
+       "Extra leaving hazard per unit of excess load, without organisational support", "assumed"),
+    _p("peer.organisational_support", 0.2, 0.0, 1.0, "0-1",
+       "Supervision and support for peer staff (removes burnout)", "paper, Theme 3 (warning); level assumed"),
+    _p("peer.burnout_setback", 0.5, 0.0, 1.0, "probability",
+       "Chance that a peer worker who burns out falls back one stage", "assumed"),
+    # --- stigma visibility (R2) -------------------------------------------------------------------------
+    _p("stigma.visibility_effect", 1.0, 0.0, 5.0, "log multiplier",
+       "shame_pressure is multiplied by exp(-effect * (reunion share in the community - its value at "
+       "week 0))", "assumed"),
+]
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in _DECLARED}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in _DECLARED))
+
+
+@dataclass(frozen=True)
+class ReformSpec:
+    """What a reform acts on and what its optional capacity means."""
+
+    name: str
+    root: str
+    paper_name: str
+    capacity_unit: str | None
+    capacity_target: str | None
+    package: str
+
+
+#: The six reforms of the paper's Theme 3, the root each reduces, and where their capacity goes.
+REFORMS: dict[str, ReformSpec] = {
+    r.name: r
+    for r in (
+        ReformSpec("trauma_informed_care", "trauma_insensitivity", "trauma-informed care systems", None, None,
+                   "organisational_change"),
+        ReformSpec("crisis_advocacy", "advocacy_gap", "advocacy support available in crisis",
+                   "peer advocates per 1,000 users", "peer_availability", "organisational_change"),
+        ReformSpec("community_network_care", "psychosocial_gap", "community- and network-based structure",
+                   "community crisis places per 1,000 users per week", "community_support_capacity",
+                   "organisational_change"),
+        ReformSpec("personalised_goals", "rules_over_values", "personalised goals are most valued", None, None,
+                   "organisational_change"),
+        ReformSpec("inclusive_design", "shame_pressure", "inclusive design that overcomes stigma", None, None,
+                   "social_cultural_change"),
+        ReformSpec("open_community", "thin_networks", "open and acceptable community", None, None,
+                   "social_cultural_change"),
+    )
+}
+
+#: Fields of a ``[[reforms]]`` entry: (default, low, high, unit, description).
+REFORM_FIELDS: dict[str, tuple[Any, float | None, float | None, str, str]] = {
+    "name": (None, None, None, "reform name", "One of the six reform names"),
+    "start_year": (0.0, 0.0, 100.0, "years", "When the reform starts"),
+    "ramp_years": (2.0, 0.0, 50.0, "years", "Time from start to full intensity (linear ramp)"),
+    "intensity": (1.0, 0.0, 1.0, "share of root removed", "Share of the root the reform removes when ramped up"),
+    "capacity": (0.0, 0.0, 1000.0, "see reform", "Service capacity the reform adds when ramped up"),
+    "cost_per_year": (0.0, 0.0, 1e12, "currency/year", "Running cost once ramped up (reported, not optimised)"),
+}
+
+
+def defaults() -> dict[str, Any]:
+    """All declared defaults, by dotted name."""
+    return {name: p.default for name, p in PARAMETERS.items()}
