@@ -114,7 +114,7 @@ def _root(key: str, description: str) -> Parameter:
 _DECLARED = [
     # --- run -------------------------------------------------------------------------------------------
     _p("run.years", 10, 1, 100, "years", "Simulated time horizon", "assumed"),
-    _p("run.replications", 10, 1, 100_000, "runs", "Independent replicates (seeds seed, seed+1, ...)",
+    _p("run.replications", 10, 1, 100_000, "runs", "Independent replicates (replicate r runs with a seed derived from (seed, r))",
        "assumed"),
     _p("run.seed", 20211, 0, 2**32 - 1, "integer", "Root seed; every random stream derives from it", "assumed"),
     # --- population ------------------------------------------------------------------------------------
@@ -137,6 +137,11 @@ _DECLARED = [
        "assumed"),
     _p("population.life_security_mean", 0.6, 0.05, 0.95, "0-1",
        "Mean life security (income, housing, work; Beta distributed)", "assumed"),
+    _p("population.medication_burden_mean", 0.3, 0.0, 0.95, "0-1",
+       "Mean medication burden at the start (symptoms and side effects; Beta distributed)", "assumed"),
+    _p("population.heterogeneity", 5.0, 1.0, 100.0, "Beta concentration",
+       "Concentration of the Beta distributions of life security and medication burden (lower: more "
+       "varied)", "assumed"),
     _p("population.initial_in_hospital", 0.05, 0.0, 0.5, "share",
        "Share in a psychiatric bed at the start (long-stay prevalent patients)", "assumed"),
     # --- roots (Theme 2) --------------------------------------------------------------------------------
@@ -165,17 +170,17 @@ _DECLARED = [
     # --- loops ------------------------------------------------------------------------------------------
     *[_loop(k) for k in LOOPS],
     # --- recovery stages (Theme 1) ---------------------------------------------------------------------
-    _p("recovery.progress_rate_safety", 1.2, 0.05, 5.0, "per year",
+    _p("recovery.progress_rate_safety", 0.6, 0.05, 5.0, "per year",
        "Hazard of reaching safety from discontinuity with full support and no barriers", "assumed"),
-    _p("recovery.progress_rate_control", 1.0, 0.05, 5.0, "per year",
+    _p("recovery.progress_rate_control", 0.5, 0.05, 5.0, "per year",
        "Hazard of reaching control from safety with full support and no barriers", "assumed"),
-    _p("recovery.progress_rate_reunion", 0.8, 0.05, 5.0, "per year",
+    _p("recovery.progress_rate_reunion", 0.4, 0.05, 5.0, "per year",
        "Hazard of reaching reunion from control with full support and no barriers", "assumed"),
     _p("recovery.setback_rate", 0.05, 0.0, 0.5, "per year",
        "Background hazard of falling back one stage outside crises (Castelein et al. 2021: 4-6% worsen "
        "each year)", "Castelein et al. 2021, BJPsych Open 7:e65 (range); value assumed"),
     _p("recovery.barrier_strength", 1.0, 0.0, 2.0, "exponent",
-       "How strongly barriers gate progress: gate = prod(1 - barrier)^strength", "assumed"),
+       "How strongly barriers gate progress: gate = geometric mean of (1 - barrier) to this power", "assumed"),
     _p("recovery.hospital_progress_factor", 0.5, 0.0, 1.0, "multiplier",
        "Progress hazard in hospital relative to the community (reunion cannot be reached in hospital)",
        "assumed"),
@@ -184,6 +189,8 @@ _DECLARED = [
        "Extra lack_of_compassion felt by people with a trauma history", "assumed"),
     _p("barriers.hospital_amplifier", 0.5, 0.0, 2.0, "relative increase",
        "Extra authority_slope and choice_unavailable while in hospital", "assumed"),
+    _p("barriers.schizophrenia_stigma_amplifier", 0.3, 0.0, 1.0, "relative increase",
+       "Extra devalued_life and social_exclusion felt with a schizophrenia-spectrum diagnosis", "assumed"),
     # --- relationship network ---------------------------------------------------------------------------
     _p("network.enabled", True, None, None, "switch",
        "Whether positive interactions come from the network (false: full support for everyone)", "assumed",
@@ -197,6 +204,8 @@ _DECLARED = [
        "Positive interactions a peer tie gives, more from peers further on (role models)", "assumed"),
     _p("network.community_weight", 0.4, 0.0, 3.0, "interactions/tie/week",
        "Positive interactions a community tie gives (lowered by social_exclusion)", "assumed"),
+    _p("network.professional_caseload", 50.0, 5.0, 500.0, "users per professional",
+       "Caseload one professional can serve fully; bigger caseloads dilute professional ties", "assumed"),
     _p("network.community_ties_mean", 2.0, 0.0, 10.0, "ties/person",
        "Mean initial community ties (scaled down by thin_networks)", "assumed"),
     _p("network.community_tie_formation_rate", 0.5, 0.0, 5.0, "per person-year",
@@ -265,13 +274,13 @@ _DECLARED = [
        "Share of admissions in the long-stay tail at full psychosocial gap (Okumura et al. 2018: 14.3% "
        "still in hospital at 360 days)", "Okumura et al. 2018, J Epidemiol 28:335 (pattern); value assumed"),
     _p("hospital.psychosocial_discharge_effect", 1.0, 0.0, 3.0, "log multiplier",
-       "Discharge hazard is multiplied by exp(effect * (1 - psychosocial_gap))", "assumed"),
+       "Discharge hazard is multiplied by exp(-effect * psychosocial_gap)", "assumed"),
     _p("hospital.stage_discharge_effect", 0.3, 0.0, 2.0, "relative increase per stage",
        "Faster discharge for each stage further on", "assumed"),
     # --- peer workforce ---------------------------------------------------------------------------------
     _p("peer.caseload", 20.0, 1.0, 200.0, "users per peer worker",
        "Service users one peer worker puts in reach of peer support", "assumed"),
-    _p("peer.recruitment_rate", 0.05, 0.0, 1.0, "per person-year",
+    _p("peer.recruitment_rate", 0.01, 0.0, 1.0, "per person-year",
        "Hazard that a person in reunion becomes a peer worker", "assumed"),
     _p("peer.turnover_rate", 0.1, 0.0, 2.0, "per year", "Base hazard that a peer worker leaves", "assumed"),
     _p("peer.burnout_rate", 0.3, 0.0, 5.0, "per year at double load",
@@ -287,6 +296,7 @@ _DECLARED = [
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _DECLARED}
+LEVERS: tuple[str, ...] = tuple(p.key for p in _DECLARED if p.section == "levers")
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in _DECLARED))
 
 

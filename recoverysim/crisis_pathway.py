@@ -1,0 +1,161 @@
+"""The crisis pathway, where coercion lives.
+
+crisis -> response (community support, voluntary or involuntary admission) -> coercive measures in hospital
+-> re-traumatisation -> discharge -> possible readmission. Each function acts on whole arrays; event-level
+random numbers are keyed by (stream, week, person) so scenarios share them (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+
+from recoverysim.feedback_loops import retraumatisation_trauma_increment
+from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
+
+DISCONTINUITY = 0
+COMMUNITY, VOLUNTARY, INVOLUNTARY = 0, 1, 2
+RESPONSES = ("community", "voluntary", "involuntary")
+
+
+@dataclass
+class CrisisOutcome:
+    """What happened on the pathway in one week (indices are person indices)."""
+
+    crises: np.ndarray
+    response: np.ndarray  # RESPONSES code per crisis
+    coerced: np.ndarray
+    restraint: np.ndarray  # bool per coerced person: restraint (else seclusion)
+    episode_hours: np.ndarray
+    retraumatised: np.ndarray
+    bed_shortage: int
+
+
+def crisis_hazard(pop, params, week: int) -> np.ndarray:
+    """Weekly crisis hazard of each person in the community (0 in hospital)."""
+    c = params.crisis
+    since = (week - pop.last_discharge_week).astype(np.float64)
+    post_discharge = c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
+    h = (c.rate / WEEKS_PER_YEAR
+         * c.stage_factor ** pop.stage
+         * (1 + c.trauma_effect * pop.trauma_load)
+         * (1 + c.medication_effect * pop.medication_burden)
+         * (1 + c.insecurity_effect * (1 - pop.life_security))
+         * (1 + post_discharge))
+    h[pop.in_hospital] = 0.0
+    return h
+
+
+def discharge(model) -> np.ndarray:
+    """Discharge inpatients by their weekly hazard; returns who left hospital."""
+    pop, week, h = model.population, model.week, model.params.hospital
+    inpatients = np.flatnonzero(pop.in_hospital)
+    if inpatients.size == 0:
+        return inpatients
+    mean_days = np.where(pop.long_stay[inpatients], h.long_stay_mean_days, h.short_stay_mean_days)
+    hazard = (DAYS_PER_WEEK / mean_days
+              * math.exp(-h.psychosocial_discharge_effect * model.roots["psychosocial_gap"])
+              * (1 + h.stage_discharge_effect * pop.stage[inpatients]))
+    u = model.streams.keyed_uniform("discharge", week, inpatients)
+    leaving = inpatients[u < -np.expm1(-hazard)]
+    pop.in_hospital[leaving] = False
+    pop.last_discharge_week[leaving] = week
+    model.ledger.discharge(leaving, pop.admitted_week[leaving], week, pop.prevalent_stay[leaving])
+    pop.prevalent_stay[leaving] = False
+    return leaving
+
+
+def respond(model, crises: np.ndarray) -> tuple[np.ndarray, int]:
+    """Answer each crisis in the community or by admission, within community and bed capacity."""
+    pop, week, n = model.population, model.week, model.population.size
+    c = model.params.crisis
+    psg, adv = model.roots["psychosocial_gap"], model.roots["advocacy_gap"]
+    streams = model.streams
+    response = np.full(crises.size, VOLUNTARY, np.int8)
+    wants_community = streams.keyed_uniform("response", week, crises) < c.community_preference * (1 - psg)
+    # Community places go to those who want them, in random (keyed) order; the rest are admitted.
+    places = int(model.levers["community_support_capacity"] * n / 1000)
+    priority = streams.keyed_uniform("community_priority", week, crises)
+    candidates = np.flatnonzero(wants_community)
+    served = candidates[np.argsort(priority[candidates], kind="stable")[:places]]
+    response[served] = COMMUNITY
+    admit = np.flatnonzero(response != COMMUNITY)
+    free_beds = int(model.levers["bed_capacity"] * n / 1000) - int(pop.in_hospital.sum())
+    shortage = max(0, admit.size - max(free_beds, 0))
+    if shortage:
+        bed_order = np.argsort(streams.keyed_uniform("bed_priority", week, crises[admit]), kind="stable")
+        response[admit[bed_order[admit.size - shortage:]]] = COMMUNITY
+        admit = np.flatnonzero(response != COMMUNITY)
+    p_invol = min(1.0, c.involuntary_share + c.advocacy_involuntary_effect * adv)
+    invol = streams.keyed_uniform("admission_type", week, crises[admit]) < p_invol
+    response[admit[invol]] = INVOLUNTARY
+    admitted = crises[admit]
+    _admit(model, admitted, invol)
+    # Setbacks: involuntary admission throws back to discontinuity, other responses one stage.
+    invol_people = crises[response == INVOLUNTARY]
+    other = crises[response != INVOLUNTARY]
+    pop.move_to_stage(invol_people, DISCONTINUITY, week)
+    pop.move_to_stage(other, np.maximum(pop.stage[other] - 1, 0), week)
+    return response, shortage
+
+
+def _admit(model, people: np.ndarray, involuntary: np.ndarray) -> None:
+    pop, week, c, h = model.population, model.week, model.params.crisis, model.params.hospital
+    psg = model.roots["psychosocial_gap"]
+    pop.in_hospital[people] = True
+    pop.admitted_week[people] = week
+    pop.involuntary[people] = involuntary
+    pop.long_stay[people] = model.streams.keyed_uniform("long_stay", week, people) < h.long_stay_share * psg
+    pop.medication_burden[people] = np.minimum(1.0, pop.medication_burden[people] + c.medication_increase * (1 + psg))
+    pop.life_security[people] *= 1 - c.admission_security_loss
+    pop.peer_worker[people] = False
+    model.ledger.admit(people, week, involuntary)
+
+
+def coerce(model, admitted: np.ndarray, involuntary: np.ndarray):
+    """Coercive measures at admission, their length, and re-traumatisation."""
+    pop, week, c = model.population, model.week, model.params.crisis
+    streams = model.streams
+    ti = model.roots["trauma_insensitivity"]
+    p = model.levers["coercion"] * (1 - c.trauma_insensitivity_coercion_effect * (1 - ti))
+    p = np.where(involuntary, p, p * c.voluntary_coercion_ratio)
+    coerced = admitted[streams.keyed_uniform("coercion", week, admitted) < p]
+    restraint = streams.keyed_uniform("coercion_kind", week, coerced) < c.restraint_share
+    median = np.where(restraint, c.restraint_median_hours, c.seclusion_median_hours)
+    z = ndtri(np.clip(streams.keyed_uniform("coercion_hours", week, coerced), 1e-12, 1 - 1e-12))
+    hours = median * np.exp(c.episode_hours_sigma * z)
+    p_re = np.minimum(1.0, c.retraumatisation_probability
+                      * (1 + c.trauma_history_retraumatisation_effect * pop.trauma_history[coerced]))
+    retraumatised = coerced[streams.keyed_uniform("retraumatisation", week, coerced) < p_re]
+    pop.move_to_stage(retraumatised, DISCONTINUITY, week)
+    pop.trauma_load[retraumatised] += retraumatisation_trauma_increment(
+        c.trauma_load_increment, model.params.loops.coercion_trauma)
+    return coerced, restraint, hours, retraumatised
+
+
+def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
+    """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation."""
+    pop = model.population
+    hazard = crisis_hazard(pop, model.params, model.week)
+    crises = np.flatnonzero(u_crisis < -np.expm1(-hazard))
+    response, shortage = respond(model, crises)
+    admitted_mask = response != COMMUNITY
+    coerced, restraint, hours, retraumatised = coerce(
+        model, crises[admitted_mask], response[admitted_mask] == INVOLUNTARY)
+    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage)
+
+
+def recover_slow_variables(model) -> None:
+    """Trauma load and medication burden drift back towards each person's baseline."""
+    pop, c = model.population, model.params.crisis
+    decay_t = math.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR)
+    base_t = pop.trauma_history.astype(np.float64)
+    pop.trauma_load[:] = base_t + (pop.trauma_load - base_t).clip(min=0) * decay_t
+    decay_m = math.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR)
+    community = ~pop.in_hospital
+    base_m = pop.medication_baseline
+    pop.medication_burden[community] = (base_m[community] + (pop.medication_burden[community]
+                                        - base_m[community]).clip(min=0) * decay_m)

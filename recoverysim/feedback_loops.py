@@ -1,0 +1,103 @@
+"""The four feedback loops: the functions that close them, and the causal links the model is built from.
+
+Switching a loop off cuts its characteristic link (and only that link):
+
+* R1 ``peer_role_models``: peer workers stop adding to peer availability.
+* B1 ``peer_burnout``: peer workload stops driving peer workers out (only base turnover remains).
+* R2 ``stigma_visibility``: visible reunion stops lowering shame pressure.
+* R3 ``coercion_trauma``: re-traumatisation stops adding to trauma load (it still throws people back).
+
+``CAUSAL_LINKS`` lists every link, with its sign and the function or module that implements it; the
+causal-loop diagram is drawn from this list, and the tests check each loop link's sign on these functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def effective_peer_availability(lever: float, peer_workers: int, caseload: float, population: int,
+                                added_per_1000: float, loop_on: bool) -> float:
+    """Share of users in reach of peer support: services' offer, reform capacity, and peer workers (R1)."""
+    reach = lever + added_per_1000 * caseload / 1000
+    if loop_on:
+        reach += peer_workers * caseload / max(population, 1)
+    return min(1.0, reach)
+
+
+def peer_leaving_hazard(turnover: float, burnout_rate: float, organisational_support: float,
+                        demand: float, peer_workers: int, caseload: float, loop_on: bool) -> float:
+    """Yearly hazard that a peer worker leaves: turnover plus burnout from excess load (B1).
+
+    ``demand`` is the number of users in reach of peer support who are not yet in reunion; the load is
+    demand over the caseload the peer workers can carry.
+    """
+    if not loop_on or peer_workers == 0:
+        return turnover
+    load = demand / (peer_workers * caseload)
+    return turnover + burnout_rate * max(0.0, load - 1.0) * (1 - organisational_support)
+
+
+def effective_shame_pressure(root: float, reunion_share: float, reunion_share_at_start: float,
+                             effect: float, loop_on: bool) -> float:
+    """Shame pressure after visibility of reunion in the community (R2)."""
+    if not loop_on:
+        return root
+    return min(1.0, root * math.exp(-effect * (reunion_share - reunion_share_at_start)))
+
+
+def retraumatisation_trauma_increment(increment: float, loop_on: bool) -> float:
+    """Trauma load added by one re-traumatisation (R3)."""
+    return increment if loop_on else 0.0
+
+
+@dataclass(frozen=True)
+class CausalLink:
+    """One arrow of the causal-loop diagram."""
+
+    cause: str
+    effect: str
+    sign: int  # +1 same direction, -1 opposite
+    loop: str | None
+    where: str
+
+
+CAUSAL_LINKS: tuple[CausalLink, ...] = (
+    # R1 peer role models
+    CausalLink("reunion", "peer workers", +1, "peer_role_models", "peer_workforce.recruit"),
+    CausalLink("peer workers", "peer availability", +1, "peer_role_models",
+               "feedback_loops.effective_peer_availability"),
+    CausalLink("peer availability", "peers_unavailable", -1, "peer_role_models", "barriers.person_barriers"),
+    CausalLink("peers_unavailable", "reunion", -1, "peer_role_models", "barriers.progress_gate"),
+    # B1 peer burnout
+    CausalLink("peer workers", "peer workload", -1, "peer_burnout", "feedback_loops.peer_leaving_hazard"),
+    CausalLink("peer workload", "peer workers leaving", +1, "peer_burnout", "feedback_loops.peer_leaving_hazard"),
+    CausalLink("peer workers leaving", "peer workers", -1, "peer_burnout", "peer_workforce.leave"),
+    # R2 visibility and stigma
+    CausalLink("reunion", "shame_pressure", -1, "stigma_visibility", "feedback_loops.effective_shame_pressure"),
+    CausalLink("shame_pressure", "social_exclusion", +1, "stigma_visibility", "barriers.system_barriers"),
+    CausalLink("social_exclusion", "reunion", -1, "stigma_visibility", "barriers.progress_gate"),
+    # R3 coercion and trauma
+    CausalLink("coercion", "re-traumatisation", +1, "coercion_trauma", "crisis_pathway.coerce"),
+    CausalLink("re-traumatisation", "trauma load", +1, "coercion_trauma",
+               "feedback_loops.retraumatisation_trauma_increment"),
+    CausalLink("trauma load", "crises", +1, "coercion_trauma", "crisis_pathway.crisis_hazard"),
+    CausalLink("crises", "admissions", +1, "coercion_trauma", "crisis_pathway.respond"),
+    CausalLink("admissions", "coercion", +1, "coercion_trauma", "crisis_pathway.coerce"),
+    # Roots and reforms outside the loops
+    CausalLink("trauma_insensitivity", "coercion", +1, None, "crisis_pathway.coerce"),
+    CausalLink("advocacy_gap", "admissions", +1, None, "crisis_pathway.respond"),
+    CausalLink("psychosocial_gap", "admissions", +1, None, "crisis_pathway.respond"),
+    CausalLink("re-traumatisation", "reunion", -1, None, "crisis_pathway.coerce"),
+    CausalLink("crises", "reunion", -1, None, "crisis_pathway.respond"),
+)
+
+
+def loop_polarity(loop: str) -> int:
+    """Product of the signs around a loop: +1 reinforcing, -1 balancing."""
+    sign = 1
+    for link in CAUSAL_LINKS:
+        if link.loop == loop:
+            sign *= link.sign
+    return sign

@@ -1,0 +1,190 @@
+"""What the model reports: per-week counts, hospital event records, and the headline outcomes of a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recoverysim.barriers import BARRIER_NAMES
+from recoverysim.parameters import DAYS_PER_WEEK, STAGES, WEEKS_PER_YEAR
+
+COUNT_COLUMNS = (
+    *STAGES,
+    "in_hospital",
+    "crises",
+    "community_support",
+    "admissions_voluntary",
+    "admissions_involuntary",
+    "bed_shortage",
+    "coercive_episodes",
+    "restraint_episodes",
+    "retraumatisations",
+    "discharges",
+    "peer_workers",
+    "peer_ties",
+    "community_ties",
+)
+LEVEL_COLUMNS = (
+    "restraint_hours",
+    "seclusion_hours",
+    "peer_availability",
+    "shame_pressure",
+    "mean_trauma_load",
+    "reform_cost_per_year",
+    *(f"barrier_{b}" for b in BARRIER_NAMES),
+)
+COLUMNS = ("week", *COUNT_COLUMNS, *LEVEL_COLUMNS)
+
+
+class Ledger:
+    """Admission and discharge records, appended week by week (for stays and readmissions)."""
+
+    def __init__(self):
+        self._adm: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._dis: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def admit(self, people: np.ndarray, week: int, involuntary: np.ndarray) -> None:
+        if people.size:
+            self._adm.append((people.copy(), np.full(people.size, week, np.int32), involuntary.copy()))
+
+    def discharge(self, people, admitted_week, week: int, prevalent) -> None:
+        if people.size:
+            self._dis.append((people.copy(), admitted_week.copy(), np.full(people.size, week, np.int32),
+                              prevalent.copy()))
+
+    def admissions(self) -> pd.DataFrame:
+        """person, week, involuntary."""
+        return _frame(self._adm, ("person", "week", "involuntary"), (np.int64, np.int32, bool))
+
+    def discharges(self) -> pd.DataFrame:
+        """person, admitted_week, week, prevalent (stay began before the run)."""
+        return _frame(self._dis, ("person", "admitted_week", "week", "prevalent"),
+                      (np.int64, np.int32, np.int32, bool))
+
+
+def _frame(chunks, names, dtypes) -> pd.DataFrame:
+    if not chunks:
+        return pd.DataFrame({n: np.zeros(0, d) for n, d in zip(names, dtypes, strict=True)})
+    cols = [np.concatenate(c) for c in zip(*chunks, strict=True)]
+    return pd.DataFrame(dict(zip(names, cols, strict=True)))
+
+
+class Recorder:
+    """One row per week (row 0 is the initial state) in a preallocated array."""
+
+    def __init__(self, weeks: int):
+        self.table = np.zeros((weeks + 1, len(COLUMNS)))
+        self.index = {c: i for i, c in enumerate(COLUMNS)}
+
+    def record(self, week: int, values: dict[str, float]) -> None:
+        row = self.table[week]
+        row[0] = week
+        for key, value in values.items():
+            row[self.index[key]] = value
+
+    def frame(self, weeks_done: int) -> pd.DataFrame:
+        df = pd.DataFrame(self.table[: weeks_done + 1], columns=COLUMNS)
+        ints = ["week", *COUNT_COLUMNS]
+        df[ints] = df[ints].astype(np.int64)
+        return df
+
+
+def within(durations_days: np.ndarray, followed_days: np.ndarray, limit_days: float) -> float:
+    """Share of records with at least ``limit_days`` of follow-up whose duration is within the limit."""
+    eligible = followed_days >= limit_days
+    if not eligible.any():
+        return float("nan")
+    return float(np.mean(durations_days[eligible] <= limit_days))
+
+
+def readmission_days(admissions: pd.DataFrame, discharges: pd.DataFrame) -> np.ndarray:
+    """Days from each discharge to the same person's next admission (inf if none in the run)."""
+    out = np.full(len(discharges), np.inf)
+    if len(discharges) == 0 or len(admissions) == 0:
+        return out
+    adm = admissions.sort_values(["person", "week"])
+    adm_key = adm["person"].to_numpy() * 10**7 + adm["week"].to_numpy()
+    dis_key = discharges["person"].to_numpy() * 10**7 + discharges["week"].to_numpy()
+    # First admission in or after the discharge week: a stay's own admission is always in an earlier week.
+    pos = np.searchsorted(adm_key, dis_key, side="left")
+    ok = pos < len(adm_key)
+    next_person = np.where(ok, adm["person"].to_numpy()[np.minimum(pos, len(adm_key) - 1)], -1)
+    same = ok & (next_person == discharges["person"].to_numpy())
+    next_week = adm["week"].to_numpy()[np.minimum(pos, len(adm_key) - 1)]
+    out[same] = (next_week[same] - discharges["week"].to_numpy()[same]) * DAYS_PER_WEEK
+    return out
+
+
+def time_to_stage(reached_week: np.ndarray, initial_stage: np.ndarray, stage: int, weeks: int):
+    """Weeks until first reaching ``stage`` for those who started below it (censored at ``weeks``)."""
+    at_risk = initial_stage < stage
+    t = reached_week[at_risk, stage].astype(np.float64)
+    event = t >= 0
+    t[~event] = weeks
+    return t, event
+
+
+def survival_curve(t: np.ndarray, event: np.ndarray, weeks: int) -> np.ndarray:
+    """Share not yet reached by each week 0..weeks (no censoring before the horizon, so 1 - ECDF)."""
+    if t.size == 0:
+        return np.ones(weeks + 1)
+    hits = np.bincount(t[event].astype(np.int64), minlength=weeks + 1)[: weeks + 1]
+    return 1 - np.cumsum(hits) / t.size
+
+
+def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFrame, reached_week: np.ndarray,
+             initial_stage: np.ndarray, size: int) -> dict[str, float]:
+    """Every outcome in ``recoverysim.outcomes.OUTCOMES`` for one replicate."""
+    weeks = int(ts["week"].iloc[-1])
+    last = ts.iloc[-1]
+    person_years = size * weeks / WEEKS_PER_YEAR
+    flows = ts.iloc[1:]
+    per_1000py = 1000 / person_years if person_years else float("nan")
+    out = {f"share_{s}_end": float(last[s]) / size for s in STAGES}
+    t, event = time_to_stage(reached_week, initial_stage, STAGES.index("reunion"), weeks)
+    surv = survival_curve(t, event, weeks)
+    below_half = np.flatnonzero(surv <= 0.5)
+    out["median_years_to_reunion"] = (below_half[0] if below_half.size else weeks) / WEEKS_PER_YEAR
+    n_adm = int(flows["admissions_voluntary"].sum() + flows["admissions_involuntary"].sum())
+    out["crises_per_1000_person_years"] = flows["crises"].sum() * per_1000py
+    out["admissions_per_1000_person_years"] = n_adm * per_1000py
+    out["involuntary_share_of_admissions"] = (flows["admissions_involuntary"].sum() / n_adm) if n_adm else 0.0
+    out["coercive_episodes_per_1000_person_years"] = flows["coercive_episodes"].sum() * per_1000py
+    out["retraumatisations_per_1000_person_years"] = flows["retraumatisations"].sum() * per_1000py
+    days = weeks * DAYS_PER_WEEK
+    out["restraint_per_million_per_day"] = flows["restraint_hours"].sum() / 24 / (size * days) * 1e6
+    out["bed_days_per_person_year"] = flows["in_hospital"].sum() * DAYS_PER_WEEK / person_years
+    # Stays of admissions made during the run; stays still going at the end are censored at the horizon.
+    stay = (discharges["week"] - discharges["admitted_week"]).to_numpy() * DAYS_PER_WEEK
+    new = ~discharges["prevalent"].to_numpy()
+    out["mean_length_of_stay_days"] = float(stay[new].mean()) if new.any() else float("nan")
+    adm_week = admissions["week"].to_numpy()
+    los = _stay_of_admissions(admissions, discharges, weeks)
+    followed = (weeks - adm_week) * DAYS_PER_WEEK
+    out["discharged_within_90_days"] = within(los, followed, 90)
+    out["discharged_within_365_days"] = within(los, followed, 365)
+    readm = readmission_days(admissions, discharges)
+    followed_d = (weeks - discharges["week"].to_numpy()) * DAYS_PER_WEEK
+    for d in (90, 180, 365):
+        out[f"readmitted_within_{d}_days"] = within(readm, followed_d, d)
+    out["peer_workers_per_1000_end"] = float(last["peer_workers"]) * 1000 / size
+    out["reform_cost_per_year"] = float(last["reform_cost_per_year"])
+    return {k: float(v) for k, v in out.items()}
+
+
+def _stay_of_admissions(admissions: pd.DataFrame, discharges: pd.DataFrame, weeks: int) -> np.ndarray:
+    """Length in days of each admission's stay (inf if not discharged by the end)."""
+    los = np.full(len(admissions), np.inf)
+    if len(admissions) == 0:
+        return los
+    new = discharges[~discharges["prevalent"]]
+    key_a = admissions["person"].to_numpy() * 10**7 + admissions["week"].to_numpy()
+    key_d = new["person"].to_numpy() * 10**7 + new["admitted_week"].to_numpy()
+    order = np.argsort(key_d)
+    pos = np.searchsorted(key_d[order], key_a)
+    ok = pos < len(key_d)
+    match = np.zeros(len(key_a), bool)
+    match[ok] = key_d[order][pos[ok]] == key_a[ok]
+    stay_d = (new["week"].to_numpy() - new["admitted_week"].to_numpy()) * DAYS_PER_WEEK
+    los[match] = stay_d[order][pos[match]]
+    return los

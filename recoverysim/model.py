@@ -1,0 +1,187 @@
+"""RecoveryModel: the Mesa model, and the one place that lists the order of everything in a step."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from recoverysim import crisis_pathway, peer_workforce, recovery_stages
+from recoverysim.agents import Person
+from recoverysim.barriers import BARRIER_NAMES, person_barriers, progress_gate, system_barriers
+from recoverysim.crisis_pathway import COMMUNITY, INVOLUNTARY, VOLUNTARY
+from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
+from recoverysim.metrics import Ledger, Recorder
+from recoverysim.parameters import LEVERS, ROOTS, STAGES, WEEKS_PER_YEAR
+from recoverysim.population import Population
+from recoverysim.random_streams import RandomStreams
+from recoverysim.reforms import effective_roots, reform_effects
+from recoverysim.relationship_network import RelationshipNetwork, update_ties
+from recoverysim.scenario import Scenario, default_scenario
+
+#: Populations up to this size get one Person agent each (for AgentSet queries and Mesa visualisation).
+MATERIALISE_LIMIT = 20_000
+REUNION = STAGES.index("reunion")
+
+
+class RecoveryModel(mesa.Model):
+    """Personal recovery on relationship networks, blocked by system-level barriers.
+
+    State lives in ``self.population`` (struct of arrays) and ``self.network`` (sparse ties); every rule
+    acts on whole arrays. ``rng`` is the integer run seed: all random streams derive from it.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
+                 materialise_agents: bool | None = None, record_draws: bool = False):
+        scenario = scenario or default_scenario()
+        seed = int(scenario.params.run.seed if rng is None else rng)
+        super().__init__(rng=seed)
+        self.config = scenario  # Mesa 3.5 reserves ``self.scenario``
+        self.params = scenario.params
+        self.seed = seed
+        self.streams = RandomStreams(seed, record=record_draws)
+        self.population = Population.create(self.params, self.streams)
+        self.network = RelationshipNetwork.create(self.params, self.streams)
+        self.ledger = Ledger()
+        self.week = 0
+        self.weeks = self.params.run.years * WEEKS_PER_YEAR
+        self.recorder = Recorder(self.weeks)
+        self.initial_stage = self.population.stage.copy()
+        self.yearly_stage = [self.initial_stage.copy()]
+        self.week_events: dict[str, np.ndarray] = {}
+        self._reunion_share_start = self._community_reunion_share()
+        self._update_system()
+        self.barriers = self._person_barriers()
+        if materialise_agents is None:
+            materialise_agents = self.population.size <= MATERIALISE_LIMIT
+        if materialise_agents:
+            for i in range(self.population.size):
+                Person(self, i)
+        self._record({})
+        self.running = True
+
+    def step(self) -> None:
+        """Advance one week. This is the order of everything that happens (docs/ODD.md, "Process overview").
+
+        1. System state: reforms lower roots and add capacity; loops R1 (peer availability) and R2 (shame
+           pressure) update; system barrier levels follow from the roots.
+        2. Hospital discharges (crisis_pathway.discharge).
+        3. Crises in the community, their response (community / voluntary / involuntary, within capacity),
+           coercive measures at admission and re-traumatisation (crisis_pathway.run_week).
+        4. Barriers felt by each person and positive interactions in their network; stage progress and
+           setbacks (recovery_stages).
+        5. Peer workforce: leaving (turnover, burnout B1) and recruitment from reunion (peer_workforce).
+        6. Network dynamics: new peer ties, community ties made and dropped (relationship_network).
+        7. Slow variables: trauma load and medication burden recover (crisis_pathway).
+        8. Record the week.
+        """
+        self.week += 1
+        pop, streams = self.population, self.streams
+        self._update_system()
+        discharged = crisis_pathway.discharge(self)
+        outcome = crisis_pathway.run_week(self, streams.uniform("crisis", pop.size))
+        self.barriers = self._person_barriers()
+        if self.params.network.enabled:
+            support = -np.expm1(-recovery_stages.positive_interactions(
+                pop, self.network, self.params, self.barriers, self.roots["shame_pressure"]))
+        else:
+            support = np.ones(pop.size)
+        gate = progress_gate(self.barriers, pop.stage, self.params.recovery.barrier_strength)
+        h_up, h_down = recovery_stages.stage_hazards(pop, self.params, support, gate)
+        p_up, p_down = recovery_stages.transition_probabilities(h_up, h_down)
+        recovery_stages.progress(pop, p_up, p_down, streams.uniform("progress", pop.size), self.week)
+        peer_workforce.update(self)
+        if self.params.network.enabled:
+            update_ties(
+                self, self.barriers[:, BARRIER_NAMES.index("social_exclusion")], self.levers["peer_availability"])
+        crisis_pathway.recover_slow_variables(self)
+        if self.week % WEEKS_PER_YEAR == 0:
+            self.yearly_stage.append(pop.stage.copy())
+        response = outcome.response
+        self.week_events = {
+            "discharged": discharged, "crises": outcome.crises, "response": response,
+            "coerced": outcome.coerced, "restraint": outcome.restraint, "episode_hours": outcome.episode_hours,
+            "retraumatised": outcome.retraumatised,
+        }
+        self._record({
+            "crises": outcome.crises.size,
+            "community_support": int(np.count_nonzero(response == COMMUNITY)),
+            "admissions_voluntary": int(np.count_nonzero(response == VOLUNTARY)),
+            "admissions_involuntary": int(np.count_nonzero(response == INVOLUNTARY)),
+            "bed_shortage": outcome.bed_shortage,
+            "coercive_episodes": outcome.coerced.size,
+            "restraint_episodes": int(outcome.restraint.sum()),
+            "retraumatisations": outcome.retraumatised.size,
+            "discharges": discharged.size,
+            "restraint_hours": float(outcome.episode_hours[outcome.restraint].sum()),
+            "seclusion_hours": float(outcome.episode_hours[~outcome.restraint].sum()),
+        })
+        if self.week >= self.weeks:
+            self.running = False
+
+    def run(self) -> RecoveryModel:
+        """Step to the end of the horizon."""
+        while self.running:
+            self.step()
+        return self
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    def _community_reunion_share(self) -> float:
+        pop = self.population
+        return float(np.count_nonzero((pop.stage == REUNION) & ~pop.in_hospital)) / pop.size
+
+    def _update_system(self) -> None:
+        """Roots after reforms and loops, levers with added capacity, system barrier levels."""
+        p = self.params
+        effects = reform_effects(self.config.reforms, self.week)
+        roots = effective_roots({r: getattr(p.roots, r) for r in ROOTS}, effects)
+        roots["shame_pressure"] = effective_shame_pressure(
+            roots["shame_pressure"], self._community_reunion_share(), self._reunion_share_start,
+            p.stigma.visibility_effect, p.loops.stigma_visibility)
+        levers = {name: getattr(p.levers, name) for name in LEVERS}
+        levers["community_support_capacity"] += effects.added_capacity.get("community_support_capacity", 0.0)
+        levers["peer_availability"] = effective_peer_availability(
+            p.levers.peer_availability, int(self.population.peer_worker.sum()), p.peer.caseload,
+            self.population.size, effects.added_capacity.get("peer_availability", 0.0), p.loops.peer_role_models)
+        self.roots, self.levers, self.reform_cost = roots, levers, effects.cost_per_year
+        self.system_barriers = system_barriers(roots)
+
+    def _person_barriers(self) -> np.ndarray:
+        return person_barriers(self.system_barriers, self.population, self.params, self.levers["peer_availability"],
+                               self.network.degree("peer"), self.params.levers.social_exclusion)
+
+    def stage_hazards(self) -> tuple[np.ndarray, np.ndarray]:
+        """Current weekly (up, down) hazards of every person (used by verification tests)."""
+        pop = self.population
+        if self.params.network.enabled:
+            support = -np.expm1(-recovery_stages.positive_interactions(
+                pop, self.network, self.params, self.barriers, self.roots["shame_pressure"]))
+        else:
+            support = np.ones(pop.size)
+        gate = progress_gate(self.barriers, pop.stage, self.params.recovery.barrier_strength)
+        return recovery_stages.stage_hazards(pop, self.params, support, gate)
+
+    def _record(self, flows: dict[str, float]) -> None:
+        pop = self.population
+        values = dict(zip(STAGES, pop.stage_counts().tolist(), strict=True))
+        values.update(
+            in_hospital=int(pop.in_hospital.sum()),
+            peer_workers=int(pop.peer_worker.sum()),
+            peer_ties=int(self.network.ties["peer"].degree.sum()),
+            community_ties=int(self.network.ties["community"].degree.sum()),
+            peer_availability=self.levers["peer_availability"],
+            shame_pressure=self.roots["shame_pressure"],
+            mean_trauma_load=float(pop.trauma_load.mean()),
+            reform_cost_per_year=self.reform_cost,
+        )
+        means = self.barriers.mean(axis=0)
+        values.update({f"barrier_{b}": float(m) for b, m in zip(BARRIER_NAMES, means, strict=True)})
+        values.update(flows)
+        self.recorder.record(self.week, values)
+
+    def yearly_transitions(self) -> np.ndarray:
+        """Counts of stage at year y (rows) to stage at year y+1 (columns), shape (years, 4, 4)."""
+        k = len(STAGES)
+        snaps = self.yearly_stage
+        return np.array([np.bincount(a.astype(np.int64) * k + b, minlength=k * k).reshape(k, k)
+                         for a, b in zip(snaps[:-1], snaps[1:], strict=True)])

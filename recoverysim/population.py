@@ -1,0 +1,98 @@
+"""The population as a struct of arrays: one numpy array per attribute, one element per person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recoverysim.parameters import STAGES
+from recoverysim.random_streams import RandomStreams
+
+DIAGNOSES = ("schizophrenia", "mood", "other")
+NEVER = np.iinfo(np.int32).min // 2  # a week long before any run, for "never discharged"
+
+
+@dataclass
+class Population:
+    """State of every person. Arrays are indexed by person index 0..size-1."""
+
+    size: int
+    # recovery
+    stage: np.ndarray  # int8, index into STAGES
+    stage_since: np.ndarray  # int32, week the current stage began
+    reached_week: np.ndarray  # int32 (size, 4): first week each stage was reached, -1 if never
+    # attributes (heterogeneity)
+    female: np.ndarray  # bool
+    diagnosis: np.ndarray  # int8, index into DIAGNOSES
+    trauma_history: np.ndarray  # bool
+    life_security: np.ndarray  # float64 0-1
+    medication_burden: np.ndarray  # float64 0-1
+    medication_baseline: np.ndarray  # float64 0-1, where the burden returns to in the community
+    trauma_load: np.ndarray  # float64 >= 0
+    # hospital
+    in_hospital: np.ndarray  # bool
+    admitted_week: np.ndarray  # int32
+    involuntary: np.ndarray  # bool, current admission is involuntary
+    long_stay: np.ndarray  # bool, current admission is in the long-stay tail
+    prevalent_stay: np.ndarray  # bool, already in hospital at week 0 (excluded from stay statistics)
+    last_discharge_week: np.ndarray  # int32, NEVER if not discharged in the run
+    # peer workforce
+    peer_worker: np.ndarray  # bool
+
+    @classmethod
+    def create(cls, params, streams: RandomStreams) -> Population:
+        """Draw the initial population from the scenario's ``[population]`` section."""
+        pop = params.population
+        n = pop.size
+        rng = streams["population"]
+        shares = np.array([getattr(pop, f"share_{s}") for s in STAGES])
+        stage = rng.choice(len(STAGES), size=n, p=shares / shares.sum()).astype(np.int8)
+        reached = np.full((n, len(STAGES)), -1, dtype=np.int32)
+        reached[np.arange(len(STAGES))[None, :] <= stage[:, None]] = 0
+        p_diag = np.array([pop.share_schizophrenia, pop.share_mood,
+                           max(0.0, 1 - pop.share_schizophrenia - pop.share_mood)])
+        diagnosis = rng.choice(len(DIAGNOSES), size=n, p=p_diag / p_diag.sum()).astype(np.int8)
+        trauma_history = rng.random(n) < pop.share_trauma_history
+        k = pop.heterogeneity
+        life_security = rng.beta(pop.life_security_mean * k, (1 - pop.life_security_mean) * k, n)
+        med_mean = min(max(pop.medication_burden_mean, 1e-3), 1 - 1e-3)
+        medication = rng.beta(med_mean * k, (1 - med_mean) * k, n)
+        in_hospital = rng.random(n) < pop.initial_in_hospital
+        female = rng.random(n) < pop.share_female
+        return cls(
+            size=n,
+            stage=stage,
+            stage_since=np.zeros(n, np.int32),
+            reached_week=reached,
+            female=female,
+            diagnosis=diagnosis,
+            trauma_history=trauma_history,
+            life_security=life_security,
+            medication_burden=medication,
+            medication_baseline=medication.copy(),
+            trauma_load=trauma_history.astype(np.float64),
+            in_hospital=in_hospital,
+            admitted_week=np.zeros(n, np.int32),
+            involuntary=np.zeros(n, bool),
+            long_stay=in_hospital.copy(),
+            prevalent_stay=in_hospital.copy(),
+            last_discharge_week=np.full(n, NEVER, np.int32),
+            peer_worker=np.zeros(n, bool),
+        )
+
+    def move_to_stage(self, who: np.ndarray, new_stage: np.ndarray | int, week: int) -> None:
+        """Set the stage of ``who`` (indices) and record first arrivals."""
+        if who.size == 0:
+            return
+        new_stage = np.broadcast_to(np.asarray(new_stage, dtype=np.int8), who.shape)
+        changed = self.stage[who] != new_stage
+        who, new_stage = who[changed], new_stage[changed]
+        self.stage[who] = new_stage
+        self.stage_since[who] = week
+        first = self.reached_week[who, new_stage] < 0
+        self.reached_week[who[first], new_stage[first]] = week
+
+    def stage_counts(self) -> np.ndarray:
+        """People in each stage."""
+        return np.bincount(self.stage, minlength=len(STAGES))

@@ -1,0 +1,61 @@
+"""Stage progression: positive interactions in the network, gated by barriers, with background setbacks.
+
+Per week, a person in stage s (not reunion) moves up with hazard
+``h_up = rate_{s+1} / 52 * support * gate`` (times hospital_progress_factor in hospital; reunion cannot be
+reached in hospital) and falls back one stage with hazard ``h_down = setback_rate / 52`` (s > 0). The two
+compete: ``p_any = 1 - exp(-(h_up + h_down))`` and the move is up with share ``h_up / (h_up + h_down)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recoverysim.barriers import BARRIER_INDEX
+from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
+
+REUNION = STAGES.index("reunion")
+
+
+def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: float) -> np.ndarray:
+    """Expected positive interactions per week from each person's ties, weighed by the barriers."""
+    w = params.network
+    prof_quality = 1 - 0.5 * (barriers[:, BARRIER_INDEX["lack_of_compassion"]]
+                              + barriers[:, BARRIER_INDEX["authority_slope"]])
+    caseload = 1000 / params.levers.professionals_per_1000
+    prof_capacity = min(1.0, w.professional_caseload / caseload)
+    in_reunion = (pop.stage == REUNION).astype(np.float64)
+    return (
+        w.family_weight * network.degree("family") * (1 - shame_pressure)
+        + w.professional_weight * network.degree("professional") * prof_capacity * prof_quality
+        + w.peer_weight * (network.degree("peer") + w.role_model_bonus * network.peer_neighbour_sum(in_reunion))
+        + w.community_weight * network.degree("community") * (1 - barriers[:, BARRIER_INDEX["social_exclusion"]])
+    )
+
+
+def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly hazards (up, down) for every person."""
+    r = params.recovery
+    rates = np.array([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, 0.0])
+    h_up = rates[pop.stage] / WEEKS_PER_YEAR * support * gate
+    h_up = np.where(pop.in_hospital, h_up * r.hospital_progress_factor, h_up)
+    h_up[pop.in_hospital & (pop.stage == REUNION - 1)] = 0.0
+    h_down = np.where(pop.stage > 0, r.setback_rate / WEEKS_PER_YEAR, 0.0)
+    return h_up, h_down
+
+
+def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly probabilities (up, down) of the competing hazards."""
+    total = h_up + h_down
+    p_any = -np.expm1(-total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_up = np.where(total > 0, p_any * h_up / total, 0.0)
+    return p_up, p_any - p_up
+
+
+def progress(pop, p_up: np.ndarray, p_down: np.ndarray, u: np.ndarray, week: int) -> tuple[int, int]:
+    """Apply moves with one uniform per person; returns (moved up, fell back)."""
+    up = np.flatnonzero(u < p_up)
+    down = np.flatnonzero((u >= p_up) & (u < p_up + p_down))
+    pop.move_to_stage(up, pop.stage[up] + 1, week)
+    pop.move_to_stage(down, pop.stage[down] - 1, week)
+    return up.size, down.size

@@ -1,0 +1,183 @@
+"""Relationship networks: four tie types stored sparsely and changing as the model runs.
+
+Each tie type is a sparse person-by-alter matrix in COO form (``scipy.sparse.coo_array`` views of growable
+triplet arrays). Family and community alters are people outside the service system, so each tie has its own
+alter; professionals are shared (their number follows ``levers.professionals_per_1000``); peer ties join
+two service users. Removing a tie zeroes its entry; compaction happens when a matrix is mostly zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recoverysim.random_streams import RandomStreams
+
+TIE_TYPES = ("family", "professional", "peer", "community")
+
+
+class TieMatrix:
+    """Growable COO triplets (row=person, col=alter, data=1 active / 0 removed) with per-person degree."""
+
+    def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray):
+        self.n_people = n_people
+        self.n_alters = n_alters
+        m = rows.size
+        cap = max(16, 2 * m)
+        self._row = np.zeros(cap, np.int32)
+        self._col = np.zeros(cap, np.int32)
+        self._data = np.zeros(cap, np.int8)
+        self._row[:m], self._col[:m], self._data[:m] = rows, cols, 1
+        self.m = m
+        self.degree = np.bincount(rows, minlength=n_people).astype(np.int32)
+
+    @property
+    def row(self) -> np.ndarray:
+        return self._row[: self.m]
+
+    @property
+    def col(self) -> np.ndarray:
+        return self._col[: self.m]
+
+    @property
+    def active(self) -> np.ndarray:
+        return self._data[: self.m]
+
+    def as_sparse(self) -> sp.coo_array:
+        """The tie matrix as a scipy sparse array (shares memory with the triplets)."""
+        return sp.coo_array((self.active, (self.row, self.col)), shape=(self.n_people, self.n_alters))
+
+    def add(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Add ties (rows[i], cols[i])."""
+        k = rows.size
+        if k == 0:
+            return
+        if self.m + k > self._row.size:
+            cap = max(2 * self._row.size, self.m + k)
+            for name in ("_row", "_col", "_data"):
+                old = getattr(self, name)
+                new = np.zeros(cap, old.dtype)
+                new[: self.m] = old[: self.m]
+                setattr(self, name, new)
+        self._row[self.m : self.m + k] = rows
+        self._col[self.m : self.m + k] = cols
+        self._data[self.m : self.m + k] = 1
+        self.m += k
+        self.n_alters = max(self.n_alters, int(cols.max()) + 1)
+        self.degree += np.bincount(rows, minlength=self.n_people).astype(np.int32)
+
+    def remove(self, edge_index: np.ndarray) -> None:
+        """Deactivate the ties at these positions (must be active)."""
+        if edge_index.size == 0:
+            return
+        self._data[edge_index] = 0
+        self.degree -= np.bincount(self._row[edge_index], minlength=self.n_people).astype(np.int32)
+        if self.m > 1024 and np.count_nonzero(self.active) < self.m // 2:
+            self._compact()
+
+    def _compact(self) -> None:
+        keep = np.flatnonzero(self.active)
+        k = keep.size
+        self._row[:k], self._col[:k], self._data[:k] = self._row[keep], self._col[keep], 1
+        self.m = k
+
+    def active_index(self) -> np.ndarray:
+        """Positions of active ties."""
+        return np.flatnonzero(self.active)
+
+
+class RelationshipNetwork:
+    """The four tie types of every person."""
+
+    def __init__(self, n_people: int, ties: dict[str, TieMatrix]):
+        self.n_people = n_people
+        self.ties = ties
+        self._next_alter = {t: ties[t].n_alters for t in ("family", "community")}
+
+    @classmethod
+    def create(cls, params, streams: RandomStreams) -> RelationshipNetwork:
+        """Initial ties: family (Poisson), one professional each, community thinned by thin_networks."""
+        n = params.population.size
+        rng = streams["network_init"]
+        family_n = rng.poisson(params.population.family_ties_mean, n)
+        family_rows = np.repeat(np.arange(n, dtype=np.int32), family_n)
+        family = TieMatrix(n, family_rows.size, family_rows, np.arange(family_rows.size, dtype=np.int32))
+        n_prof = max(1, round(n * params.levers.professionals_per_1000 / 1000))
+        prof = TieMatrix(n, n_prof, np.arange(n, dtype=np.int32), rng.integers(0, n_prof, n).astype(np.int32))
+        comm_mean = params.network.community_ties_mean * (1 - params.roots.thin_networks)
+        comm_n = rng.poisson(comm_mean, n)
+        comm_rows = np.repeat(np.arange(n, dtype=np.int32), comm_n)
+        community = TieMatrix(n, comm_rows.size, comm_rows, np.arange(comm_rows.size, dtype=np.int32))
+        peer = TieMatrix(n, n, np.zeros(0, np.int32), np.zeros(0, np.int32))
+        return cls(n, {"family": family, "professional": prof, "peer": peer, "community": community})
+
+    def degree(self, tie_type: str) -> np.ndarray:
+        """Active ties per person of one type (peer ties count for both ends)."""
+        tm = self.ties[tie_type]
+        if tie_type != "peer":
+            return tm.degree
+        return tm.degree + np.bincount(tm.col[tm.active.astype(bool)], minlength=self.n_people).astype(np.int32)
+
+    def peer_neighbour_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``)."""
+        tm = self.ties["peer"]
+        w = tm.active.astype(np.float64)
+        out = np.bincount(tm.row, weights=w * values[tm.col], minlength=self.n_people)
+        out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
+        return out
+
+    def add_peer_ties(self, people: np.ndarray, partners: np.ndarray) -> None:
+        """Join each person to a partner (no self-ties)."""
+        ok = people != partners
+        self.ties["peer"].add(people[ok].astype(np.int32), partners[ok].astype(np.int32))
+
+    def add_community_ties(self, people: np.ndarray) -> None:
+        """Give each listed person one new community tie to a new alter."""
+        k = people.size
+        start = self._next_alter["community"]
+        self.ties["community"].add(people.astype(np.int32), np.arange(start, start + k, dtype=np.int32))
+        self._next_alter["community"] = start + k
+
+    def as_sparse(self, tie_type: str) -> sp.coo_array:
+        """One tie type as a scipy sparse person-by-alter array."""
+        return self.ties[tie_type].as_sparse()
+
+
+def update_ties(model, social_exclusion: np.ndarray, peer_availability: float) -> tuple[int, int]:
+    """Weekly tie dynamics: peer availability creates peer ties, exclusion drops community ties.
+
+    Returns (new peer ties, community ties lost).
+    """
+    from recoverysim.parameters import WEEKS_PER_YEAR
+
+    pop, net, w, week = model.population, model.network, model.params.network, model.week
+    streams = model.streams
+    n = pop.size
+    community = ~pop.in_hospital
+    # Peer ties: partners are peer workers or people at least in control (role models), in the community.
+    partners = np.flatnonzero(community & ((pop.stage >= 2) | pop.peer_worker))
+    u = streams.uniform("peer_ties", n)
+    seekers = np.flatnonzero(community & (u < -np.expm1(-w.peer_tie_formation_rate * peer_availability
+                                                          / WEEKS_PER_YEAR)))
+    new_peer = 0
+    if partners.size and seekers.size:
+        pick = streams.keyed_uniform("peer_partner", week, seekers)
+        chosen = partners[(pick * partners.size).astype(np.int64)]
+        before = net.ties["peer"].m
+        net.add_peer_ties(seekers, chosen)
+        new_peer = net.ties["peer"].m - before
+    peer = net.ties["peer"]
+    live = peer.active_index()
+    lapse = live[streams.uniform("peer_tie_loss", live.size) < -np.expm1(-w.peer_tie_loss_rate / WEEKS_PER_YEAR)]
+    peer.remove(lapse)
+    # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
+    u = streams.uniform("community_ties", n)
+    rate = w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - social_exclusion)
+    gain = np.flatnonzero(community & (pop.stage >= 2) & (u < -np.expm1(-rate)))
+    net.add_community_ties(gain)
+    comm = net.ties["community"]
+    live = comm.active_index()
+    p_loss = -np.expm1(-w.community_tie_loss_rate / WEEKS_PER_YEAR * social_exclusion[comm.row[live]])
+    lost = live[streams.uniform("community_tie_loss", live.size) < p_loss]
+    comm.remove(lost)
+    return new_peer, lost.size

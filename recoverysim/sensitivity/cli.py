@@ -1,0 +1,107 @@
+"""``recoverysim sensitivity EXPERIMENT``: run an experiment file through sample -> evaluate -> analyze.
+
+The main CLI registers the subcommand with :func:`add_parser` and calls the handler stored in
+``args.func``. ``python -m recoverysim.sensitivity.cli`` runs the subcommand on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from recoverysim.errors import RecoverysimError
+from recoverysim.sensitivity.evaluation import EXECUTORS
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``sensitivity`` subcommand on an ``add_subparsers()`` object; returns its parser."""
+    p = subparsers.add_parser(
+        "sensitivity", help="global sensitivity analysis (Morris, Sobol, FAST) from an experiment file",
+        description="Sample the experiment's parameters, run the model for every sample (storing each run "
+                    "as it finishes), and compute sensitivity indices, tables and figures.")
+    configure(p)
+    return p
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    """Add the subcommand's arguments to a parser and set ``func`` to the handler."""
+    p.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder (default results/sensitivity/<experiment name>); must be new or "
+                        "empty unless --resume")
+    p.add_argument("--executor", choices=EXECUTORS, default="processes",
+                   help="where runs execute (default processes)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes for processes/local dask (default: CPU count)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="join a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run stored in --out, evaluating only the missing samples")
+    p.add_argument("--n", type=int, default=None, help="override the experiment's sample size n")
+    p.add_argument("--population", type=int, default=None, help="override the population size of every run")
+    p.add_argument("--years", type=int, default=None, help="override the simulated years of every run")
+    p.add_argument("--replications", type=int, default=None, help="override replicates per sample point")
+    p.add_argument("--chunk-size", type=int, default=None, help="sample rows per task (default automatic)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Handle ``recoverysim sensitivity``; RecoverysimError propagates for the main CLI to report."""
+    import os
+
+    from recoverysim.sensitivity.experiment import load_experiment
+    from recoverysim.sensitivity.model_adapter import build_model_function, replicate_seeds
+    from recoverysim.sensitivity.pipeline import check_folder, run_pipeline
+
+    executor = "dask" if args.scheduler else args.executor
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise RecoverysimError(f"--workers must be at least 1, got {workers}")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise RecoverysimError(f"--chunk-size must be at least 1, got {args.chunk_size}")
+    # Every input is validated before the results folder is touched.
+    exp = load_experiment(args.experiment, n=args.n, population=args.population,
+                          replications=args.replications, years=args.years)
+    func = build_model_function(exp)
+    out = args.out if args.out is not None else Path("results") / "sensitivity" / exp.source.stem
+    check_folder(out, args.resume)
+    design = exp.design
+    where = "" if executor == "serial" else f" ({args.scheduler or f'{workers} workers'})"
+    print(f"{exp.source}: {design.method} on {design.d} parameters, n={design.n} -> {design.n_rows} sample "
+          f"points x {exp.replications} replicate(s), {len(exp.outputs)} outputs; executor {executor}{where}",
+          file=sys.stderr)
+    # What must match to resume: the design (in run_pipeline), the resolved scenario and the replicates.
+    identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications}
+    extra = {"experiment": exp.to_dict(), "scenario": {"file": str(exp.scenario),
+                                                       "content_hash": func.scenario.content_hash},
+             "replicate_seeds": replicate_seeds(design.seed, exp.replications)}
+    result = run_pipeline(design, func, out, outputs=exp.outputs, executor=executor, workers=workers,
+                          scheduler=args.scheduler, resume=args.resume,
+                          chunk_size=args.chunk_size or exp.chunk_size, progress=not args.no_progress,
+                          figures=not args.no_figures, identity=identity, manifest_extra=extra)
+    m = result.manifest
+    print(f"done in {m['wall_time_seconds']:.1f} s: {m['counts']['succeeded']} runs; indices in "
+          f"{out / 'indices.csv'}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point with the main CLI's error convention (one line, exit status 2)."""
+    parser = argparse.ArgumentParser(prog="recoverysim sensitivity")
+    configure(parser)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except RecoverysimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are stored, continue with --resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

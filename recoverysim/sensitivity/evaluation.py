@@ -1,0 +1,288 @@
+"""Step 2 of the pipeline: map the (n, d) sample to (n, k) outputs, storing each row as it finishes.
+
+Rows go out in fixed chunks (chunk boundaries depend on the sample size only, never on the executor), so a
+vectorised callable sees exactly the same arrays on every executor and the results are bit-identical.
+Every finished row is appended to an SQLite store in one transaction per chunk; a killed run resumes by
+evaluating only the rows that are not in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import sqlite3
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recoverysim.errors import RecoverysimError
+
+EXECUTORS = ("serial", "processes", "dask")
+
+#: One finished row: (index, outputs or None, error text or None, seconds, worker id).
+Row = tuple[int, list[float] | None, str | None, float, str]
+
+
+class StoreError(RecoverysimError):
+    """The results store cannot be used (a different design, or a damaged file)."""
+
+
+@dataclass
+class Evaluation:
+    """Outputs of an evaluation: ``Y`` has NaN rows where the evaluation failed (see ``errors``)."""
+
+    Y: np.ndarray
+    errors: dict[int, str]
+    seconds: np.ndarray
+    evaluated_now: int
+
+
+def default_chunk_size(n_rows: int) -> int:
+    """Rows per task: about 256 tasks, 1 to 64 rows each; a function of the sample size only."""
+    return max(1, min(64, math.ceil(n_rows / 256)))
+
+
+def evaluate_chunk(func: Callable[[np.ndarray], np.ndarray], indices: np.ndarray, x: np.ndarray) -> list[Row]:
+    """Evaluate one chunk in a worker; an exception is retried row by row so it costs only its own row."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    start = time.perf_counter()
+    try:
+        y = _call(func, x)
+    except Exception:  # noqa: BLE001 - isolate the failing rows below
+        rows = []
+        for i, row in zip(indices, x, strict=True):
+            t0 = time.perf_counter()
+            try:
+                out, err = _call(func, row[None, :])[0].tolist(), None
+            except Exception as exc:  # noqa: BLE001 - recorded with the inputs, reported at the end
+                out, err = None, _error_text(exc)
+            rows.append((int(i), out, err, time.perf_counter() - t0, worker))
+        return rows
+    each = (time.perf_counter() - start) / len(indices)
+    return [(int(i), yi.tolist(), None, each, worker) for i, yi in zip(indices, y, strict=True)]
+
+
+def _call(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    y = np.asarray(func(x), dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"callable returned shape {y.shape} for {x.shape[0]} input rows; expected (n, k)")
+    return y
+
+
+def _error_text(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class ResultStore:
+    """Append-only SQLite store: one row per sample index with inputs, outputs, error text and timing."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._db:
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS evaluations ("
+                " idx INTEGER PRIMARY KEY, inputs TEXT NOT NULL, outputs TEXT, error TEXT,"
+                " seconds REAL NOT NULL, worker TEXT, finished_at REAL NOT NULL)")
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def meta(self) -> dict[str, Any]:
+        """The run description stored with the results."""
+        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+
+    def set_meta(self, **items: Any) -> None:
+        """Record run-description items (only items not recorded yet; recorded ones never change)."""
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                                 [(k, json.dumps(v, sort_keys=True)) for k, v in items.items()])
+
+    def check_meta(self, **expected: Any) -> None:
+        """Raise StoreError naming each item that differs from what the store recorded."""
+        stored = self.meta()
+        diffs = [k for k, v in expected.items()
+                 if k in stored and stored[k] != json.loads(json.dumps(v, sort_keys=True))]
+        if diffs:
+            raise StoreError(f"{self.path}: cannot resume: the stored run differs in {', '.join(diffs)} "
+                             "(use a new --out folder, or the same experiment and options)")
+
+    def done(self) -> set[int]:
+        """Indices already stored (finished, with outputs or an error)."""
+        return {i for (i,) in self._db.execute("SELECT idx FROM evaluations")}
+
+    def append(self, rows: Iterable[Row], x: np.ndarray) -> None:
+        """Store finished rows with their inputs, in one transaction."""
+        now = time.time()
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(i, json.dumps(x[i].tolist()), None if out is None else json.dumps(out), err, sec, worker,
+                  now) for i, out, err, sec, worker in rows])
+
+    def load(self, n_rows: int, n_outputs: int | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, dict[int, str], np.ndarray]:
+        """Return ``(X, Y, errors, seconds)`` for the stored rows; missing rows are NaN in X and Y."""
+        rows = self._db.execute("SELECT idx, inputs, outputs, error, seconds FROM evaluations").fetchall()
+        if n_outputs is None:
+            n_outputs = next((len(json.loads(o)) for _, _, o, _, _ in rows if o is not None), 1)
+        first = next((json.loads(i) for _, i, _, _, _ in rows), [])
+        x = np.full((n_rows, len(first)), np.nan)
+        y = np.full((n_rows, n_outputs), np.nan)
+        sec = np.full(n_rows, np.nan)
+        errors: dict[int, str] = {}
+        for idx, inputs, outputs, error, seconds in rows:
+            x[idx] = json.loads(inputs)
+            sec[idx] = seconds
+            if error is not None:
+                errors[idx] = error
+            else:
+                y[idx] = json.loads(outputs)
+        return x, y, dict(sorted(errors.items())), sec
+
+
+def chunks(indices: Iterable[int], chunk_size: int) -> list[np.ndarray]:
+    """Group pending indices by their fixed chunk (index // chunk_size)."""
+    groups: dict[int, list[int]] = {}
+    for i in sorted(indices):
+        groups.setdefault(i // chunk_size, []).append(i)
+    return [np.asarray(g, dtype=np.int64) for g in groups.values()]
+
+
+def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executor: str = "serial",
+             workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
+             store: ResultStore | None = None, progress: bool = True, n_outputs: int | None = None,
+             desc: str = "evaluating") -> Evaluation:
+    """Map the (n, d) sample to (n, k) outputs with the chosen executor.
+
+    Args:
+        func: Callable mapping an (m, d) array to an (m, k) (or (m,)) array; picklable for processes and dask.
+        x: The sample matrix.
+        executor: ``"serial"``, ``"processes"`` or ``"dask"``.
+        workers: Worker processes (processes; dask without ``scheduler``).
+        scheduler: Address of a running Dask scheduler to join (dask only).
+        chunk_size: Rows per task; default ``default_chunk_size(n)``. Keep it fixed across a resume.
+        store: Where rows are appended as they finish; rows already in it are not evaluated again.
+        progress: Show a tqdm bar (rate and ETA).
+        n_outputs: Expected k; inferred from the results when omitted.
+        desc: Progress bar label.
+
+    Returns:
+        The outputs, with NaN rows and an error text for each failed evaluation.
+    """
+    if executor not in EXECUTORS:
+        raise RecoverysimError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    x = np.ascontiguousarray(x, dtype=float)
+    n = x.shape[0]
+    chunk_size = chunk_size or default_chunk_size(n)
+    own_store = store is None
+    if own_store:
+        store = ResultStore(":memory:")
+    try:
+        pending = chunks(set(range(n)) - store.done(), chunk_size)
+        todo = sum(len(c) for c in pending)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=n, initial=n - todo, desc=desc, unit="run", disable=not progress,
+                  dynamic_ncols=True, smoothing=0.1) as bar:
+            for rows in _run(executor, func, x, pending, workers, scheduler):
+                store.append(rows, x)
+                bar.update(len(rows))
+        _, y, errors, seconds = store.load(n, n_outputs)
+    finally:
+        if own_store:
+            store.close()
+    return Evaluation(y, errors, seconds, todo)
+
+
+def _run(executor: str, func, x: np.ndarray, pending: list[np.ndarray], workers: int,
+         scheduler: str | None) -> Iterator[list[Row]]:
+    if not pending:
+        return
+    if executor == "serial":
+        for idx in pending:
+            yield evaluate_chunk(func, idx, x[idx])
+    elif executor == "processes":
+        yield from _run_processes(func, x, pending, workers)
+    else:
+        yield from _run_dask(func, x, pending, workers, scheduler)
+
+
+def _run_processes(func, x: np.ndarray, pending: list[np.ndarray], workers: int) -> Iterator[list[Row]]:
+    import multiprocessing
+
+    # spawn, not fork: the parent may hold threads (tqdm, dask) that a forked child would inherit broken.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
+        queue = iter(pending)
+        running = set()
+        try:
+            # A bounded queue keeps memory flat and lets an interrupt lose at most ~2 chunks per worker.
+            for idx in queue:
+                running.add(pool.submit(evaluate_chunk, func, idx, x[idx]))
+                if len(running) >= 2 * max(1, workers):
+                    break
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    yield fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        running.add(pool.submit(evaluate_chunk, func, nxt, x[nxt]))
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
+
+
+def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
+              scheduler: str | None) -> Iterator[list[Row]]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise RecoverysimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    else:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        remote_func = client.scatter(func, broadcast=True, hash=False)
+        futures = [client.submit(evaluate_chunk, remote_func, idx, x[idx], pure=False,
+                                 key=f"recoverysim-sensitivity-chunk-{int(idx[0])}-{time.time_ns()}")
+                   for idx in pending]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

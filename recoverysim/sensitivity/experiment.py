@@ -1,0 +1,217 @@
+"""Experiment files: which scenario, which parameters over which bounds, which method, size and outputs.
+
+Everything is validated here, before any results folder is created, and every problem is reported as an
+:class:`ExperimentError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recoverysim.errors import RecoverysimError
+from recoverysim.outcomes import OUTCOMES
+from recoverysim.parameters import PARAMETERS
+from recoverysim.sensitivity.sampling import METHOD_OPTIONS, METHODS, Design, check_sample_size
+
+#: Top-level keys of an experiment file.
+KEYS = {
+    "description", "scenario", "method", "n", "seed", "replications", "outputs", "parameters", "bounds",
+    "population", "years", "chunk_size", "conf_level", "num_resamples", *METHODS,
+}
+
+#: Parameters that are run settings, not model inputs (set them with population/years/replications/seed).
+NOT_VARIABLE = {"run.years", "run.replications", "run.seed", "population.size",
+                "population.share_discontinuity", "population.share_safety", "population.share_control",
+                "population.share_reunion"}
+
+
+class ExperimentError(RecoverysimError):
+    """An experiment file is invalid; the message names the file and the key."""
+
+    def __init__(self, source: str | Path, key: str | None, problem: str):
+        self.source, self.key, self.problem = str(source), key, problem
+        super().__init__(f"{source}: {key}: {problem}" if key else f"{source}: {problem}")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment file."""
+
+    source: Path
+    content_hash: str
+    scenario: Path
+    design: Design
+    outputs: tuple[str, ...]
+    replications: int = 1
+    population: int | None = None
+    years: int | None = None
+    chunk_size: int | None = None
+    description: str = ""
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain description for the manifest."""
+        return {"file": str(self.source), "sha256": self.content_hash, "scenario": str(self.scenario),
+                "outputs": list(self.outputs), "replications": self.replications,
+                "population": self.population, "years": self.years, "description": self.description,
+                "command_line_overrides": self.overrides}
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _int(src: Path, key: str, value: Any, low: int, high: int | None = None) -> int:
+    bad_type = isinstance(value, bool) or not isinstance(value, int)
+    if bad_type or value < low or (high is not None and value > high):
+        span = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ExperimentError(src, key, f"must be an integer {span}, got {value!r}")
+    return value
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"levers": {"coercion": [..]}}`` and ``{"levers.coercion": [..]}`` both give ``levers.coercion``."""
+    out = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def load_experiment(path: str | Path, *, n: int | None = None, population: int | None = None,
+                    replications: int | None = None, years: int | None = None) -> Experiment:
+    """Read and validate an experiment file; keyword arguments override the file (command-line shrinking).
+
+    Raises:
+        ExperimentError: Naming the file and the offending key.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise ExperimentError(src, None, "experiment file not found")
+    raw_bytes = src.read_bytes()
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExperimentError(src, None, f"malformed TOML: {exc}") from None
+    for key in data:
+        if key not in KEYS:
+            raise ExperimentError(src, key,
+                                  f"unknown key{_suggest(key, KEYS)}; allowed: {', '.join(sorted(KEYS))}")
+    for key in ("scenario", "method", "n", "parameters", "outputs"):
+        if key not in data:
+            raise ExperimentError(src, key, "missing required key")
+    cli = {k: v for k, v in {"n": n, "population": population, "replications": replications,
+                             "years": years}.items() if v is not None}
+    data.update(cli)
+
+    scen = data["scenario"]
+    if not isinstance(scen, str):
+        raise ExperimentError(src, "scenario", "must be a path string (relative to the experiment file)")
+    scenario = (src.parent / scen).resolve() if not Path(scen).is_absolute() else Path(scen)
+    if not scenario.is_file():
+        raise ExperimentError(src, "scenario", f"scenario file not found: {scenario}")
+
+    method = data["method"]
+    if method not in METHODS:
+        raise ExperimentError(src, "method", f"unknown method {method!r}{_suggest(str(method), METHODS)}; "
+                              f"choose one of {', '.join(METHODS)}")
+    for other in METHODS:
+        if other in data and other != method:
+            raise ExperimentError(src, other, f"options for method {other!r}, but method is {method!r}")
+    options = data.get(method, {})
+    if not isinstance(options, dict):
+        raise ExperimentError(src, method, "must be a table of method options")
+    for key in options:
+        if key not in METHOD_OPTIONS[method]:
+            raise ExperimentError(src, f"{method}.{key}", f"unknown {method} option"
+                                  f"{_suggest(key, METHOD_OPTIONS[method])}; allowed: "
+                                  f"{', '.join(METHOD_OPTIONS[method])}")
+    if method == "sobol" and not isinstance(options.get("second_order", True), bool):
+        raise ExperimentError(src, "sobol.second_order", "must be true or false")
+    if method == "morris" and not isinstance(options.get("local_optimization", True), bool):
+        raise ExperimentError(src, "morris.local_optimization", "must be true or false")
+    problem = check_sample_size(method, data["n"], options)
+    if problem:
+        raise ExperimentError(src, *problem)
+
+    names = data["parameters"]
+    if not isinstance(names, list) or not names or not all(isinstance(p, str) for p in names):
+        raise ExperimentError(src, "parameters", "must be a non-empty list of dotted parameter names")
+    for i, name in enumerate(names):
+        key = f"parameters[{i}]"
+        if name not in PARAMETERS:
+            raise ExperimentError(src, key, f"unknown parameter {name!r}{_suggest(name, PARAMETERS)}")
+        if name in names[:i]:
+            raise ExperimentError(src, key, f"{name!r} is listed twice")
+        if name in NOT_VARIABLE:
+            raise ExperimentError(src, key, f"{name!r} cannot be varied here (a run setting, or an initial "
+                                  "stage share that must sum to 1 with the others; use population/years)")
+        if not PARAMETERS[name].varies:
+            raise ExperimentError(src, key,
+                                  f"{name!r} is not numeric with a declared range, so it cannot vary")
+
+    bounds_raw = data.get("bounds", {})
+    if not isinstance(bounds_raw, dict):
+        raise ExperimentError(src, "bounds", 'must be a table: [bounds] "section.key" = [low, high]')
+    explicit = _flatten(bounds_raw)
+    bounds = []
+    for name in explicit:
+        if name not in names:
+            raise ExperimentError(src, f"bounds.{name}", "bounds given for a parameter not in 'parameters'"
+                                  f"{_suggest(name, names)}")
+    for name in names:
+        p = PARAMETERS[name]
+        if name not in explicit:
+            bounds.append((float(p.low), float(p.high)))
+            continue
+        b, key = explicit[name], f"bounds.{name}"
+        if (not isinstance(b, list) or len(b) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in b)):
+            raise ExperimentError(src, key, f"must be [low, high] numbers, got {b!r}")
+        lo, hi = float(b[0]), float(b[1])
+        if not lo < hi:
+            raise ExperimentError(src, key, f"low {lo:g} must be below high {hi:g}")
+        if lo < p.low or hi > p.high:
+            raise ExperimentError(src, key, f"[{lo:g}, {hi:g}] lies outside the declared range "
+                                  f"{p.range_text()} ({p.unit})")
+        bounds.append((lo, hi))
+
+    outputs = data["outputs"]
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
+        raise ExperimentError(src, "outputs", "must be a non-empty list of headline metric names")
+    for i, name in enumerate(outputs):
+        if name not in OUTCOMES:
+            raise ExperimentError(src, f"outputs[{i}]", f"unknown output {name!r}{_suggest(name, OUTCOMES)}; "
+                                  f"outputs: {', '.join(OUTCOMES)}")
+        if name in outputs[:i]:
+            raise ExperimentError(src, f"outputs[{i}]", f"{name!r} is listed twice")
+
+    seed = _int(src, "seed", data.get("seed", 20211), 0, 2**32 - 1)
+    reps = _int(src, "replications", data.get("replications", 1), 1, 10_000)
+    size, yrs = PARAMETERS["population.size"], PARAMETERS["run.years"]
+    pop = None if data.get("population") is None else _int(src, "population", data["population"],
+                                                            int(size.low), int(size.high))
+    years = (None if data.get("years") is None
+             else _int(src, "years", data["years"], int(yrs.low), int(yrs.high)))
+    chunk = None if data.get("chunk_size") is None else _int(src, "chunk_size", data["chunk_size"], 1)
+    conf = data.get("conf_level", 0.95)
+    if isinstance(conf, bool) or not isinstance(conf, int | float) or not 0 < conf < 1:
+        raise ExperimentError(src, "conf_level", f"must be a number in (0, 1), got {conf!r}")
+    resamples = _int(src, "num_resamples", data.get("num_resamples", 100), 10)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ExperimentError(src, "description", "must be a string")
+
+    design = Design(tuple(names), tuple(bounds), method, data["n"], seed, dict(options), float(conf),
+                    resamples)
+    return Experiment(src, hashlib.sha256(raw_bytes).hexdigest(), scenario, design, tuple(outputs), reps, pop,
+                      years, chunk, description, cli)

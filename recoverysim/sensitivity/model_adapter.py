@@ -1,0 +1,114 @@
+"""The recoverysim model as an (n, d) -> (n, k) callable for the generic pipeline.
+
+Each sample row becomes a scenario (the base scenario with the row's values as overrides); each scenario
+runs ``replications`` replicates with seeds ``derive_seed(seed, r)``, the same seeds for every row (common
+random numbers), and the headline outputs are averaged over the replicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from recoverysim.errors import ScenarioError
+from recoverysim.parameters import PARAMETERS
+from recoverysim.random_streams import derive_seed
+from recoverysim.sensitivity.experiment import ExperimentError
+
+
+def replicate_seeds(seed: int, replications: int) -> list[int]:
+    """Seeds of the replicates: a function of (experiment seed, replicate index) only."""
+    return [derive_seed(seed, r) for r in range(replications)]
+
+
+def row_overrides(names: tuple[str, ...], row: np.ndarray) -> dict[str, Any]:
+    """Dotted-name overrides for one sample row (integer parameters rounded)."""
+    out: dict[str, Any] = {}
+    for name, value in zip(names, row, strict=True):
+        out[name] = int(round(float(value))) if PARAMETERS[name].kind is int else float(value)
+    return out
+
+
+@dataclass
+class ModelFunction:
+    """Picklable callable: sample rows to averaged headline outputs.
+
+    Attributes:
+        scenario: The base scenario (population and years already applied).
+        names: Parameter names, one per column of the input.
+        outputs: Headline metric names, one per output column.
+        replications: Replicates per row.
+        seed: Experiment seed from which the replicate seeds derive.
+    """
+
+    scenario: Any
+    names: tuple[str, ...]
+    outputs: tuple[str, ...]
+    replications: int = 1
+    seed: int = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Evaluate each row of ``x``; returns an (n, k) array."""
+        from recoverysim.simulation import simulate_headline
+
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        seeds = replicate_seeds(self.seed, self.replications)
+        y = np.empty((x.shape[0], len(self.outputs)))
+        for i, row in enumerate(x):
+            scenario = self.scenario.with_overrides(row_overrides(self.names, row),
+                                                    source="sensitivity sample")
+            runs = [simulate_headline(scenario, s) for s in seeds]
+            y[i] = [np.mean([float(run[o]) for run in runs]) for o in self.outputs]
+        return y
+
+    # Scenario holds a MappingProxyType, which does not pickle: ship its constructor fields instead.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        sc = self.scenario
+        state["scenario"] = (type(sc), {f.name: (dict(getattr(sc, f.name)) if f.name == "values"
+                                                 else getattr(sc, f.name))
+                                        for f in fields(sc) if f.init})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        cls, kwargs = state["scenario"]
+        state["scenario"] = cls(**kwargs)
+        self.__dict__.update(state)
+
+
+def build_model_function(experiment) -> ModelFunction:
+    """Load the experiment's scenario, apply population/years, and check the bounds are runnable.
+
+    Every parameter at each end of its bounds (singly, and all low / all high together) must give a valid
+    scenario, so that impossible combinations fail here, before any results folder exists.
+
+    Raises:
+        ScenarioError: The scenario file is invalid.
+        ExperimentError: Some bounds make the scenario invalid.
+    """
+    from recoverysim.scenario import load_scenario
+
+    base: dict[str, Any] = {}
+    if experiment.population is not None:
+        base["population.size"] = experiment.population
+    if experiment.years is not None:
+        base["run.years"] = experiment.years
+    scenario = load_scenario(experiment.scenario, overrides=base or None)
+    design = experiment.design
+    lows = np.array([lo for lo, _ in design.bounds])
+    highs = np.array([hi for _, hi in design.bounds])
+    trials = [lows, highs]
+    for j in range(design.d):
+        for end in (lows, highs):
+            row = np.array([scenario[n] for n in design.names], dtype=float)
+            row[j] = end[j]
+            trials.append(row)
+    for row in trials:
+        try:
+            scenario.with_overrides(row_overrides(design.names, row), source=str(experiment.source))
+        except ScenarioError as exc:
+            raise ExperimentError(experiment.source, f"bounds.{exc.key}",
+                                  f"{exc.problem} (at the ends of the sampled bounds)") from None
+    return ModelFunction(scenario, design.names, experiment.outputs, experiment.replications, design.seed)
