@@ -3,8 +3,8 @@
 A barrier's system level is the mean of the roots that feed it (paper, Theme 2; equal weights, assumed).
 Each person feels it through individual modifiers (trauma history, hospital stay, life security,
 medication burden, diagnosis, their own peer ties). Entry to a stage is gated by that stage's barriers:
-gate = (prod_b (1 - barrier_b)) ** (barrier_strength / number of barriers of the stage), the geometric mean,
-so that stages with two or three barriers are gated alike when their barriers are equally high.
+gate = geometric mean over the stage's barriers of (1 - barrier_strength * barrier_b), so that stages with
+two or three barriers are gated alike when their barriers are equally high, and no barrier blocks entirely.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> n
     for s, name in enumerate(STAGES[1:]):
         who = stage == s
         cols = STAGE_BARRIERS[name]
-        gate[who] = np.prod(1 - barriers[np.ix_(who, cols)], axis=1) ** (strength / len(cols))
+        gate[who] = np.prod(1 - strength * barriers[np.ix_(who, cols)], axis=1) ** (1 / len(cols))
     return gate
 
 

@@ -44,10 +44,12 @@ class Ledger:
         self._dis: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def admit(self, people: np.ndarray, week: int, involuntary: np.ndarray) -> None:
+        """Record admissions in ``week``."""
         if people.size:
             self._adm.append((people.copy(), np.full(people.size, week, np.int32), involuntary.copy()))
 
     def discharge(self, people, admitted_week, week: int, prevalent) -> None:
+        """Record discharges in ``week``."""
         if people.size:
             self._dis.append((people.copy(), admitted_week.copy(), np.full(people.size, week, np.int32),
                               prevalent.copy()))
@@ -77,12 +79,14 @@ class Recorder:
         self.index = {c: i for i, c in enumerate(COLUMNS)}
 
     def record(self, week: int, values: dict[str, float]) -> None:
+        """Store the values of one week (unnamed columns stay 0)."""
         row = self.table[week]
         row[0] = week
         for key, value in values.items():
             row[self.index[key]] = value
 
     def frame(self, weeks_done: int) -> pd.DataFrame:
+        """Rows for weeks 0..weeks_done as a DataFrame."""
         df = pd.DataFrame(self.table[: weeks_done + 1], columns=COLUMNS)
         ints = ["week", *COUNT_COLUMNS]
         df[ints] = df[ints].astype(np.int64)

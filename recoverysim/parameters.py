@@ -107,15 +107,15 @@ def _root(key: str, description: str) -> Parameter:
     return _p(
         f"roots.{key}", 0.5, 0.0, 1.0, "level 0-1",
         f"{description}; feeds {', '.join(ROOTS[key])}",
-        f"paper, Theme 2 (structure); level assumed",
+        "paper, Theme 2 (structure); level assumed",
     )
 
 
 _DECLARED = [
     # --- run -------------------------------------------------------------------------------------------
     _p("run.years", 10, 1, 100, "years", "Simulated time horizon", "assumed"),
-    _p("run.replications", 10, 1, 100_000, "runs", "Independent replicates (replicate r runs with a seed derived from (seed, r))",
-       "assumed"),
+    _p("run.replications", 10, 1, 100_000, "runs",
+       "Independent replicates (replicate r runs with a seed derived from (seed, r))", "assumed"),
     _p("run.seed", 20211, 0, 2**32 - 1, "integer", "Root seed; every random stream derives from it", "assumed"),
     # --- population ------------------------------------------------------------------------------------
     _p("population.size", 2000, 10, 5_000_000, "people", "Service users simulated", "assumed"),
@@ -170,22 +170,23 @@ _DECLARED = [
     # --- loops ------------------------------------------------------------------------------------------
     *[_loop(k) for k in LOOPS],
     # --- recovery stages (Theme 1) ---------------------------------------------------------------------
-    _p("recovery.progress_rate_safety", 0.6, 0.05, 5.0, "per year",
+    _p("recovery.progress_rate_safety", 1.0, 0.05, 5.0, "per year",
        "Hazard of reaching safety from discontinuity with full support and no barriers", "assumed"),
-    _p("recovery.progress_rate_control", 0.5, 0.05, 5.0, "per year",
+    _p("recovery.progress_rate_control", 0.8, 0.05, 5.0, "per year",
        "Hazard of reaching control from safety with full support and no barriers", "assumed"),
-    _p("recovery.progress_rate_reunion", 0.4, 0.05, 5.0, "per year",
+    _p("recovery.progress_rate_reunion", 0.6, 0.05, 5.0, "per year",
        "Hazard of reaching reunion from control with full support and no barriers", "assumed"),
     _p("recovery.setback_rate", 0.05, 0.0, 0.5, "per year",
        "Background hazard of falling back one stage outside crises (Castelein et al. 2021: 4-6% worsen "
        "each year)", "Castelein et al. 2021, BJPsych Open 7:e65 (range); value assumed"),
-    _p("recovery.barrier_strength", 1.0, 0.0, 2.0, "exponent",
-       "How strongly barriers gate progress: gate = geometric mean of (1 - barrier) to this power", "assumed"),
+    _p("recovery.barrier_strength", 0.8, 0.0, 1.0, "share",
+       "How much of progress a barrier at full level blocks: gate = geometric mean of (1 - strength * "
+       "barrier) over the stage's barriers", "assumed"),
     _p("recovery.hospital_progress_factor", 0.5, 0.0, 1.0, "multiplier",
        "Progress hazard in hospital relative to the community (reunion cannot be reached in hospital)",
        "assumed"),
     # --- barriers: individual modifiers -----------------------------------------------------------------
-    _p("barriers.trauma_history_amplifier", 0.5, 0.0, 2.0, "relative increase",
+    _p("barriers.trauma_history_amplifier", 0.25, 0.0, 2.0, "relative increase",
        "Extra lack_of_compassion felt by people with a trauma history", "assumed"),
     _p("barriers.hospital_amplifier", 0.5, 0.0, 2.0, "relative increase",
        "Extra authority_slope and choice_unavailable while in hospital", "assumed"),
@@ -220,7 +221,7 @@ _DECLARED = [
        "Extra interactions from a peer tie to someone in reunion", "assumed"),
     # --- crisis pathway ---------------------------------------------------------------------------------
     _p("crisis.enabled", True, None, None, "switch", "Whether crises happen at all", "assumed", bool),
-    _p("crisis.rate", 0.25, 0.0, 3.0, "per person-year",
+    _p("crisis.rate", 0.15, 0.0, 3.0, "per person-year",
        "Crisis hazard in discontinuity for a person without extra risk", "assumed"),
     _p("crisis.stage_factor", 0.6, 0.1, 1.0, "multiplier per stage",
        "Crisis hazard multiplies by this for each stage further on", "assumed"),

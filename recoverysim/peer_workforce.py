@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from recoverysim.feedback_loops import peer_leaving_hazard
-from recoverysim.parameters import WEEKS_PER_YEAR, STAGES
+from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 
 REUNION = STAGES.index("reunion")
 

@@ -33,14 +33,17 @@ class TieMatrix:
 
     @property
     def row(self) -> np.ndarray:
+        """Person of each tie."""
         return self._row[: self.m]
 
     @property
     def col(self) -> np.ndarray:
+        """Alter of each tie."""
         return self._col[: self.m]
 
     @property
     def active(self) -> np.ndarray:
+        """1 for a live tie, 0 for a removed one."""
         return self._data[: self.m]
 
     def as_sparse(self) -> sp.coo_array:

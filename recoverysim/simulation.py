@@ -1,0 +1,181 @@
+"""Run the model: one replicate, many replicates, and the tables they produce (the Python API)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from recoverysim.metrics import headline, survival_curve, time_to_stage
+from recoverysim.model import RecoveryModel
+from recoverysim.outcomes import OUTCOMES
+from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
+from recoverysim.population import DIAGNOSES
+from recoverysim.random_streams import derive_seed
+from recoverysim.scenario import Scenario
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """Seed of replicate ``replicate`` of a run with root seed ``seed`` (same for every scenario: CRN)."""
+    return derive_seed(seed, replicate)
+
+
+@dataclass
+class RunResult:
+    """Everything one replicate produces."""
+
+    replicate: int
+    seed: int
+    timeseries: pd.DataFrame
+    headline: dict[str, float]
+    admissions: pd.DataFrame
+    discharges: pd.DataFrame
+    survival: pd.DataFrame
+    yearly_transitions: np.ndarray
+    subgroups: pd.DataFrame
+    model: RecoveryModel | None = field(default=None, repr=False)
+
+
+def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0, *, keep_model: bool = False,
+             on_step: Callable[[RecoveryModel], None] | None = None) -> RunResult:
+    """Run one replicate; ``seed`` defaults to the replicate seed derived from ``run.seed``."""
+    if seed is None:
+        seed = replicate_seed(scenario.params.run.seed, replicate)
+    model = RecoveryModel(scenario, rng=seed)
+    while model.running:
+        model.step()
+        if on_step is not None:
+            on_step(model)
+    pop = model.population
+    ts = model.recorder.frame(model.week)
+    ts.insert(0, "replicate", replicate)
+    adm, dis = model.ledger.admissions(), model.ledger.discharges()
+    result = RunResult(
+        replicate=replicate,
+        seed=seed,
+        timeseries=ts,
+        headline=headline(ts, adm, dis, pop.reached_week, model.initial_stage, pop.size),
+        admissions=adm,
+        discharges=dis,
+        survival=_survival(model, replicate),
+        yearly_transitions=model.yearly_transitions(),
+        subgroups=_subgroups(model, replicate),
+        model=model if keep_model else None,
+    )
+    return result
+
+
+def simulate_headline(scenario: Scenario, seed: int) -> dict[str, float]:
+    """Headline outcomes of one replicate run with ``seed`` (for sensitivity analysis and calibration)."""
+    return simulate(scenario, seed=seed).headline
+
+
+def _survival(model: RecoveryModel, replicate: int) -> pd.DataFrame:
+    weeks = model.week
+    frames = []
+    for k, stage in enumerate(STAGES[1:], start=1):
+        t, event = time_to_stage(model.population.reached_week, model.initial_stage, k, weeks)
+        frames.append(pd.DataFrame({"replicate": replicate, "stage": stage, "week": np.arange(weeks + 1),
+                                    "not_reached": survival_curve(t, event, weeks), "at_risk": t.size}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _subgroups(model: RecoveryModel, replicate: int) -> pd.DataFrame:
+    pop = model.population
+    groups = {
+        "diagnosis": (pop.diagnosis, DIAGNOSES),
+        "gender": (pop.female.astype(np.int8), ("male", "female")),
+        "trauma_history": (pop.trauma_history.astype(np.int8), ("no", "yes")),
+    }
+    rows = []
+    for name, (codes, labels) in groups.items():
+        for code, label in enumerate(labels):
+            who = codes == code
+            n = int(who.sum())
+            counts = np.bincount(pop.stage[who], minlength=len(STAGES))
+            for s, stage in enumerate(STAGES):
+                rows.append((replicate, name, label, n, stage, counts[s] / n if n else np.nan))
+    return pd.DataFrame(rows, columns=["replicate", "subgroup", "level", "people", "stage", "share_end"])
+
+
+@dataclass
+class Results:
+    """Replicates of one scenario, with the summary over replicates."""
+
+    scenario: Scenario
+    runs: list[RunResult]
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per replicate and week."""
+        return pd.concat([r.timeseries for r in self.runs], ignore_index=True)
+
+    @property
+    def headlines(self) -> pd.DataFrame:
+        """One row per replicate, one column per headline outcome."""
+        return pd.DataFrame([{"replicate": r.replicate, "seed": r.seed, **r.headline} for r in self.runs])
+
+    @property
+    def survival(self) -> pd.DataFrame:
+        """Share not yet reaching each stage, by replicate and week."""
+        return pd.concat([r.survival for r in self.runs], ignore_index=True)
+
+    @property
+    def subgroups(self) -> pd.DataFrame:
+        """End-of-run stage shares by subgroup and replicate."""
+        return pd.concat([r.subgroups for r in self.runs], ignore_index=True)
+
+    @property
+    def yearly_transitions(self) -> np.ndarray:
+        """Row-normalised stage-to-stage matrix pooled over years and replicates."""
+        counts = sum(r.yearly_transitions.sum(axis=0) for r in self.runs)
+        with np.errstate(invalid="ignore"):
+            return counts / counts.sum(axis=1, keepdims=True)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        """``metric, mean, ci_low, ci_high`` (t interval over replicates) for every headline outcome."""
+        return summarise(self.headlines, confidence)
+
+
+def summarise(headlines: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based confidence interval of each outcome column over replicates."""
+    rows = []
+    for metric in OUTCOMES:
+        values = headlines[metric].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        rows.append((metric, *mean_ci(values, confidence), values.size))
+    return pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high", "replicates"])
+
+
+def mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t interval; the interval is NaN with fewer than two values."""
+    if values.size == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(values.mean())
+    if values.size < 2:
+        return (mean, np.nan, np.nan)
+    half = stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    return (mean, mean - half, mean + half)
+
+
+def run_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,
+                     progress: bool = False) -> Results:
+    """Run replicates 0..R-1 (seeds derived from ``seed``, default ``run.seed``)."""
+    replications = replications or scenario.params.run.replications
+    seed = scenario.params.run.seed if seed is None else seed
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=replications * scenario.params.run.years * WEEKS_PER_YEAR, unit="week",
+                   desc=scenario.name, leave=False, mininterval=0.5)
+    runs = []
+    for r in range(replications):
+        runs.append(simulate(scenario, seed=replicate_seed(seed, r), replicate=r,
+                             on_step=(lambda _m: bar.update(1)) if bar is not None else None))
+    if bar is not None:
+        bar.close()
+    return Results(scenario, runs)

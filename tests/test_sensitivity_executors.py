@@ -1,0 +1,109 @@
+"""Serial, process-pool and Dask executors give bit-identical outputs; failures are recorded, not lost."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import test_sensitivity_toys as toys
+
+from recoverysim.sensitivity import AnalysisError, Design, ResultStore, evaluate, run_pipeline, sample
+
+pytestmark = pytest.mark.timeout(180)
+
+DESIGN = Design(("x1", "x2", "x3"), ((-np.pi, np.pi),) * 3, "sobol", 16, seed=11)
+TESTS = Path(__file__).resolve().parent
+
+
+def _env():
+    # Worker processes must import the toy module by the name it pickles under.
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(TESTS.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
+@pytest.fixture(scope="module")
+def x():
+    return sample(DESIGN)
+
+
+@pytest.fixture(scope="module")
+def serial(x):
+    ev = evaluate(toys.noisy_ishigami, x, chunk_size=7, progress=False)
+    assert ev.Y.shape == (len(x), 2) and not ev.errors
+    return ev.Y
+
+
+def test_process_pool_is_bit_identical(x, serial):
+    ev = evaluate(toys.noisy_ishigami, x, executor="processes", workers=2, chunk_size=7, progress=False)
+    assert np.array_equal(ev.Y, serial)
+
+
+def test_local_dask_cluster_is_bit_identical(x, serial):
+    ev = evaluate(toys.noisy_ishigami, x, executor="dask", workers=2, chunk_size=7, progress=False)
+    assert np.array_equal(ev.Y, serial)
+
+
+def test_separate_dask_scheduler_and_worker(x, serial, tmp_path):
+    sched_file = tmp_path / "scheduler.json"
+    env = _env()
+    bin_dir = Path(sys.executable).parent
+    dask_cli = [str(bin_dir / "dask")] if (bin_dir / "dask").exists() else [sys.executable, "-m", "dask"]
+    procs = [subprocess.Popen([*dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        import json
+
+        time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        procs.append(subprocess.Popen([*dask_cli, "worker", address, "--nthreads", "1", "--nworkers", "1",
+                                       "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        ev = evaluate(toys.noisy_ishigami, x, executor="dask", scheduler=address, chunk_size=7,
+                      progress=False)
+        assert np.array_equal(ev.Y, serial)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_unreachable_scheduler_is_a_clear_error(x):
+    from recoverysim.errors import RecoverysimError
+
+    with pytest.raises(RecoverysimError, match="cannot reach the Dask scheduler"):
+        evaluate(toys.noisy_ishigami, x[:4], executor="dask", scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_failures_are_recorded_and_block_analysis(tmp_path, executor):
+    design = Design(("x1", "x2", "x3"), ((-np.pi, np.pi),) * 3, "morris", 6, seed=2)
+    with pytest.raises(AnalysisError, match=r"evaluations failed \(sample indices"):
+        run_pipeline(design, toys.sometimes_fails, tmp_path / "out", executor=executor, workers=2,
+                     chunk_size=4, progress=False, log=lambda msg: None)
+    x = sample(design)
+    bad = set(np.flatnonzero(x[:, 0] > 2.5))
+    assert bad, "the toy must fail somewhere for this test to mean anything"
+    with ResultStore(tmp_path / "out" / "evaluations.sqlite") as store:
+        _, y, errors, _ = store.load(len(x))
+    assert set(errors) == bad  # only the failing rows, not their whole chunks
+    assert all("ValueError: x1 too large" in e for e in errors.values())
+    assert np.isnan(y[list(bad)]).all() and np.isfinite(np.delete(y, list(bad), axis=0)).all()
+    results = (tmp_path / "out" / "results.csv").read_text()
+    assert "x1 too large" in results
+    assert not (tmp_path / "out" / "indices.csv").exists()
