@@ -15,7 +15,7 @@ from recoverysim.parameters import BARRIERS, ROOTS, STAGES
 
 BARRIER_NAMES = tuple(BARRIERS)
 BARRIER_INDEX = {b: i for i, b in enumerate(BARRIER_NAMES)}
-#: For each stage, the barrier columns that block entry to it.
+#: For each stage, the barrier rows that block entry to it.
 STAGE_BARRIERS = {s: [BARRIER_INDEX[b] for b, st in BARRIERS.items() if st == s] for s in STAGES}
 #: Root-to-barrier incidence (barriers x roots), from the paper's Theme 2.
 FEEDS = np.array([[b in ROOTS[r] for r in ROOTS] for b in BARRIER_NAMES], dtype=float)
@@ -29,26 +29,26 @@ def system_barriers(roots: dict[str, float]) -> np.ndarray:
 
 def person_barriers(system: np.ndarray, pop, params, peer_availability: float, peer_degree: np.ndarray,
                     social_exclusion_pressure: float) -> np.ndarray:
-    """Barrier levels felt by each person, shape (n, 8), in [0, 1]."""
+    """Barrier levels felt by each person, shape (8, n) (one contiguous row per barrier), in [0, 1]."""
     b = params.barriers
     n = pop.size
-    out = np.empty((n, len(BARRIER_NAMES)))
+    out = np.empty((len(BARRIER_NAMES), n))
     hospital = 1 + b.hospital_amplifier * pop.in_hospital
     stigma = 1 + b.schizophrenia_stigma_amplifier * (pop.diagnosis == 0)
     sys = dict(zip(BARRIER_NAMES, system, strict=True))
-    out[:, BARRIER_INDEX["lack_of_compassion"]] = sys["lack_of_compassion"] * (
+    out[BARRIER_INDEX["lack_of_compassion"]] = sys["lack_of_compassion"] * (
         1 + b.trauma_history_amplifier * pop.trauma_history)
     # Mean life security of 0.5 leaves the system level unchanged.
-    out[:, BARRIER_INDEX["life_insecurity"]] = sys["life_insecurity"] * 2 * (1 - pop.life_security)
-    out[:, BARRIER_INDEX["choice_unavailable"]] = sys["choice_unavailable"] * hospital
-    out[:, BARRIER_INDEX["authority_slope"]] = sys["authority_slope"] * hospital
-    out[:, BARRIER_INDEX["disempowerment"]] = sys["disempowerment"] * (0.5 + pop.medication_burden)
-    out[:, BARRIER_INDEX["devalued_life"]] = sys["devalued_life"] * stigma
+    out[BARRIER_INDEX["life_insecurity"]] = sys["life_insecurity"] * 2 * (1 - pop.life_security)
+    out[BARRIER_INDEX["choice_unavailable"]] = sys["choice_unavailable"] * hospital
+    out[BARRIER_INDEX["authority_slope"]] = sys["authority_slope"] * hospital
+    out[BARRIER_INDEX["disempowerment"]] = sys["disempowerment"] * (0.5 + pop.medication_burden)
+    out[BARRIER_INDEX["devalued_life"]] = sys["devalued_life"] * stigma
     # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
-    out[:, BARRIER_INDEX["peers_unavailable"]] = (
+    out[BARRIER_INDEX["peers_unavailable"]] = (
         1 - peer_availability * (1 - sys["peers_unavailable"])) / (1 + peer_degree)
     # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves it, 1 raises it by half.
-    out[:, BARRIER_INDEX["social_exclusion"]] = (
+    out[BARRIER_INDEX["social_exclusion"]] = (
         sys["social_exclusion"] * (0.5 + social_exclusion_pressure) * stigma)
     np.clip(out, 0.0, 1.0, out=out)
     return out
@@ -56,19 +56,26 @@ def person_barriers(system: np.ndarray, pop, params, peer_availability: float, p
 
 def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> np.ndarray:
     """Share of the progress hazard that gets through the barriers of each person's next stage."""
-    gate = np.ones(barriers.shape[0])
+    gate = np.ones(stage.shape[0])
     for s, name in enumerate(STAGES[1:]):
-        who = stage == s
-        cols = STAGE_BARRIERS[name]
-        gate[who] = np.prod(1 - strength * barriers[np.ix_(who, cols)], axis=1) ** (1 / len(cols))
+        who = np.flatnonzero(stage == s)
+        rows = STAGE_BARRIERS[name]
+        g = 1 - strength * barriers[rows[0], who]
+        for r in rows[1:]:
+            g *= 1 - strength * barriers[r, who]
+        gate[who] = _ROOTS_OF[len(rows)](g)
     return gate
 
 
+# Geometric mean of 1, 2 or 3 factors: sqrt and cbrt are much faster than a general power.
+_ROOTS_OF = {1: lambda g: g, 2: np.sqrt, 3: np.cbrt}
+
+
 def limiting_barrier(barriers: np.ndarray, stage: np.ndarray) -> np.ndarray:
-    """Index of the strongest barrier in front of each person (-1 for people in reunion)."""
-    out = np.full(barriers.shape[0], -1)
+    """Index (into BARRIER_NAMES) of the strongest barrier in front of each person (-1 in reunion)."""
+    out = np.full(stage.shape[0], -1)
     for s, name in enumerate(STAGES[1:]):
         who = np.flatnonzero(stage == s)
-        cols = np.array(STAGE_BARRIERS[name])
-        out[who] = cols[np.argmax(barriers[np.ix_(who, cols)], axis=1)]
+        rows = np.array(STAGE_BARRIERS[name])
+        out[who] = rows[np.argmax(barriers[rows][:, who], axis=0)]
     return out

@@ -37,14 +37,16 @@ class CrisisOutcome:
 def crisis_hazard(pop, params, week: int) -> np.ndarray:
     """Weekly crisis hazard of each person in the community (0 in hospital)."""
     c = params.crisis
-    since = (week - pop.last_discharge_week).astype(np.float64)
-    post_discharge = c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
+    stage_factor = c.stage_factor ** np.arange(4)
     h = (c.rate / WEEKS_PER_YEAR
-         * c.stage_factor ** pop.stage
+         * stage_factor[pop.stage]
          * (1 + c.trauma_effect * pop.trauma_load)
          * (1 + c.medication_effect * pop.medication_burden)
-         * (1 + c.insecurity_effect * (1 - pop.life_security))
-         * (1 + post_discharge))
+         * (1 + c.insecurity_effect * (1 - pop.life_security)))
+    # The post-discharge risk is negligible after 30 decay times; only recent leavers need it.
+    recent = np.flatnonzero(pop.last_discharge_week > week - 30 * c.post_discharge_weeks)
+    since = week - pop.last_discharge_week[recent]
+    h[recent] *= 1 + c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
     h[pop.in_hospital] = 0.0
     return h
 
@@ -155,7 +157,6 @@ def recover_slow_variables(model) -> None:
     base_t = pop.trauma_history.astype(np.float64)
     pop.trauma_load[:] = base_t + (pop.trauma_load - base_t).clip(min=0) * decay_t
     decay_m = math.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR)
-    community = ~pop.in_hospital
     base_m = pop.medication_baseline
-    pop.medication_burden[community] = (base_m[community] + (pop.medication_burden[community]
-                                        - base_m[community]).clip(min=0) * decay_m)
+    recovered = base_m + (pop.medication_burden - base_m).clip(min=0) * decay_m
+    np.copyto(pop.medication_burden, recovered, where=~pop.in_hospital)

@@ -92,7 +92,7 @@ class RecoveryModel(mesa.Model):
         peer_workforce.update(self)
         if self.params.network.enabled:
             update_ties(
-                self, self.barriers[:, BARRIER_NAMES.index("social_exclusion")], self.levers["peer_availability"])
+                self, self.barriers[BARRIER_NAMES.index("social_exclusion")], self.levers["peer_availability"])
         crisis_pathway.recover_slow_variables(self)
         if self.week % WEEKS_PER_YEAR == 0:
             self.yearly_stage.append(pop.stage.copy())
@@ -167,14 +167,14 @@ class RecoveryModel(mesa.Model):
         values.update(
             in_hospital=int(pop.in_hospital.sum()),
             peer_workers=int(pop.peer_worker.sum()),
-            peer_ties=int(self.network.ties["peer"].degree.sum()),
+            peer_ties=int(self.network.ties["peer"].degree.sum()) // 2,
             community_ties=int(self.network.ties["community"].degree.sum()),
             peer_availability=self.levers["peer_availability"],
             shame_pressure=self.roots["shame_pressure"],
             mean_trauma_load=float(pop.trauma_load.mean()),
             reform_cost_per_year=self.reform_cost,
         )
-        means = self.barriers.mean(axis=0)
+        means = self.barriers.mean(axis=1)
         values.update({f"barrier_{b}": float(m) for b, m in zip(BARRIER_NAMES, means, strict=True)})
         values.update(flows)
         self.recorder.record(self.week, values)

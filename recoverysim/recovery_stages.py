@@ -19,8 +19,8 @@ REUNION = STAGES.index("reunion")
 def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: float) -> np.ndarray:
     """Expected positive interactions per week from each person's ties, weighed by the barriers."""
     w = params.network
-    prof_quality = 1 - 0.5 * (barriers[:, BARRIER_INDEX["lack_of_compassion"]]
-                              + barriers[:, BARRIER_INDEX["authority_slope"]])
+    prof_quality = 1 - 0.5 * (barriers[BARRIER_INDEX["lack_of_compassion"]]
+                              + barriers[BARRIER_INDEX["authority_slope"]])
     caseload = 1000 / params.levers.professionals_per_1000
     prof_capacity = min(1.0, w.professional_caseload / caseload)
     in_reunion = (pop.stage == REUNION).astype(np.float64)
@@ -28,7 +28,7 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
         w.family_weight * network.degree("family") * (1 - shame_pressure)
         + w.professional_weight * network.degree("professional") * prof_capacity * prof_quality
         + w.peer_weight * (network.degree("peer") + w.role_model_bonus * network.peer_neighbour_sum(in_reunion))
-        + w.community_weight * network.degree("community") * (1 - barriers[:, BARRIER_INDEX["social_exclusion"]])
+        + w.community_weight * network.degree("community") * (1 - barriers[BARRIER_INDEX["social_exclusion"]])
     )
 
 

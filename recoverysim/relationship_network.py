@@ -19,8 +19,9 @@ TIE_TYPES = ("family", "professional", "peer", "community")
 class TieMatrix:
     """Growable COO triplets (row=person, col=alter, data=1 active / 0 removed) with per-person degree."""
 
-    def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray):
+    def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray, symmetric: bool = False):
         self.n_people = n_people
+        self.symmetric = symmetric  # person-to-person ties count for both ends
         self.n_alters = n_alters
         m = rows.size
         cap = max(16, 2 * m)
@@ -29,7 +30,13 @@ class TieMatrix:
         self._data = np.zeros(cap, np.int8)
         self._row[:m], self._col[:m], self._data[:m] = rows, cols, 1
         self.m = m
-        self.degree = np.bincount(rows, minlength=n_people).astype(np.int32)
+        self.degree = self._count(rows, cols)
+
+    def _count(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        counts = np.bincount(rows, minlength=self.n_people)
+        if self.symmetric:
+            counts += np.bincount(cols, minlength=self.n_people)
+        return counts.astype(np.int32)
 
     @property
     def row(self) -> np.ndarray:
@@ -67,14 +74,14 @@ class TieMatrix:
         self._data[self.m : self.m + k] = 1
         self.m += k
         self.n_alters = max(self.n_alters, int(cols.max()) + 1)
-        self.degree += np.bincount(rows, minlength=self.n_people).astype(np.int32)
+        self.degree += self._count(rows, cols)
 
     def remove(self, edge_index: np.ndarray) -> None:
         """Deactivate the ties at these positions (must be active)."""
         if edge_index.size == 0:
             return
         self._data[edge_index] = 0
-        self.degree -= np.bincount(self._row[edge_index], minlength=self.n_people).astype(np.int32)
+        self.degree -= self._count(self._row[edge_index], self._col[edge_index])
         if self.m > 1024 and np.count_nonzero(self.active) < self.m // 2:
             self._compact()
 
@@ -111,15 +118,12 @@ class RelationshipNetwork:
         comm_n = rng.poisson(comm_mean, n)
         comm_rows = np.repeat(np.arange(n, dtype=np.int32), comm_n)
         community = TieMatrix(n, comm_rows.size, comm_rows, np.arange(comm_rows.size, dtype=np.int32))
-        peer = TieMatrix(n, n, np.zeros(0, np.int32), np.zeros(0, np.int32))
+        peer = TieMatrix(n, n, np.zeros(0, np.int32), np.zeros(0, np.int32), symmetric=True)
         return cls(n, {"family": family, "professional": prof, "peer": peer, "community": community})
 
     def degree(self, tie_type: str) -> np.ndarray:
         """Active ties per person of one type (peer ties count for both ends)."""
-        tm = self.ties[tie_type]
-        if tie_type != "peer":
-            return tm.degree
-        return tm.degree + np.bincount(tm.col[tm.active.astype(bool)], minlength=self.n_people).astype(np.int32)
+        return self.ties[tie_type].degree
 
     def peer_neighbour_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``)."""

@@ -27,6 +27,9 @@ from recoverysim.errors import RecoverysimError
 
 EXECUTORS = ("serial", "processes", "dask")
 
+#: How long to wait for a Dask scheduler given by address.
+SCHEDULER_TIMEOUT = "20s"
+
 #: One finished row: (index, outputs or None, error text or None, seconds, worker id).
 Row = tuple[int, list[float] | None, str | None, float, str]
 
@@ -264,7 +267,7 @@ def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except OSError as exc:
             raise RecoverysimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     else:
