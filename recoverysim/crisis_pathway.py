@@ -141,8 +141,10 @@ def coerce(model, admitted: np.ndarray, involuntary: np.ndarray):
 def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
     """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation."""
     pop = model.population
-    hazard = crisis_hazard(pop, model.params, model.week)
-    crises = np.flatnonzero(u_crisis < -np.expm1(-hazard))
+    if model.params.crisis.enabled:
+        crises = np.flatnonzero(u_crisis < -np.expm1(-crisis_hazard(pop, model.params, model.week)))
+    else:
+        crises = np.zeros(0, np.int64)
     response, shortage = respond(model, crises)
     admitted_mask = response != COMMUNITY
     coerced, restraint, hours, retraumatised = coerce(
