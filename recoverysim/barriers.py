@@ -1,8 +1,8 @@
 """Barriers: how the roots feed the eight barriers, and how barriers gate progress between stages.
 
 A barrier's system level is the mean of the roots that feed it (paper, Theme 2; equal weights, assumed).
-Each person feels it through individual modifiers (trauma history, hospital stay, life security,
-medication burden, diagnosis, their own peer ties). Entry to a stage is gated by that stage's barriers:
+Each person feels it through an individual modifier m (trauma load, hospital stay, life security,
+medication burden, diagnosis): felt = 1 - (1 - system level) ** m, so m = 1 is the system level. Entry to a stage is gated by that stage's barriers:
 gate = geometric mean over the stage's barriers of (1 - barrier_strength * barrier_b), so that stages with
 two or three barriers are gated alike when their barriers are equally high, and no barrier blocks entirely.
 """
@@ -31,27 +31,34 @@ def person_barriers(system: np.ndarray, pop, params, peer_availability: float, p
                     social_exclusion_pressure: float) -> np.ndarray:
     """Barrier levels felt by each person, shape (8, n) (one contiguous row per barrier), in [0, 1]."""
     b = params.barriers
-    n = pop.size
-    out = np.empty((len(BARRIER_NAMES), n))
-    hospital = 1 + b.hospital_amplifier * pop.in_hospital
-    stigma = 1 + b.schizophrenia_stigma_amplifier * (pop.diagnosis == 0)
+    out = np.empty((len(BARRIER_NAMES), pop.size))
     sys = dict(zip(BARRIER_NAMES, system, strict=True))
-    out[BARRIER_INDEX["lack_of_compassion"]] = sys["lack_of_compassion"] * (
-        1 + b.trauma_history_amplifier * pop.trauma_history)
-    # Mean life security of 0.5 leaves the system level unchanged.
-    out[BARRIER_INDEX["life_insecurity"]] = sys["life_insecurity"] * 2 * (1 - pop.life_security)
-    out[BARRIER_INDEX["choice_unavailable"]] = sys["choice_unavailable"] * hospital
-    out[BARRIER_INDEX["authority_slope"]] = sys["authority_slope"] * hospital
-    out[BARRIER_INDEX["disempowerment"]] = sys["disempowerment"] * (0.5 + pop.medication_burden)
-    out[BARRIER_INDEX["devalued_life"]] = sys["devalued_life"] * stigma
+    hospital = np.array([1.0, 1 + b.hospital_amplifier])[pop.in_hospital.view(np.int8)]
+    stigma = np.array([1.0, 1 + b.schizophrenia_stigma_amplifier])[(pop.diagnosis == 0).view(np.int8)]
+    out[BARRIER_INDEX["lack_of_compassion"]] = felt(sys["lack_of_compassion"], 1 + b.trauma_amplifier * pop.trauma_load)
+    # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
+    out[BARRIER_INDEX["life_insecurity"]] = felt(sys["life_insecurity"], 2 * (1 - pop.life_security))
+    out[BARRIER_INDEX["choice_unavailable"]] = felt(sys["choice_unavailable"], hospital)
+    out[BARRIER_INDEX["authority_slope"]] = felt(sys["authority_slope"], hospital)
+    out[BARRIER_INDEX["disempowerment"]] = felt(sys["disempowerment"], 0.5 + pop.medication_burden)
+    out[BARRIER_INDEX["devalued_life"]] = felt(sys["devalued_life"], stigma)
     # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
     out[BARRIER_INDEX["peers_unavailable"]] = (
         1 - peer_availability * (1 - sys["peers_unavailable"])) / (1 + peer_degree)
-    # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves it, 1 raises it by half.
-    out[BARRIER_INDEX["social_exclusion"]] = (
-        sys["social_exclusion"] * (0.5 + social_exclusion_pressure) * stigma)
-    np.clip(out, 0.0, 1.0, out=out)
+    # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
+    out[BARRIER_INDEX["social_exclusion"]] = felt(sys["social_exclusion"], (0.5 + social_exclusion_pressure) * stigma)
     return out
+
+
+def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:
+    """Barrier felt by a person: 1 - (1 - system level) ** modifier.
+
+    A modifier of 1 leaves the system level unchanged; larger modifiers push the barrier towards 1 and
+    smaller ones towards 0, and the result stays in [0, 1] without clipping (so effects do not saturate).
+    """
+    if system_level >= 1.0:
+        return np.where(np.asarray(modifier) > 0, 1.0, 0.0) * np.ones_like(modifier, dtype=float)
+    return -np.expm1(np.asarray(modifier, dtype=float) * np.log1p(-system_level))
 
 
 def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> np.ndarray:

@@ -186,8 +186,9 @@ _DECLARED = [
        "Progress hazard in hospital relative to the community (reunion cannot be reached in hospital)",
        "assumed"),
     # --- barriers: individual modifiers -----------------------------------------------------------------
-    _p("barriers.trauma_history_amplifier", 0.25, 0.0, 2.0, "relative increase",
-       "Extra lack_of_compassion felt by people with a trauma history", "assumed"),
+    _p("barriers.trauma_amplifier", 0.3, 0.0, 2.0, "relative increase per unit trauma load",
+       "Extra lack_of_compassion felt per unit of trauma load (a trauma history starts at 1; each "
+       "re-traumatisation adds crisis.trauma_load_increment)", "assumed"),
     _p("barriers.hospital_amplifier", 0.5, 0.0, 2.0, "relative increase",
        "Extra authority_slope and choice_unavailable while in hospital", "assumed"),
     _p("barriers.schizophrenia_stigma_amplifier", 0.3, 0.0, 1.0, "relative increase",
@@ -257,7 +258,7 @@ _DECLARED = [
        "Chance that a coercive episode re-traumatises (back to discontinuity, trauma load up)", "assumed"),
     _p("crisis.trauma_history_retraumatisation_effect", 0.5, 0.0, 2.0, "relative increase",
        "Extra re-traumatisation risk with a trauma history", "assumed"),
-    _p("crisis.trauma_load_increment", 0.5, 0.0, 3.0, "units", "Trauma load added by re-traumatisation",
+    _p("crisis.trauma_load_increment", 1.0, 0.0, 3.0, "units", "Trauma load added by re-traumatisation",
        "assumed"),
     _p("crisis.trauma_load_recovery_rate", 0.1, 0.0, 2.0, "per year", "Decay of trauma load", "assumed"),
     _p("crisis.medication_increase", 0.15, 0.0, 1.0, "units",

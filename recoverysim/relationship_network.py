@@ -17,20 +17,28 @@ TIE_TYPES = ("family", "professional", "peer", "community")
 
 
 class TieMatrix:
-    """Growable COO triplets (row=person, col=alter, data=1 active / 0 removed) with per-person degree."""
+    """Growable COO triplets (row=person, col=alter, data=1 active / 0 removed) with per-person degree.
 
-    def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray, symmetric: bool = False):
+    Each tie also carries a loss threshold ``E ~ Exp(1)``, drawn once when the tie is made and keyed by the
+    tie's identity, and its accumulated loss hazard; the tie ends when the accumulated hazard passes the
+    threshold. This is exact for hazards that change week by week, and keeps tie losses aligned between
+    scenarios (common random numbers) however the tie lists differ.
+    """
+
+    _FIELDS = (("_row", np.int32), ("_col", np.int32), ("_data", np.int8), ("_threshold", np.float64),
+               ("_accumulated", np.float64))
+
+    def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray,
+                 thresholds: np.ndarray | None = None, symmetric: bool = False):
         self.n_people = n_people
-        self.symmetric = symmetric  # person-to-person ties count for both ends
         self.n_alters = n_alters
-        m = rows.size
-        cap = max(16, 2 * m)
-        self._row = np.zeros(cap, np.int32)
-        self._col = np.zeros(cap, np.int32)
-        self._data = np.zeros(cap, np.int8)
-        self._row[:m], self._col[:m], self._data[:m] = rows, cols, 1
-        self.m = m
-        self.degree = self._count(rows, cols)
+        self.symmetric = symmetric  # person-to-person ties count for both ends
+        cap = max(16, 2 * rows.size)
+        for name, dtype in self._FIELDS:
+            setattr(self, name, np.zeros(cap, dtype))
+        self.m = 0
+        self.degree = np.zeros(n_people, np.int32)
+        self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds)
 
     def _count(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         counts = np.bincount(rows, minlength=self.n_people)
@@ -57,24 +65,31 @@ class TieMatrix:
         """The tie matrix as a scipy sparse array (shares memory with the triplets)."""
         return sp.coo_array((self.active, (self.row, self.col)), shape=(self.n_people, self.n_alters))
 
-    def add(self, rows: np.ndarray, cols: np.ndarray) -> None:
-        """Add ties (rows[i], cols[i])."""
+    def add(self, rows: np.ndarray, cols: np.ndarray, thresholds: np.ndarray) -> None:
+        """Add ties (rows[i], cols[i]) that end when their accumulated hazard passes thresholds[i]."""
         k = rows.size
         if k == 0:
             return
         if self.m + k > self._row.size:
             cap = max(2 * self._row.size, self.m + k)
-            for name in ("_row", "_col", "_data"):
-                old = getattr(self, name)
-                new = np.zeros(cap, old.dtype)
-                new[: self.m] = old[: self.m]
+            for name, dtype in self._FIELDS:
+                new = np.zeros(cap, dtype)
+                new[: self.m] = getattr(self, name)[: self.m]
                 setattr(self, name, new)
-        self._row[self.m : self.m + k] = rows
-        self._col[self.m : self.m + k] = cols
-        self._data[self.m : self.m + k] = 1
+        new = slice(self.m, self.m + k)
+        self._row[new], self._col[new], self._data[new] = rows, cols, 1
+        self._threshold[new], self._accumulated[new] = thresholds, 0.0
         self.m += k
         self.n_alters = max(self.n_alters, int(cols.max()) + 1)
         self.degree += self._count(rows, cols)
+
+    def accumulate(self, hazard: np.ndarray | float, live: np.ndarray | None = None) -> np.ndarray:
+        """Add one week's loss hazard to the live ties and end those past their threshold; returns them."""
+        live = self.active_index() if live is None else live
+        self._accumulated[live] += hazard
+        ended = live[self._accumulated[live] > self._threshold[live]]
+        self.remove(ended)
+        return ended
 
     def remove(self, edge_index: np.ndarray) -> None:
         """Deactivate the ties at these positions (must be active)."""
@@ -88,12 +103,21 @@ class TieMatrix:
     def _compact(self) -> None:
         keep = np.flatnonzero(self.active)
         k = keep.size
-        self._row[:k], self._col[:k], self._data[:k] = self._row[keep], self._col[keep], 1
+        for name, _dtype in self._FIELDS:
+            arr = getattr(self, name)
+            arr[:k] = arr[keep]
         self.m = k
 
     def active_index(self) -> np.ndarray:
         """Positions of active ties."""
         return np.flatnonzero(self.active)
+
+
+def loss_thresholds(streams: RandomStreams, tie_type: str, people: np.ndarray, week: int,
+                    ordinal: np.ndarray | None = None) -> np.ndarray:
+    """Exp(1) loss thresholds keyed by (tie type, person, week made, ordinal among that person's new ties)."""
+    ids = people.astype(np.int64) * 64 + (0 if ordinal is None else ordinal)
+    return -np.log1p(-streams.keyed_uniform(f"{tie_type}_tie_loss", week, ids))
 
 
 class RelationshipNetwork:
@@ -117,7 +141,9 @@ class RelationshipNetwork:
         comm_mean = params.network.community_ties_mean * (1 - params.roots.thin_networks)
         comm_n = rng.poisson(comm_mean, n)
         comm_rows = np.repeat(np.arange(n, dtype=np.int32), comm_n)
-        community = TieMatrix(n, comm_rows.size, comm_rows, np.arange(comm_rows.size, dtype=np.int32))
+        ordinal = np.arange(comm_rows.size) - np.repeat(np.cumsum(comm_n) - comm_n, comm_n)
+        community = TieMatrix(n, comm_rows.size, comm_rows, np.arange(comm_rows.size, dtype=np.int32),
+                              loss_thresholds(streams, "community", comm_rows, 0, ordinal))
         peer = TieMatrix(n, n, np.zeros(0, np.int32), np.zeros(0, np.int32), symmetric=True)
         return cls(n, {"family": family, "professional": prof, "peer": peer, "community": community})
 
@@ -133,16 +159,16 @@ class RelationshipNetwork:
         out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
         return out
 
-    def add_peer_ties(self, people: np.ndarray, partners: np.ndarray) -> None:
+    def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray) -> None:
         """Join each person to a partner (no self-ties)."""
         ok = people != partners
-        self.ties["peer"].add(people[ok].astype(np.int32), partners[ok].astype(np.int32))
+        self.ties["peer"].add(people[ok].astype(np.int32), partners[ok].astype(np.int32), thresholds[ok])
 
-    def add_community_ties(self, people: np.ndarray) -> None:
+    def add_community_ties(self, people: np.ndarray, thresholds: np.ndarray) -> None:
         """Give each listed person one new community tie to a new alter."""
         k = people.size
         start = self._next_alter["community"]
-        self.ties["community"].add(people.astype(np.int32), np.arange(start, start + k, dtype=np.int32))
+        self.ties["community"].add(people.astype(np.int32), np.arange(start, start + k, dtype=np.int32), thresholds)
         self._next_alter["community"] = start + k
 
     def as_sparse(self, tie_type: str) -> sp.coo_array:
@@ -171,20 +197,15 @@ def update_ties(model, social_exclusion: np.ndarray, peer_availability: float) -
         pick = streams.keyed_uniform("peer_partner", week, seekers)
         chosen = partners[(pick * partners.size).astype(np.int64)]
         before = net.ties["peer"].m
-        net.add_peer_ties(seekers, chosen)
+        net.add_peer_ties(seekers, chosen, loss_thresholds(streams, "peer", seekers, week))
         new_peer = net.ties["peer"].m - before
-    peer = net.ties["peer"]
-    live = peer.active_index()
-    lapse = live[streams.uniform("peer_tie_loss", live.size) < -np.expm1(-w.peer_tie_loss_rate / WEEKS_PER_YEAR)]
-    peer.remove(lapse)
+    net.ties["peer"].accumulate(w.peer_tie_loss_rate / WEEKS_PER_YEAR)
     # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
     u = streams.uniform("community_ties", n)
     rate = w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - social_exclusion)
     gain = np.flatnonzero(community & (pop.stage >= 2) & (u < -np.expm1(-rate)))
-    net.add_community_ties(gain)
+    net.add_community_ties(gain, loss_thresholds(streams, "community", gain, week))
     comm = net.ties["community"]
     live = comm.active_index()
-    p_loss = -np.expm1(-w.community_tie_loss_rate / WEEKS_PER_YEAR * social_exclusion[comm.row[live]])
-    lost = live[streams.uniform("community_tie_loss", live.size) < p_loss]
-    comm.remove(lost)
+    lost = comm.accumulate(w.community_tie_loss_rate / WEEKS_PER_YEAR * social_exclusion[comm.row[live]], live)
     return new_peer, lost.size

@@ -99,6 +99,10 @@ class Scenario:
     def __getitem__(self, dotted: str) -> Any:
         return self.values[dotted]
 
+    def __reduce__(self):
+        # The read-only views do not pickle; rebuild from plain data (process pools, Dask workers).
+        return (_rebuild, (self.name, dict(self.values), self.reforms, self.description, self.source, self.files))
+
     @property
     def content_hash(self) -> str:
         """SHA-256 of the resolved parameters and reforms (what the model actually runs)."""
@@ -120,6 +124,10 @@ class Scenario:
     def with_reforms(self, reforms: tuple[Reform, ...]) -> Scenario:
         """Return a new scenario with these reforms instead of its own."""
         return replace(self, reforms=tuple(reforms))
+
+
+def _rebuild(name, values, reforms, description, source, files) -> Scenario:
+    return Scenario(name=name, values=values, reforms=reforms, description=description, source=source, files=files)
 
 
 def default_scenario() -> Scenario:
