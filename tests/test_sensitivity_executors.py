@@ -83,8 +83,11 @@ def test_separate_dask_scheduler_and_worker(x, serial, tmp_path):
                 p.kill()
 
 
-def test_unreachable_scheduler_is_a_clear_error(x):
+def test_unreachable_scheduler_is_a_clear_error(x, monkeypatch):
     from recoverysim.errors import RecoverysimError
+    from recoverysim.sensitivity import evaluation
+
+    monkeypatch.setattr(evaluation, "SCHEDULER_TIMEOUT", "2s")
 
     with pytest.raises(RecoverysimError, match="cannot reach the Dask scheduler"):
         evaluate(toys.noisy_ishigami, x[:4], executor="dask", scheduler="tcp://127.0.0.1:9", progress=False)

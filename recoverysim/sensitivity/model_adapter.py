@@ -7,7 +7,7 @@ random numbers), and the headline outputs are averaged over the replicates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -62,20 +62,6 @@ class ModelFunction:
             runs = [simulate_headline(scenario, s) for s in seeds]
             y[i] = [np.mean([float(run[o]) for run in runs]) for o in self.outputs]
         return y
-
-    # Scenario holds a MappingProxyType, which does not pickle: ship its constructor fields instead.
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        sc = self.scenario
-        state["scenario"] = (type(sc), {f.name: (dict(getattr(sc, f.name)) if f.name == "values"
-                                                 else getattr(sc, f.name))
-                                        for f in fields(sc) if f.init})
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        cls, kwargs = state["scenario"]
-        state["scenario"] = cls(**kwargs)
-        self.__dict__.update(state)
 
 
 def build_model_function(experiment) -> ModelFunction:
