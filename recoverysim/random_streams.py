@@ -59,11 +59,12 @@ class RandomStreams:
         Event-level draws (how a crisis is answered, whether an admission is coercive) use this so a person's
         number does not depend on who else had an event that week: common random numbers at event level.
         """
-        with np.errstate(over="ignore"):
-            key = _splitmix(np.array([self.seed, stream_key(name), week], dtype=np.uint64))
-            base = _splitmix(np.array([key[0] ^ _splitmix(key[1:2] ^ _splitmix(key[2:3]))[0]], dtype=np.uint64))[0]
-            z = _splitmix(ids.astype(np.uint64) * _GOLDEN + base)
-        draws = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        if ids.size == 0:
+            draws = np.zeros(0)
+        else:
+            key = _mix(_mix(self.seed ^ _mix(stream_key(name))) ^ _mix(week & _MASK))
+            # Array arithmetic in uint64 wraps silently, as SplitMix64 needs.
+            draws = (_splitmix(ids.astype(np.uint64) * _GOLDEN + np.uint64(key)) >> np.uint64(11)) * 2.0**-53
         if self.record:
             self.digests.setdefault(name, hashlib.sha256()).update(draws.tobytes())
         return draws
@@ -73,13 +74,23 @@ class RandomStreams:
         return self.digests[name].hexdigest() if name in self.digests else ""
 
 
+_MASK = (1 << 64) - 1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+def _mix(x: int) -> int:
+    """SplitMix64 on one Python integer (the per-call key; cheaper than a one-element array)."""
+    z = (x + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+    z = x + _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)

@@ -47,9 +47,10 @@ def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.n
     """Weekly probabilities (up, down) of the competing hazards."""
     total = h_up + h_down
     p_any = -np.expm1(-total)
+    # Each share computed from its own hazard: p_any - p_up can round to a tiny negative number.
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_up = np.where(total > 0, p_any * h_up / total, 0.0)
-    return p_up, p_any - p_up
+        scale = np.where(total > 0, p_any / total, 0.0)
+    return scale * h_up, scale * h_down
 
 
 def progress(pop, p_up: np.ndarray, p_down: np.ndarray, u: np.ndarray, week: int) -> tuple[int, int]:

@@ -1,0 +1,66 @@
+"""Property-based tests: any valid parameter set keeps probabilities in [0, 1] and conserves people."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recoverysim.crisis_pathway import crisis_hazard
+from recoverysim.model import RecoveryModel
+from recoverysim.parameters import PARAMETERS, STAGES
+from recoverysim.recovery_stages import transition_probabilities
+from recoverysim.scenario import Reform, default_scenario
+
+FIXED = {"run.years", "run.replications", "run.seed", "population.size"} | {
+    f"population.share_{s}" for s in STAGES} | {"population.share_schizophrenia", "population.share_mood"}
+VARIED = [p for p in PARAMETERS.values() if p.name not in FIXED and p.kind in (int, float, bool)]
+
+
+def value(p):
+    if p.kind is bool:
+        return st.booleans()
+    if p.kind is int:
+        return st.integers(int(p.low), int(p.high))
+    return st.floats(p.low, p.high, allow_nan=False)
+
+
+shares = st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4).map(lambda v: np.array(v) / sum(v))
+reforms = st.lists(st.builds(Reform, name=st.sampled_from(["trauma_informed_care", "crisis_advocacy",
+                                                            "community_network_care", "open_community"]),
+                             start_year=st.floats(0, 2), ramp_years=st.floats(0, 3), intensity=st.floats(0, 1)),
+                   max_size=3, unique_by=lambda r: r.name)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.fixed_dictionaries({p.name: value(p) for p in VARIED}), stage_shares=shares, chosen=reforms,
+       diagnosis=st.tuples(st.floats(0, 0.5), st.floats(0, 0.5)))
+def test_any_valid_parameter_set_keeps_probabilities_valid_and_people_conserved(values, stage_shares, chosen,
+                                                                                  diagnosis):
+    overrides = dict(values)
+    overrides.update({f"population.share_{s}": float(v) for s, v in zip(STAGES, stage_shares, strict=True)})
+    overrides["population.share_reunion"] = 1.0 - sum(overrides[f"population.share_{s}"] for s in STAGES[:3])
+    overrides.update({"population.size": 150, "run.years": 1, "population.share_schizophrenia": diagnosis[0],
+                      "population.share_mood": diagnosis[1]})
+    scenario = default_scenario().with_overrides(overrides).with_reforms(tuple(chosen))
+    model = RecoveryModel(scenario, rng=1, materialise_agents=False)
+    n = model.population.size
+    while model.running:
+        model.step()
+        pop = model.population
+        assert pop.stage_counts().sum() == n
+        assert np.all((pop.stage >= 0) & (pop.stage <= 3))
+        assert np.all((model.barriers >= 0) & (model.barriers <= 1))
+        h_up, h_down = model.stage_hazards()
+        assert np.all(np.isfinite(h_up)) and np.all(h_up >= 0) and np.all(h_down >= 0)
+        p_up, p_down = transition_probabilities(h_up, h_down)
+        assert np.all((p_up >= 0) & (p_up <= 1) & (p_down >= 0) & (p_up + p_down <= 1 + 1e-12))
+        hazard = crisis_hazard(pop, model.params, model.week)
+        assert np.all(np.isfinite(hazard)) and np.all(hazard >= 0)
+        assert 0 <= model.levers["peer_availability"] <= 1
+        assert all(0 <= v <= 1 for v in model.roots.values())
+        assert np.all((pop.life_security >= 0) & (pop.life_security <= 1))
+        assert np.all((pop.medication_burden >= 0) & (pop.medication_burden <= 1))
+        assert np.all(pop.trauma_load >= 0)
+    ts = model.recorder.frame(model.week)
+    assert (ts[list(STAGES)].sum(axis=1) == n).all()
+    assert (ts["in_hospital"].diff().iloc[1:] == (ts["admissions_voluntary"] + ts["admissions_involuntary"]
+                                                   - ts["discharges"]).iloc[1:]).all()
