@@ -2,7 +2,8 @@
 
 A barrier's system level is the mean of the roots that feed it (paper, Theme 2; equal weights, assumed).
 Each person feels it through an individual modifier m (trauma load, hospital stay, life security,
-medication burden, diagnosis): felt = 1 - (1 - system level) ** m, so m = 1 is the system level. Entry to a stage is gated by that stage's barriers:
+medication burden, diagnosis): felt = 1 - (1 - system level) ** m, so m = 1 is the system level.
+Entry to a stage is gated by that stage's barriers:
 gate = geometric mean over the stage's barriers of (1 - barrier_strength * barrier_b), so that stages with
 two or three barriers are gated alike when their barriers are equally high, and no barrier blocks entirely.
 """

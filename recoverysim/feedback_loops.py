@@ -65,15 +65,18 @@ class CausalLink:
 
 CAUSAL_LINKS: tuple[CausalLink, ...] = (
     # R1 peer role models
-    CausalLink("reunion", "peer workers", +1, "peer_role_models", "peer_workforce.recruit"),
+    CausalLink("reunion", "peer workers", +1, "peer_role_models", "peer_workforce.update"),
     CausalLink("peer workers", "peer availability", +1, "peer_role_models",
                "feedback_loops.effective_peer_availability"),
     CausalLink("peer availability", "peers_unavailable", -1, "peer_role_models", "barriers.person_barriers"),
     CausalLink("peers_unavailable", "reunion", -1, "peer_role_models", "barriers.progress_gate"),
-    # B1 peer burnout
-    CausalLink("peer workers", "peer workload", -1, "peer_burnout", "feedback_loops.peer_leaving_hazard"),
+    # B1 peer burnout: availability draws demand onto the peer workforce (limits to growth of R1)
+    CausalLink("peer workers", "peer availability", +1, "peer_burnout",
+               "feedback_loops.effective_peer_availability"),
+    CausalLink("peer availability", "demand for peer support", +1, "peer_burnout", "peer_workforce.update"),
+    CausalLink("demand for peer support", "peer workload", +1, "peer_burnout", "feedback_loops.peer_leaving_hazard"),
     CausalLink("peer workload", "peer workers leaving", +1, "peer_burnout", "feedback_loops.peer_leaving_hazard"),
-    CausalLink("peer workers leaving", "peer workers", -1, "peer_burnout", "peer_workforce.leave"),
+    CausalLink("peer workers leaving", "peer workers", -1, "peer_burnout", "peer_workforce.update"),
     # R2 visibility and stigma
     CausalLink("reunion", "shame_pressure", -1, "stigma_visibility", "feedback_loops.effective_shame_pressure"),
     CausalLink("shame_pressure", "social_exclusion", +1, "stigma_visibility", "barriers.system_barriers"),
