@@ -3,7 +3,8 @@
     .venv/bin/python tests/regression/refresh_baseline.py
 
 Writes tests/regression/baseline_summary.csv and baseline_timeseries_tail.csv from a fixed, small run of
-tests/regression/regression_scenario.toml (a frozen scenario, so only model changes move the results). Review the diff before committing: it is the record of what changed.
+tests/regression/regression_scenario.toml (a frozen scenario, so only model changes move the results).
+Review the diff before committing: it is the record of what changed.
 """
 
 from pathlib import Path
