@@ -106,11 +106,11 @@ def time_baseline(size: int, weeks: int) -> dict:
 def isolated_full_run(size: int, years: int) -> dict:
     """Time a full run in a child process and report its peak resident memory."""
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r)\n"
+        f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from bench_model import time_full\n"
-        "r = time_full(%d, %d)\n"
+        f"r = time_full({size}, {years})\n"
         "r['max_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps(r))\n" % (str(Path(__file__).parent), size, years)
+        "print(json.dumps(r))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])

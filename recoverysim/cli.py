@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from recoverysim.parameters import PARAMETERS, REFORM_FIELDS, REFORMS
     from recoverysim.scenario import default_scenario, load_scenario
 
+    if args.markdown:
+        from recoverysim.parameter_table import markdown_table
+
+        print(markdown_table())
+        return 0
     scenario = load_scenario(args.scenario) if args.scenario else default_scenario()
     rows = [{"name": p.name, "value": scenario[p.name], "default": p.default,
              "range": None if p.kind is bool else [p.low, p.high], "unit": p.unit,
@@ -129,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("describe", help="list every parameter with value, default, range, unit and source")
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the declared defaults)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--markdown", action="store_true", help="the declared parameters as Markdown tables")
     p.set_defaults(func=cmd_describe)
     p = sub.add_parser("loops", help="list the feedback loops and draw the causal-loop diagram")
     p.add_argument("--out", help="PNG file for the diagram")
@@ -157,8 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: no results written", file=sys.stderr)
+        print("interrupted: no partial results folder was left (sensitivity runs keep finished rows for "
+              "--resume)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
 
 
 if __name__ == "__main__":

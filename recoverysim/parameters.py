@@ -90,7 +90,7 @@ class Parameter:
 def _fmt(x: float | None) -> str:
     if x is None:
         return "-"
-    return f"{x:g}"
+    return str(int(x)) if float(x).is_integer() and abs(x) >= 1e5 else f"{x:g}"
 
 
 def _p(name, default, low, high, unit, description, source, kind=None):

@@ -147,3 +147,14 @@ def test_tie_dynamics_follow_exclusion_and_peer_availability(small):
     many = RecoveryModel(base.with_overrides({"levers.peer_availability": 0.8}), rng=3).run()
     assert few.network.degree("peer").sum() == 0
     assert many.network.degree("peer").sum() > 0
+
+
+def test_odd_parameter_table_is_current():
+    """docs/ODD.md carries the registry's table; regenerate with `make docs` after changing a parameter."""
+    from pathlib import Path
+
+    from recoverysim.parameter_table import replace_in
+
+    odd = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+    text = odd.read_text()
+    assert replace_in(text) == text
