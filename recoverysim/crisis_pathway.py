@@ -155,10 +155,12 @@ def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
 def recover_slow_variables(model) -> None:
     """Trauma load and medication burden drift back towards each person's baseline."""
     pop, c = model.population, model.params.crisis
+    # Only people above their baseline move; most people sit at it, so work on that subset.
     decay_t = math.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR)
-    base_t = pop.trauma_history.astype(np.float64)
-    pop.trauma_load[:] = base_t + (pop.trauma_load - base_t).clip(min=0) * decay_t
+    up = np.flatnonzero(pop.trauma_load > pop.trauma_history)
+    base_t = pop.trauma_history[up].astype(np.float64)
+    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * decay_t
     decay_m = math.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR)
-    base_m = pop.medication_baseline
-    recovered = base_m + (pop.medication_burden - base_m).clip(min=0) * decay_m
-    np.copyto(pop.medication_burden, recovered, where=~pop.in_hospital)
+    up = np.flatnonzero((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital)
+    base_m = pop.medication_baseline[up]
+    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * decay_m
