@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON312 := $(shell for c in python3.12 python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	  $$c -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$c; break; }; done)
 
-.PHONY: demo test lint bench regression-refresh docs clean
+.PHONY: demo test lint bench regression-refresh docs dashboard clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "error: Python 3.12+ not found (looked for python3.12, python3.13, pyenv)"; exit 1; }
@@ -37,3 +37,7 @@ clean:
 
 docs: $(VENV)/.installed
 	$(PY) -c "from pathlib import Path; from recoverysim.parameter_table import replace_in; p = Path('docs/ODD.md'); p.write_text(replace_in(p.read_text()))"
+
+dashboard: $(VENV)/.installed
+	$(PY) -m pip install --quiet "solara>=1.40" "altair>=5"
+	$(VENV)/bin/solara run recoverysim/dashboard/app.py

@@ -1,0 +1,1 @@
+"""An interactive dashboard (Mesa's SolaraViz); the model never imports this package."""
