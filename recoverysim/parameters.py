@@ -326,7 +326,7 @@ REFORMS: dict[str, ReformSpec] = {
                    "community crisis places per 1,000 users per week", "community_support_capacity",
                    "organisational_change"),
         ReformSpec("personalised_goals", "rules_over_values", "personalised goals are most valued", None, None,
-                   "organisational_change"),
+                   "social_cultural_change"),
         ReformSpec("inclusive_design", "shame_pressure", "inclusive design that overcomes stigma", None, None,
                    "social_cultural_change"),
         ReformSpec("open_community", "thin_networks", "open and acceptable community", None, None,

@@ -1,0 +1,397 @@
+"""Comparing scenarios with common random numbers: paired differences against a base scenario.
+
+Replicate ``r`` of every scenario runs with the same seed, ``replicate_seed(seed, r)``. Because every random
+process in the model draws from its own named stream (``random_streams``), two scenarios with the same seed
+see the same random numbers wherever their mechanisms agree, so the per-replicate difference between them
+is mostly the effect of what differs. The effect of a scenario is the mean of those paired differences,
+with a t interval over replicates. To show how much this pairing buys, the other scenarios are run a
+second time with seeds from an unrelated root seed and compared unpaired (Welch interval).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from recoverysim.errors import RecoverysimError
+from recoverysim.outcomes import OUTCOMES
+from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
+from recoverysim.random_streams import derive_seed
+from recoverysim.results import atomic_directory, file_hash, write_json
+from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
+from recoverysim.scenario import Scenario
+from recoverysim.simulation import Results, RunResult, replicate_seed, simulate
+
+#: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
+LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
+#: Path component that turns the root seed into the root seed of the independent (unpaired) runs.
+INDEPENDENT_STREAM = 7_919
+CONFIDENCE = 0.95
+#: Outcomes shown in the forest plot and the short summary (the full table has all of them).
+KEY_OUTCOMES = ("share_reunion_end", "share_discontinuity_end", "crises_per_1000_person_years",
+                "involuntary_share_of_admissions", "coercive_episodes_per_1000_person_years",
+                "retraumatisations_per_1000_person_years", "bed_days_per_person_year", "mean_length_of_stay_days")
+DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
+                      "relative_change"]
+
+
+# --- finding and checking scenarios -------------------------------------------------------------------
+
+
+def scenario_dirs() -> list[Path]:
+    """Folders searched for bare scenario names: ./scenarios first, then the project's library."""
+    dirs = []
+    for d in (Path.cwd() / "scenarios", LIBRARY):
+        if d.is_dir() and d.resolve() not in [x.resolve() for x in dirs]:
+            dirs.append(d)
+    return dirs
+
+
+def available_names() -> list[str]:
+    """Bare scenario names that :func:`resolve_scenario` accepts."""
+    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
+
+
+def resolve_scenario(arg: str) -> Path:
+    """A scenario argument as a file: an existing path, or a bare name looked up in ``scenarios/``."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    looks_like_path = path.suffix == ".toml" or len(path.parts) > 1
+    if not looks_like_path:
+        for d in scenario_dirs():
+            candidate = d / f"{arg}.toml"
+            if candidate.is_file():
+                return _relative_to_cwd(candidate)
+    names = ", ".join(available_names()) or "(none found)"
+    what = "scenario file not found" if looks_like_path else "unknown scenario name"
+    raise RecoverysimError(f"{what}: {arg!r}; available scenario names: {names}")
+
+
+def _relative_to_cwd(path: Path) -> Path:
+    """``path`` relative to the working folder when it lies inside it (shorter, machine-independent)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def check_comparable(scenarios: Sequence[Scenario]) -> None:
+    """Raise a clear error unless all scenarios run the same people for the same time, with distinct names."""
+    if len(scenarios) < 2:
+        raise RecoverysimError("compare needs a base scenario and at least one other scenario")
+    for key, label, flag in (("population.size", "population size", "--population"),
+                             ("run.years", "years", "--years")):
+        values = {s[key] for s in scenarios}
+        if len(values) > 1:
+            listing = "; ".join(f"{s.source}: {s[key]:g}" for s in scenarios)
+            raise RecoverysimError(f"scenarios differ in {label} ({key}), so their runs cannot be paired: "
+                                   f"{listing}. Use {flag} to run them all at one value.")
+    names = [s.name for s in scenarios]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        listing = "; ".join(s.source for s in scenarios if s.name in repeated)
+        raise RecoverysimError(f"scenario name(s) {', '.join(repeated)} appear more than once ({listing}); "
+                               "each compared scenario needs its own name")
+
+
+# --- numbers in words ---------------------------------------------------------------------------------
+
+
+def fmt_value(v: float, metric: str) -> str:
+    """A level, shares as percentages."""
+    if v != v:
+        return "n/a"
+    return f"{100 * v:.1f}%" if OUTCOMES[metric].unit == "share" else f"{v:.4g}"
+
+
+def fmt_diff(v: float, metric: str) -> str:
+    """A difference, shares in percentage points."""
+    if v != v:
+        return "n/a"
+    return f"{100 * v:+.1f} pp" if OUTCOMES[metric].unit == "share" else f"{v:+.3g}"
+
+
+def verdict(metric: str, lo: float, hi: float) -> str:
+    """Plain-language reading of a 95% interval of a difference."""
+    if lo != lo or hi != hi:
+        return "too few replicates"
+    if lo <= 0 <= hi:
+        return "no clear difference"
+    up = lo > 0
+    better = OUTCOMES[metric].better
+    if better == "neither":
+        return "higher" if up else "lower"
+    return "better" if up == (better == "higher") else "worse"
+
+
+# --- statistics ---------------------------------------------------------------------------------------
+
+
+def paired_difference(base: np.ndarray, other: np.ndarray, confidence: float = CONFIDENCE):
+    """(base mean, other mean, mean difference, ci_low, ci_high) from per-replicate pairs (t interval).
+
+    Replicates where either value is missing (NaN) are dropped from both.
+    """
+    base, other = np.asarray(base, float), np.asarray(other, float)
+    ok = np.isfinite(base) & np.isfinite(other)
+    base, other = base[ok], other[ok]
+    if base.size == 0:
+        return (np.nan,) * 5
+    d = other - base
+    mean = float(d.mean())
+    if d.size < 2:
+        return float(base.mean()), float(other.mean()), mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return float(base.mean()), float(other.mean()), mean, mean - half, mean + half
+
+
+def welch_difference(base: np.ndarray, other: np.ndarray, confidence: float = CONFIDENCE):
+    """(mean difference, ci_low, ci_high) of independent samples (Welch t interval)."""
+    a = np.asarray(base, float)
+    b = np.asarray(other, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size < 2:
+        return np.nan, np.nan, np.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    diff = float(b.mean() - a.mean())
+    se2 = va + vb
+    if se2 == 0:
+        return diff, diff, diff
+    dof = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(se2)
+    return diff, diff - half, diff + half
+
+
+def _relative(diff: float, base: float) -> float:
+    return diff / base if base and np.isfinite(base) else np.nan
+
+
+def _occupancy(results: Results) -> np.ndarray:
+    """Stage shares, shape (replicates, weeks + 1, stages)."""
+    out = []
+    for run in results.runs:
+        counts = run.timeseries[list(STAGES)].to_numpy(float)
+        out.append(counts / counts.sum(axis=1, keepdims=True))
+    return np.stack(out)
+
+
+# --- the comparison -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """Everything ``compare`` computes: the runs and the paired (and unpaired) differences."""
+
+    base: Results
+    others: list[Results]
+    seed: int
+    replications: int
+    independent_seed: int | None
+    independent: list[Results] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    differences: pd.DataFrame = field(init=False)
+    occupancy: pd.DataFrame = field(init=False)
+    crn: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.differences = self._differences()
+        self.occupancy = self._occupancy_differences()
+        self.crn = self._crn_table()
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """Base first, then the others in the order given."""
+        return [self.base.scenario, *(r.scenario for r in self.others)]
+
+    def _differences(self) -> pd.DataFrame:
+        rows = []
+        base_h = self.base.headlines
+        base_occ = _occupancy(self.base)
+        years = range(1, base_occ.shape[1] // WEEKS_PER_YEAR + 1)
+        for other in self.others:
+            h = other.headlines
+            for metric in OUTCOMES:
+                b, o, d, lo, hi = paired_difference(base_h[metric].to_numpy(), h[metric].to_numpy())
+                rows.append((other.scenario.name, metric, b, o, d, lo, hi, _relative(d, b)))
+            occ = _occupancy(other)
+            for y in years:
+                for k, stage in enumerate(STAGES):
+                    w = y * WEEKS_PER_YEAR
+                    b, o, d, lo, hi = paired_difference(base_occ[:, w, k], occ[:, w, k])
+                    rows.append((other.scenario.name, f"share_{stage}_year_{y}", b, o, d, lo, hi, _relative(d, b)))
+        return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+    def _occupancy_differences(self) -> pd.DataFrame:
+        """Weekly paired differences in each stage's share (vectorised over weeks)."""
+        base = _occupancy(self.base)
+        r = base.shape[0]
+        t = stats.t.ppf(0.5 + CONFIDENCE / 2, r - 1) if r > 1 else np.nan
+        frames = []
+        for other in self.others:
+            d = _occupancy(other) - base
+            mean = d.mean(axis=0)
+            half = t * d.std(axis=0, ddof=1) / np.sqrt(r) if r > 1 else np.full_like(mean, np.nan)
+            for k, stage in enumerate(STAGES):
+                frames.append(pd.DataFrame({
+                    "scenario": other.scenario.name, "stage": stage, "week": np.arange(mean.shape[0]),
+                    "base_mean": base[:, :, k].mean(axis=0), "scenario_mean": base[:, :, k].mean(axis=0) + mean[:, k],
+                    "difference": mean[:, k], "ci_low": mean[:, k] - half[:, k], "ci_high": mean[:, k] + half[:, k]}))
+        return pd.concat(frames, ignore_index=True)
+
+    def _crn_table(self) -> pd.DataFrame:
+        """Interval widths with common random numbers vs independent seeds, and the variance-reduction ratio."""
+        cols = ["scenario", "metric", "difference_crn", "width_crn", "difference_independent",
+                "width_independent", "width_ratio", "variance_reduction"]
+        rows = []
+        base_h = self.base.headlines
+        for other, indep in zip(self.others, self.independent, strict=False):
+            for metric in OUTCOMES:
+                if OUTCOMES[metric].better == "neither":
+                    continue
+                b = base_h[metric].to_numpy(float)
+                o, i = other.headlines[metric].to_numpy(float), indep.headlines[metric].to_numpy(float)
+                _, _, d, lo, hi = paired_difference(b, o)
+                di, ilo, ihi = welch_difference(b, i)
+                ok = np.isfinite(b) & np.isfinite(o)
+                var_paired = np.var(o[ok] - b[ok], ddof=1) if ok.sum() > 1 else np.nan
+                var_indep = np.nanvar(b, ddof=1) + np.nanvar(i, ddof=1)
+                width, width_i = hi - lo, ihi - ilo
+                rows.append((other.scenario.name, metric, d, width, di, width_i,
+                             width_i / width if width > 0 else np.nan,
+                             var_indep / var_paired if var_paired > 0 else np.nan))
+        return pd.DataFrame(rows, columns=cols)
+
+
+def _rebuild(state: dict) -> Scenario:
+    return Scenario(**state)
+
+
+def _state(s: Scenario) -> dict:
+    """Picklable description of a scenario (``Scenario`` holds a read-only mapping that cannot be pickled)."""
+    return {"name": s.name, "values": dict(s.values), "reforms": s.reforms, "description": s.description,
+            "source": s.source, "files": s.files}
+
+
+def _run_job(job: tuple[dict, int, int]) -> RunResult:
+    state, seed, replicate = job
+    return simulate(_rebuild(state), seed=seed, replicate=replicate)
+
+
+def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
+                   independent: bool = True, progress: bool = False, workers: int = 1) -> Comparison:
+    """Run base (first) and others on common random numbers; optionally the others again on independent seeds."""
+    check_comparable(scenarios)
+    base = scenarios[0]
+    replications = int(replications or base.params.run.replications)
+    if replications < 2:
+        raise RecoverysimError("compare needs at least 2 replicates to put an interval on a difference")
+    seed = int(base.params.run.seed if seed is None else seed)
+    indep_seed = derive_seed(seed, INDEPENDENT_STREAM) if independent else None
+    # (group, scenario index, seed, replicate); group "independent" reruns the others on unrelated seeds.
+    plan = [("crn", i, replicate_seed(seed, r), r) for i in range(len(scenarios)) for r in range(replications)]
+    if independent:
+        plan += [("independent", i, replicate_seed(indep_seed, r), r)
+                 for i in range(1, len(scenarios)) for r in range(replications)]
+    states = [_state(s) for s in scenarios]
+    start = time.perf_counter()
+    runs = _execute([(states[i], s, r) for _, i, s, r in plan], [scenarios[i].name for _, i, _, _ in plan],
+                    progress, workers)
+    grouped: dict[tuple[str, int], list[RunResult]] = {}
+    for (group, i, _, _), run in zip(plan, runs, strict=True):
+        grouped.setdefault((group, i), []).append(run)
+    results = [Results(s, grouped[("crn", i)]) for i, s in enumerate(scenarios)]
+    indep = [Results(s, grouped[("independent", i)]) for i, s in enumerate(scenarios) if i and independent]
+    return Comparison(results[0], results[1:], seed, replications, indep_seed, indep,
+                      wall_seconds=time.perf_counter() - start)
+
+
+def _execute(jobs: list[tuple[dict, int, int]], labels: list[str], progress: bool, workers: int) -> list[RunResult]:
+    """Run jobs in order (serially or in worker processes), with a progress bar over scenarios and replicates."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="run", desc="compare", file=sys.stderr, mininterval=0.5)
+    out: list[RunResult] = []
+    try:
+        if workers <= 1:
+            for job, label in zip(jobs, labels, strict=True):
+                if bar is not None:
+                    bar.set_postfix_str(f"{label} r{job[2]}", refresh=False)
+                out.append(_run_job(job))
+                if bar is not None:
+                    bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for label, run in zip(labels, pool.map(_run_job, jobs), strict=True):
+                    out.append(run)
+                    if bar is not None:
+                        bar.set_postfix_str(f"{label} r{run.replicate}", refresh=False)
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def default_workers() -> int:
+    """Worker processes for a comparison: the CPUs this process may use (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def write_comparison(comparison: Comparison, folder: Path, command: list[str] | None = None) -> None:
+    """Write differences.csv, occupancy_differences.csv, crn.csv, runs/<name>/, figures/, report.html/.md."""
+    from recoverysim import report
+
+    fmt = TIMESERIES_FLOAT_FORMAT
+    comparison.differences.to_csv(folder / "differences.csv", index=False, float_format=fmt)
+    comparison.occupancy.to_csv(folder / "occupancy_differences.csv", index=False, float_format=fmt)
+    comparison.crn.to_csv(folder / "crn.csv", index=False, float_format=fmt)
+    runs = folder / "runs"
+    for results in (comparison.base, *comparison.others):
+        sub = runs / results.scenario.name
+        sub.mkdir(parents=True)
+        write_folder(results, sub, comparison.wall_seconds, command)
+    write_json(folder / "manifest.json", {
+        "base": comparison.base.scenario.name,
+        "scenarios": {s.name: {"file": s.source, "content_hash": s.content_hash, "files": file_hash(s.files)}
+                      for s in comparison.scenarios},
+        "replications": comparison.replications,
+        "seed": comparison.seed,
+        "seeds": [r.seed for r in comparison.base.runs],
+        "independent_seed": comparison.independent_seed,
+        "independent_seeds": [r.seed for r in comparison.independent[0].runs] if comparison.independent else [],
+        "population": comparison.base.scenario["population.size"],
+        "years": comparison.base.scenario["run.years"],
+        "wall_seconds": round(comparison.wall_seconds, 3),
+        "command": command,
+    })
+    report.write_report(comparison, folder)
+
+
+def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: int | None = None,
+                      seed: int | None = None, *, independent: bool = True, progress: bool = False,
+                      workers: int = 1, command: list[str] | None = None) -> Comparison:
+    """Run the comparison and write ``out`` atomically (nothing is left behind if anything fails)."""
+    check_comparable(scenarios)
+    comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
+                                workers=workers)
+    with atomic_directory(Path(out)) as tmp:
+        write_comparison(comparison, tmp, command)
+    return comparison

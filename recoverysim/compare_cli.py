@@ -1,0 +1,91 @@
+"""``recoverysim compare BASE OTHER...``: paired scenario comparison into a results folder with a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from recoverysim.errors import RecoverysimError
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``compare`` subcommand; returns its parser."""
+    p = subparsers.add_parser(
+        "compare", help="compare scenarios against a base on common random numbers, with a report",
+        description="Run BASE and every OTHER scenario on the same seeds and report each one's effect versus "
+                    "BASE as paired differences with 95% intervals. Scenarios are files or bare names from "
+                    "scenarios/ (e.g. japan_baseline trauma_informed_care).")
+    p.add_argument("base", help="base scenario (file or name)")
+    p.add_argument("others", nargs="+", metavar="other", help="scenarios to compare with the base")
+    p.add_argument("--out", help="results folder (default results/compare_<base>_vs_<other>)")
+    p.add_argument("--replications", type=int, help="replicates per scenario (default: the base's run.replications)")
+    p.add_argument("--seed", type=int, help="root seed shared by all scenarios (default: the base's run.seed)")
+    p.add_argument("--years", type=int, help="horizon in years for every scenario")
+    p.add_argument("--population", type=int, help="people in every scenario")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.key=value",
+                   help="override a parameter in every scenario (repeatable)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1; 0 = all CPUs)")
+    p.add_argument("--no-independent", action="store_true",
+                   help="skip the independent-seed rerun that shows how much pairing narrows the intervals")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_command)
+    return p
+
+
+def load_compared(names: list[str], args: argparse.Namespace):
+    """Resolve names or paths and load every scenario with the command's overrides (all before any run)."""
+    from recoverysim.cli import scenario_from_args
+    from recoverysim.compare import check_comparable, resolve_scenario
+
+    paths = [resolve_scenario(n) for n in names]
+    # --replications and --seed are applied by the comparison itself, not to the scenario files.
+    overrides = argparse.Namespace(sets=args.sets, years=args.years, population=args.population)
+    scenarios = [scenario_from_args(str(p), overrides) for p in paths]
+    check_comparable(scenarios)
+    return scenarios
+
+
+def default_out(scenarios) -> Path:
+    """``results/compare_<base>_vs_<other>`` (or ``_vs_<k>_scenarios``)."""
+    base, others = scenarios[0].name, scenarios[1:]
+    tail = others[0].name if len(others) == 1 else f"{len(others)}_scenarios"
+    return Path("results") / f"compare_{base}_vs_{tail}"
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Handle ``recoverysim compare``."""
+    from recoverysim.compare import compare_to_folder, default_workers
+
+    if args.replications is not None and args.replications < 2:
+        raise RecoverysimError("--replications must be at least 2 to put an interval on a difference")
+    scenarios = load_compared([args.base, *args.others], args)
+    out = Path(args.out) if args.out else default_out(scenarios)
+    workers = default_workers() if args.workers == 0 else max(1, args.workers)
+    base = scenarios[0]
+    reps = args.replications or base.params.run.replications
+    print(f"Comparing {len(scenarios) - 1} scenario(s) with {base.name}: {base['population.size']:,} people x "
+          f"{base['run.years']} years x {reps} replicates", file=sys.stderr)
+    comparison = compare_to_folder(scenarios, out, args.replications, args.seed,
+                                   independent=not args.no_independent, progress=not args.quiet, workers=workers,
+                                   command=sys.argv)
+    print(headline_table(comparison))
+    print(f"\nReport: {out / 'report.html'} (also report.md, differences.csv, runs/, figures/)")
+    return 0
+
+
+def headline_table(comparison, metrics: tuple[str, ...] | None = None) -> str:
+    """Plain-text table of paired differences for a few key outcomes."""
+    from recoverysim.compare import KEY_OUTCOMES, fmt_diff, verdict
+
+    metrics = metrics or KEY_OUTCOMES[:1] + KEY_OUTCOMES[3:7]
+    diff = comparison.differences.set_index(["scenario", "metric"])
+    lines = [f"Effects versus {comparison.base.scenario.name} (paired difference [95% interval]):"]
+    for other in comparison.others:
+        name = other.scenario.name
+        lines.append(f"  {name}")
+        for m in metrics:
+            r = diff.loc[(name, m)]
+            lines.append(f"    {m:42s} {fmt_diff(r.difference, m):>10s}  [{fmt_diff(r.ci_low, m)}, "
+                         f"{fmt_diff(r.ci_high, m)}]  {verdict(m, r.ci_low, r.ci_high)}")
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""The compare folder and its report: files, self-contained HTML with the table and every figure, atomicity."""
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from recoverysim import compare as compare_mod
+from recoverysim.cli import main
+from recoverysim.outcomes import OUTCOMES
+from recoverysim.report import FIGURES, KEY_OUTCOMES, render_html, render_markdown, verdict
+
+SCENARIOS = ["japan_baseline", "trauma_informed_care", "crisis_advocacy"]
+ARGS = ["--population", "400", "--years", "3", "--replications", "3", "--seed", "99", "--quiet"]
+
+
+class Tables(HTMLParser):
+    """Counts rows in the body of each table, by class."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: dict[str, int] = {}
+        self.images: list[str] = []
+        self._table = None
+        self._in_body = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self._table = a.get("class", "")
+            self.rows.setdefault(self._table, 0)
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows[self._table] += 1
+        elif tag == "img":
+            self.images.append(a.get("src", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_body = False
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "out"
+    assert main(["compare", *SCENARIOS, "--out", str(out), *ARGS]) == 0
+    return out
+
+
+def test_folder_contents(folder):
+    for name in ("differences.csv", "occupancy_differences.csv", "crn.csv", "manifest.json", "report.html",
+                 "report.md"):
+        assert (folder / name).is_file(), name
+    for name in SCENARIOS:
+        run = folder / "runs" / name
+        assert (run / "manifest.json").is_file() and (run / "summary.csv").is_file()
+    assert sorted(p.name for p in (folder / "figures").iterdir()) == sorted(FIGURES)
+    diff = pd.read_csv(folder / "differences.csv")
+    assert list(diff.columns) == ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low",
+                                  "ci_high", "relative_change"]
+    assert set(diff["scenario"]) == set(SCENARIOS[1:])
+    assert set(OUTCOMES) <= set(diff["metric"])
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+
+
+def test_report_html_has_table_and_every_figure(folder):
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    parser = Tables()
+    parser.feed(text)
+    assert text.count('<img src="data:image/png;base64,') == len(FIGURES) == len(parser.images)
+    assert parser.rows["differences"] == (len(SCENARIOS) - 1) * len(OUTCOMES)
+    assert parser.rows["scenarios"] == len(SCENARIOS)
+    assert parser.rows["crn"] == (len(SCENARIOS) - 1) * len(KEY_OUTCOMES)
+    assert not re.search(r'src="(?!data:)', text), "report must be self-contained"
+    for heading in ("What was compared", "Main results in brief", "How sure are we?", "Assumptions and limits"):
+        assert heading in text
+    for metric in OUTCOMES:
+        assert metric in text
+
+
+def test_report_markdown_links_figures(folder):
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    for name in FIGURES:
+        assert f"](figures/{name})" in md
+    assert md.count(f"| share_reunion_end | {OUTCOMES['share_reunion_end'].description} |") == len(SCENARIOS) - 1
+
+
+def test_crn_narrows_intervals(folder):
+    crn = pd.read_csv(folder / "crn.csv")
+    assert crn["variance_reduction"].median() > 1
+    assert (crn["width_crn"] <= crn["width_independent"]).mean() > 0.5
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(compare_mod, "write_comparison", boom)
+    out = tmp_path / "cmp"
+    with pytest.raises(RuntimeError):
+        main(["compare", *SCENARIOS[:2], "--out", str(out), "--population", "100", "--years", "1",
+              "--replications", "2", "--quiet", "--no-independent"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_renderers_escape_and_verdicts():
+    blocks = [("h1", "a <b>"), ("table", "differences", ["x|y"], [["better", "<i>"]]), ("fig", "missing.png")]
+    html = render_html(blocks, {})
+    assert "a &lt;b&gt;" in html and "&lt;i&gt;" in html and '<td class="better">' in html and "<img" not in html
+    assert "x\\|y" in render_markdown(blocks, {})
+    assert verdict("share_reunion_end", 0.01, 0.02) == "better"
+    assert verdict("bed_days_per_person_year", 0.01, 0.02) == "worse"
+    assert verdict("bed_days_per_person_year", -0.01, 0.02) == "no clear difference"
+    assert verdict("share_safety_end", -0.02, -0.01) == "lower"
