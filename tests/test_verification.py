@@ -1,7 +1,6 @@
 """Verification against exact answers, conservation, determinism and common random numbers."""
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from scipy import stats
 

@@ -20,15 +20,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 #: name -> arguments of ``recoverysim trace`` (run from the repository root; small and fast on purpose).
-#: The scenarios are frozen copies kept beside this file, so recalibrating the real baseline does not move them.
+#: The scenarios are frozen copies kept beside this file: recalibrating the real baseline does not move them.
 FROZEN = "tests/regression/regression_scenario.toml"
 CASES = {
     "person": ["trace", FROZEN, "--person", "30", "--population", "300", "--years", "5",
                "--seed", "4242"],
     "reached_reunion": ["trace", FROZEN, "--pick", "reached-reunion", "--population", "300",
                         "--years", "5", "--seed", "4242"],
-    "most_coerced": ["trace", "tests/regression/regression_reform.toml", "--pick", "most-coerced", "--population", "300",
-                     "--years", "5", "--seed", "4242"],
+    "most_coerced": ["trace", "tests/regression/regression_reform.toml", "--pick", "most-coerced",
+                     "--population", "300", "--years", "5", "--seed", "4242"],
 }
 
 
