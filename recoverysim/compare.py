@@ -272,19 +272,9 @@ class Comparison:
         return pd.DataFrame(rows, columns=cols)
 
 
-def _rebuild(state: dict) -> Scenario:
-    return Scenario(**state)
-
-
-def _state(s: Scenario) -> dict:
-    """Picklable description of a scenario (``Scenario`` holds a read-only mapping that cannot be pickled)."""
-    return {"name": s.name, "values": dict(s.values), "reforms": s.reforms, "description": s.description,
-            "source": s.source, "files": s.files}
-
-
-def _run_job(job: tuple[dict, int, int]) -> RunResult:
-    state, seed, replicate = job
-    return simulate(_rebuild(state), seed=seed, replicate=replicate)
+def _run_job(job: tuple[Scenario, int, int]) -> RunResult:
+    scenario, seed, replicate = job
+    return simulate(scenario, seed=seed, replicate=replicate)
 
 
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
@@ -302,9 +292,8 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
     if independent:
         plan += [("independent", i, replicate_seed(indep_seed, r), r)
                  for i in range(1, len(scenarios)) for r in range(replications)]
-    states = [_state(s) for s in scenarios]
     start = time.perf_counter()
-    runs = _execute([(states[i], s, r) for _, i, s, r in plan], [scenarios[i].name for _, i, _, _ in plan],
+    runs = _execute([(scenarios[i], s, r) for _, i, s, r in plan], [scenarios[i].name for _, i, _, _ in plan],
                     progress, workers)
     grouped: dict[tuple[str, int], list[RunResult]] = {}
     for (group, i, _, _), run in zip(plan, runs, strict=True):
@@ -315,7 +304,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                       wall_seconds=time.perf_counter() - start)
 
 
-def _execute(jobs: list[tuple[dict, int, int]], labels: list[str], progress: bool, workers: int) -> list[RunResult]:
+def _execute(jobs: list[tuple[Scenario, int, int]], labels: list[str], progress: bool, workers: int) -> list[RunResult]:
     """Run jobs in order (serially or in worker processes), with a progress bar over scenarios and replicates."""
     bar = None
     if progress:

@@ -117,17 +117,9 @@ class Observer:
         self.hospital_weeks += after["in_hospital"]
         self.peer_work_weeks += after["peer_worker"]
         self.discontinuity_weeks += after["stage"] == 0
-        lb = limiting_barrier(_barriers_of(model, self.people), after["stage"])
+        lb = limiting_barrier(model.barriers[:, self.people], after["stage"])
         held = np.flatnonzero(lb >= 0)
         np.add.at(self.barrier_weeks, (held, lb[held]), 1)
-
-
-def _barriers_of(model: RecoveryModel, people: np.ndarray) -> np.ndarray:
-    """The watched people's barrier levels, in the layout ``model.barriers`` uses ((8, n), or older (n, 8))."""
-    b = model.barriers
-    if b.shape == (len(BARRIER_NAMES), model.population.size):
-        return b[:, people]
-    return b[people]
 
 
 def _state(model: RecoveryModel) -> dict[str, np.ndarray]:
