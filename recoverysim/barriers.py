@@ -34,24 +34,25 @@ def person_barriers(system: np.ndarray, pop, params, peer_availability: float, p
     b = params.barriers
     out = np.empty((len(BARRIER_NAMES), pop.size))
     sys = dict(zip(BARRIER_NAMES, system, strict=True))
-    # Two-valued modifiers (hospital stay, diagnosis) need a two-entry table, not a power per person.
-    in_hospital = pop.in_hospital.view(np.int8)
-    schizophrenia = (pop.diagnosis == 0).view(np.int8)
+    # Two-valued modifiers (hospital stay, diagnosis) need two values and a select, not a power per person.
+    schizophrenia = pop.diagnosis == 0
     hospital = np.array([1.0, 1 + b.hospital_amplifier])
     stigma = np.array([1.0, 1 + b.schizophrenia_stigma_amplifier])
     out[BARRIER_INDEX["lack_of_compassion"]] = felt(sys["lack_of_compassion"], 1 + b.trauma_amplifier * pop.trauma_load)
     # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
     out[BARRIER_INDEX["life_insecurity"]] = felt(sys["life_insecurity"], 2 * (1 - pop.life_security))
-    out[BARRIER_INDEX["choice_unavailable"]] = felt(sys["choice_unavailable"], hospital)[in_hospital]
-    out[BARRIER_INDEX["authority_slope"]] = felt(sys["authority_slope"], hospital)[in_hospital]
+    for name in ("choice_unavailable", "authority_slope"):
+        outside, inside = felt(sys[name], hospital)
+        np.copyto(out[BARRIER_INDEX[name]], np.where(pop.in_hospital, inside, outside))
     out[BARRIER_INDEX["disempowerment"]] = felt(sys["disempowerment"], 0.5 + pop.medication_burden)
-    out[BARRIER_INDEX["devalued_life"]] = felt(sys["devalued_life"], stigma)[schizophrenia]
+    other, schizo = felt(sys["devalued_life"], stigma)
+    out[BARRIER_INDEX["devalued_life"]] = np.where(schizophrenia, schizo, other)
     # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
     out[BARRIER_INDEX["peers_unavailable"]] = (
         1 - peer_availability * (1 - sys["peers_unavailable"])) / (1 + peer_degree)
     # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
-    exclusion = felt(sys["social_exclusion"], (0.5 + social_exclusion_pressure) * stigma)
-    out[BARRIER_INDEX["social_exclusion"]] = exclusion[schizophrenia]
+    other, schizo = felt(sys["social_exclusion"], (0.5 + social_exclusion_pressure) * stigma)
+    out[BARRIER_INDEX["social_exclusion"]] = np.where(schizophrenia, schizo, other)
     return out
 
 

@@ -36,9 +36,11 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray) -> tuple[n
     """Weekly hazards (up, down) for every person."""
     r = params.recovery
     rates = np.array([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, 0.0])
-    h_up = rates[pop.stage] / WEEKS_PER_YEAR * support * gate
-    h_up = np.where(pop.in_hospital, h_up * r.hospital_progress_factor, h_up)
-    h_up[pop.in_hospital & (pop.stage == REUNION - 1)] = 0.0
+    h_up = (rates / WEEKS_PER_YEAR)[pop.stage] * support
+    h_up *= gate
+    inpatients = np.flatnonzero(pop.in_hospital)
+    # Reunion cannot be reached in hospital: the factor is 0 from control.
+    h_up[inpatients] *= np.where(pop.stage[inpatients] == REUNION - 1, 0.0, r.hospital_progress_factor)
     h_down = np.where(pop.stage > 0, r.setback_rate / WEEKS_PER_YEAR, 0.0)
     return h_up, h_down
 
@@ -46,10 +48,9 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray) -> tuple[n
 def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weekly probabilities (up, down) of the competing hazards."""
     total = h_up + h_down
-    p_any = -np.expm1(-total)
-    # Each share computed from its own hazard: p_any - p_up can round to a tiny negative number.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(total > 0, p_any / total, 0.0)
+    # Each share from its own hazard (p_any - p_up can round below zero); where total is 0 so is p_any.
+    scale = -np.expm1(-total)
+    scale /= np.maximum(total, np.finfo(float).tiny)
     return scale * h_up, scale * h_down
 
 
