@@ -1,0 +1,191 @@
+"""Observed targets as data: loading and validating a targets TOML file (see data/targets/japan.toml).
+
+A target says what was observed (value, unit, population, year, source), how close the model must come
+(``tolerance`` or ``interval``), which model statistic it is compared with (``metric``) and how the model
+output is mapped onto it (``mapping``). Problems are reported as :class:`TargetsError`, naming the file and
+the key, and the command line turns them into one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recoverysim.errors import ScenarioError
+
+#: Units a target may use. Shares are fractions (0.641, not 64.1).
+UNITS = ("days", "hours", "share", "per million population per day", "per million users per day",
+         "per 1,000 person-years")
+REQUIRED = ("value", "unit", "population", "year", "source", "metric", "mapping")
+OPTIONAL = ("description", "tolerance", "interval", "weight", "scale")
+TOP_LEVEL = ("title", "settings", "conversions", "targets")
+SETTINGS = {"burn_in_years": 0}
+
+
+class TargetsError(ScenarioError):
+    """A targets file is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observed pattern and the band the simulated value must fall in."""
+
+    key: str
+    value: float
+    unit: str
+    population: str
+    year: str
+    source: str
+    metric: str
+    mapping: str
+    low: float
+    high: float
+    description: str = ""
+    weight: float = 1.0
+    scale: str | None = None
+
+    def met(self, simulated: float) -> bool:
+        """Whether a simulated value lies in the acceptance band."""
+        return math.isfinite(simulated) and self.low <= simulated <= self.high
+
+    def residual(self, simulated: float) -> float:
+        """(sim - value) / d, with d the distance from value to the band edge on the side of sim."""
+        if not math.isfinite(simulated):
+            return 1e3
+        d = (self.high - self.value) if simulated >= self.value else (self.value - self.low)
+        return (simulated - self.value) / d
+
+    def band_text(self) -> str:
+        """The band as text."""
+        return f"[{self.low:.4g}, {self.high:.4g}]"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A loaded targets file."""
+
+    path: str
+    title: str
+    targets: tuple[Target, ...]
+    conversions: Mapping[str, float] = field(default_factory=dict)
+    conversion_sources: Mapping[str, str] = field(default_factory=dict)
+    burn_in_years: int = 0
+
+    def metrics(self) -> list[str]:
+        """The distinct model statistics the targets need."""
+        return list(dict.fromkeys(t.metric for t in self.targets))
+
+    def factor(self, target: Target) -> float:
+        """The conversion factor applied to the simulated value of ``target`` (1 if none)."""
+        return self.conversions[target.scale] if target.scale else 1.0
+
+
+def load_targets(path: str | Path) -> Targets:
+    """Load and validate a targets file; raises :class:`TargetsError` naming the file and key."""
+    from recoverysim.calibration.validate import METRICS
+
+    path = Path(path)
+    src = str(path)
+    if not path.is_file():
+        raise TargetsError(src, None, "targets file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetsError(src, None, f"malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise TargetsError(src, None, "not a UTF-8 text file") from None
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise TargetsError(src, key, f"unknown key; allowed: {', '.join(TOP_LEVEL)}")
+    settings = _table(src, data, "settings")
+    for key, value in settings.items():
+        if key not in SETTINGS:
+            raise TargetsError(src, f"settings.{key}", f"unknown setting; allowed: {', '.join(SETTINGS)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise TargetsError(src, f"settings.{key}", f"must be a whole number >= 0, got {value!r}")
+    conversions, conv_sources = {}, {}
+    for name, entry in _table(src, data, "conversions").items():
+        where = f"conversions.{name}"
+        if not isinstance(entry, dict):
+            raise TargetsError(src, where, "must be a table with value and source")
+        conversions[name] = _number(src, f"{where}.value", entry.get("value"), positive=True)
+        conv_sources[name] = _text(src, f"{where}.source", entry.get("source"))
+    raw = _table(src, data, "targets")
+    if not raw:
+        raise TargetsError(src, "targets", "no targets declared ([targets.<key>] tables)")
+    targets = [_target(src, key, entry, METRICS, conversions) for key, entry in raw.items()]
+    return Targets(path=src, title=str(data.get("title", path.stem)), targets=tuple(targets),
+                   conversions=conversions, conversion_sources=conv_sources,
+                   burn_in_years=int(settings.get("burn_in_years", SETTINGS["burn_in_years"])))
+
+
+def _table(src: str, data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise TargetsError(src, key, "must be a table")
+    return value
+
+
+def _text(src: str, where: str, value: Any) -> str:
+    if value is None:
+        raise TargetsError(src, where, "missing (required)")
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise TargetsError(src, where, f"must be non-empty text, got {value!r}")
+    return str(value).strip()
+
+
+def _number(src: str, where: str, value: Any, positive: bool = False) -> float:
+    if value is None:
+        raise TargetsError(src, where, "missing (required)")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TargetsError(src, where, f"must be a finite number, got {value!r}")
+    if positive and value <= 0:
+        raise TargetsError(src, where, f"must be > 0, got {value!r}")
+    return float(value)
+
+
+def _target(src: str, key: str, entry: Any, metrics: Mapping[str, Any], conversions: Mapping[str, float]) -> Target:
+    where = f"targets.{key}"
+    if not isinstance(entry, dict):
+        raise TargetsError(src, where, "must be a table")
+    for k in entry:
+        if k not in REQUIRED and k not in OPTIONAL:
+            raise TargetsError(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    for k in REQUIRED:
+        if k not in entry:
+            raise TargetsError(src, f"{where}.{k}", "missing (required)")
+    value = _number(src, f"{where}.value", entry["value"])
+    unit = _text(src, f"{where}.unit", entry["unit"])
+    if unit not in UNITS:
+        raise TargetsError(src, f"{where}.unit", f"unknown unit {unit!r}; units: {', '.join(UNITS)}")
+    metric = _text(src, f"{where}.metric", entry["metric"])
+    if metric not in metrics:
+        raise TargetsError(src, f"{where}.metric", f"unknown metric {metric!r}; metrics: {', '.join(metrics)}")
+    scale = entry.get("scale")
+    if scale is not None and scale not in conversions:
+        raise TargetsError(src, f"{where}.scale", f"unknown conversion {scale!r}; declared: "
+                           f"{', '.join(conversions) or 'none'} ([conversions.<name>])")
+    if ("tolerance" in entry) == ("interval" in entry):
+        raise TargetsError(src, where, "give exactly one of tolerance (+/- in the unit) or interval = [low, high]")
+    if "tolerance" in entry:
+        tol = _number(src, f"{where}.tolerance", entry["tolerance"], positive=True)
+        low, high = value - tol, value + tol
+    else:
+        band = entry["interval"]
+        if not isinstance(band, list) or len(band) != 2:
+            raise TargetsError(src, f"{where}.interval", "must be [low, high]")
+        low, high = (_number(src, f"{where}.interval", b) for b in band)
+        if not low < value < high:
+            raise TargetsError(src, f"{where}.interval", f"must satisfy low < value < high, got {band} around {value}")
+    weight = _number(src, f"{where}.weight", entry.get("weight", 1.0))
+    if weight < 0:
+        raise TargetsError(src, f"{where}.weight", f"must be >= 0, got {weight}")
+    return Target(key=key, value=value, unit=unit, population=_text(src, f"{where}.population", entry["population"]),
+                  year=_text(src, f"{where}.year", entry["year"]),
+                  source=_text(src, f"{where}.source", entry["source"]),
+                  metric=metric, mapping=_text(src, f"{where}.mapping", entry["mapping"]), low=low, high=high,
+                  description=str(entry.get("description", "")), weight=weight, scale=scale)
