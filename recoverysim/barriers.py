@@ -10,6 +10,8 @@ two or three barriers are gated alike when their barriers are equally high, and 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from recoverysim.parameters import BARRIERS, ROOTS, STAGES
@@ -34,26 +36,47 @@ def person_barriers(system: np.ndarray, pop, params, peer_availability: float, p
     b = params.barriers
     out = np.empty((len(BARRIER_NAMES), pop.size))
     sys = dict(zip(BARRIER_NAMES, system, strict=True))
-    # Two-valued modifiers (hospital stay, diagnosis) need two values and a select, not a power per person.
-    schizophrenia = pop.diagnosis == 0
+    # Rows are filled in place: at a million people every temporary array costs as much as the arithmetic.
+    row = out[BARRIER_INDEX["lack_of_compassion"]]
+    np.multiply(pop.trauma_load, b.trauma_amplifier, out=row)
+    row += 1
+    _felt_in_place(sys["lack_of_compassion"], row)
+    # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
+    row = out[BARRIER_INDEX["life_insecurity"]]
+    np.subtract(1, pop.life_security, out=row)
+    row *= 2
+    _felt_in_place(sys["life_insecurity"], row)
+    row = out[BARRIER_INDEX["disempowerment"]]
+    np.add(pop.medication_burden, 0.5, out=row)
+    _felt_in_place(sys["disempowerment"], row)
+    # Two-valued modifiers (hospital stay, diagnosis) need two values and a masked copy, not a power per person.
     hospital = np.array([1.0, 1 + b.hospital_amplifier])
     stigma = np.array([1.0, 1 + b.schizophrenia_stigma_amplifier])
-    out[BARRIER_INDEX["lack_of_compassion"]] = felt(sys["lack_of_compassion"], 1 + b.trauma_amplifier * pop.trauma_load)
-    # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
-    out[BARRIER_INDEX["life_insecurity"]] = felt(sys["life_insecurity"], 2 * (1 - pop.life_security))
-    for name in ("choice_unavailable", "authority_slope"):
-        outside, inside = felt(sys[name], hospital)
-        np.copyto(out[BARRIER_INDEX[name]], np.where(pop.in_hospital, inside, outside))
-    out[BARRIER_INDEX["disempowerment"]] = felt(sys["disempowerment"], 0.5 + pop.medication_burden)
-    other, schizo = felt(sys["devalued_life"], stigma)
-    out[BARRIER_INDEX["devalued_life"]] = np.where(schizophrenia, schizo, other)
+    for name, mask, modifier in (("choice_unavailable", pop.in_hospital, hospital),
+                                 ("authority_slope", pop.in_hospital, hospital),
+                                 ("devalued_life", pop.schizophrenia, stigma),
+                                 ("social_exclusion", pop.schizophrenia,
+                                  (0.5 + social_exclusion_pressure) * stigma)):
+        # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
+        without, with_ = felt(sys[name], modifier)
+        row = out[BARRIER_INDEX[name]]
+        row.fill(without)
+        np.copyto(row, with_, where=mask)
     # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
-    out[BARRIER_INDEX["peers_unavailable"]] = (
-        1 - peer_availability * (1 - sys["peers_unavailable"])) / (1 + peer_degree)
-    # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
-    other, schizo = felt(sys["social_exclusion"], (0.5 + social_exclusion_pressure) * stigma)
-    out[BARRIER_INDEX["social_exclusion"]] = np.where(schizophrenia, schizo, other)
+    row = out[BARRIER_INDEX["peers_unavailable"]]
+    np.add(peer_degree, 1.0, out=row)
+    np.divide(1 - peer_availability * (1 - sys["peers_unavailable"]), row, out=row)
     return out
+
+
+def _felt_in_place(system_level: float, modifier: np.ndarray) -> None:
+    """Overwrite ``modifier`` with ``felt(system_level, modifier)``."""
+    if system_level >= 1.0:
+        np.copyto(modifier, np.where(modifier > 0, 1.0, 0.0))
+        return
+    modifier *= math.log1p(-system_level)
+    np.expm1(modifier, out=modifier)
+    np.negative(modifier, out=modifier)
 
 
 def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:

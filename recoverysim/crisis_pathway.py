@@ -37,12 +37,18 @@ class CrisisOutcome:
 def crisis_hazard(pop, params, week: int) -> np.ndarray:
     """Weekly crisis hazard of each person in the community (0 in hospital)."""
     c = params.crisis
-    stage_factor = c.stage_factor ** np.arange(4)
-    h = (c.rate / WEEKS_PER_YEAR
-         * stage_factor[pop.stage]
-         * (1 + c.trauma_effect * pop.trauma_load)
-         * (1 + c.medication_effect * pop.medication_burden)
-         * (1 + c.insecurity_effect * (1 - pop.life_security)))
+    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4))[pop.stage]
+    # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
+    factor = np.multiply(pop.trauma_load, c.trauma_effect)
+    factor += 1
+    h *= factor
+    np.multiply(pop.medication_burden, c.medication_effect, out=factor)
+    factor += 1
+    h *= factor
+    np.subtract(1, pop.life_security, out=factor)
+    factor *= c.insecurity_effect
+    factor += 1
+    h *= factor
     # The post-discharge risk is negligible after 30 decay times; only recent leavers need it.
     recent = np.flatnonzero(pop.last_discharge_week > week - 30 * c.post_discharge_weeks)
     since = week - pop.last_discharge_week[recent]

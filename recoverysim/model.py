@@ -165,8 +165,8 @@ class RecoveryModel(mesa.Model):
         pop = self.population
         values = dict(zip(STAGES, pop.stage_counts().tolist(), strict=True))
         values.update(
-            in_hospital=int(pop.in_hospital.sum()),
-            peer_workers=int(pop.peer_worker.sum()),
+            in_hospital=int(np.count_nonzero(pop.in_hospital)),
+            peer_workers=int(np.count_nonzero(pop.peer_worker)),
             peer_ties=int(self.network.ties["peer"].degree.sum()) // 2,
             community_ties=int(self.network.ties["community"].degree.sum()),
             peer_availability=self.levers["peer_availability"],

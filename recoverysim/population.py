@@ -25,6 +25,7 @@ class Population:
     # attributes (heterogeneity)
     female: np.ndarray  # bool
     diagnosis: np.ndarray  # int8, index into DIAGNOSES
+    schizophrenia: np.ndarray  # bool, diagnosis is schizophrenia-spectrum (kept for the stigma modifier)
     trauma_history: np.ndarray  # bool
     life_security: np.ndarray  # float64 0-1
     medication_burden: np.ndarray  # float64 0-1
@@ -67,6 +68,7 @@ class Population:
             reached_week=reached,
             female=female,
             diagnosis=diagnosis,
+            schizophrenia=diagnosis == 0,
             trauma_history=trauma_history,
             life_security=life_security,
             medication_burden=medication,

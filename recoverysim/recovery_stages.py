@@ -24,12 +24,23 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
     caseload = 1000 / params.levers.professionals_per_1000
     prof_capacity = min(1.0, w.professional_caseload / caseload)
     in_reunion = (pop.stage == REUNION).astype(np.float64)
-    return (
-        w.family_weight * network.degree("family") * (1 - shame_pressure)
-        + w.professional_weight * network.degree("professional") * prof_capacity * prof_quality
-        + w.peer_weight * (network.degree("peer") + w.role_model_bonus * network.peer_neighbour_sum(in_reunion))
-        + w.community_weight * network.degree("community") * (1 - barriers[BARRIER_INDEX["social_exclusion"]])
-    )
+    # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
+    total = np.multiply(network.degree("family"), w.family_weight)
+    total *= 1 - shame_pressure
+    term = np.multiply(network.degree("professional"), w.professional_weight)
+    term *= prof_capacity
+    term *= prof_quality
+    total += term
+    peers = network.peer_neighbour_sum(in_reunion)
+    peers *= w.role_model_bonus
+    peers += network.degree("peer")
+    peers *= w.peer_weight
+    total += peers
+    np.multiply(network.degree("community"), w.community_weight, out=term)
+    np.subtract(1, barriers[BARRIER_INDEX["social_exclusion"]], out=prof_quality)
+    term *= prof_quality
+    total += term
+    return total
 
 
 def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -46,6 +46,15 @@ class TieMatrix:
             counts += np.bincount(cols, minlength=self.n_people)
         return counts.astype(np.int32)
 
+    def _change_degree(self, rows: np.ndarray, cols: np.ndarray, sign: int) -> None:
+        # A few changes: scatter-add; many: one bincount over everyone.
+        if rows.size * 64 < self.n_people:
+            np.add.at(self.degree, rows, sign)
+            if self.symmetric:
+                np.add.at(self.degree, cols, sign)
+        else:
+            self.degree += sign * self._count(rows, cols)
+
     @property
     def row(self) -> np.ndarray:
         """Person of each tie."""
@@ -81,7 +90,7 @@ class TieMatrix:
         self._threshold[new], self._accumulated[new] = thresholds, 0.0
         self.m += k
         self.n_alters = max(self.n_alters, int(cols.max()) + 1)
-        self.degree += self._count(rows, cols)
+        self._change_degree(rows, cols, +1)
 
     def accumulate(self, hazard: np.ndarray | float, live: np.ndarray | None = None) -> np.ndarray:
         """Add one week's loss hazard to the live ties and end those past their threshold; returns them."""
@@ -96,7 +105,7 @@ class TieMatrix:
         if edge_index.size == 0:
             return
         self._data[edge_index] = 0
-        self.degree -= self._count(self._row[edge_index], self._col[edge_index])
+        self._change_degree(self._row[edge_index], self._col[edge_index], -1)
         if self.m > 1024 and np.count_nonzero(self.active) < self.m // 2:
             self._compact()
 
@@ -154,6 +163,8 @@ class RelationshipNetwork:
     def peer_neighbour_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``)."""
         tm = self.ties["peer"]
+        if tm.m == 0:
+            return np.zeros(self.n_people)  # bincount of nothing would come back as integers
         w = tm.active.astype(np.float64)
         out = np.bincount(tm.row, weights=w * values[tm.col], minlength=self.n_people)
         out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
