@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from recoverysim.parameters import BARRIERS, ROOTS, STAGES
+from recoverysim.population import REAL
 
 BARRIER_NAMES = tuple(BARRIERS)
 BARRIER_INDEX = {b: i for i, b in enumerate(BARRIER_NAMES)}
@@ -34,7 +35,7 @@ def person_barriers(system: np.ndarray, pop, params, peer_availability: float, p
                     social_exclusion_pressure: float) -> np.ndarray:
     """Barrier levels felt by each person, shape (8, n) (one contiguous row per barrier), in [0, 1]."""
     b = params.barriers
-    out = np.empty((len(BARRIER_NAMES), pop.size))
+    out = np.empty((len(BARRIER_NAMES), pop.size), REAL)
     sys = dict(zip(BARRIER_NAMES, system, strict=True))
     # Rows are filled in place: at a million people every temporary array costs as much as the arithmetic.
     row = out[BARRIER_INDEX["lack_of_compassion"]]
@@ -92,7 +93,7 @@ def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:
 
 def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> np.ndarray:
     """Share of the progress hazard that gets through the barriers of each person's next stage."""
-    gate = np.ones(stage.shape[0])
+    gate = np.ones(stage.shape[0], barriers.dtype)
     for s, name in enumerate(STAGES[1:]):
         who = np.flatnonzero(stage == s)
         rows = STAGE_BARRIERS[name]

@@ -15,6 +15,7 @@ from scipy.special import ndtri
 
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
+from recoverysim.population import REAL
 
 DISCONTINUITY = 0
 COMMUNITY, VOLUNTARY, INVOLUNTARY = 0, 1, 2
@@ -37,7 +38,7 @@ class CrisisOutcome:
 def crisis_hazard(pop, params, week: int) -> np.ndarray:
     """Weekly crisis hazard of each person in the community (0 in hospital)."""
     c = params.crisis
-    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4))[pop.stage]
+    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4)).astype(REAL)[pop.stage]
     # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
     factor = np.multiply(pop.trauma_load, c.trauma_effect)
     factor += 1
@@ -164,7 +165,7 @@ def recover_slow_variables(model) -> None:
     # Only people above their baseline move; most people sit at it, so work on that subset.
     decay_t = math.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR)
     up = np.flatnonzero(pop.trauma_load > pop.trauma_history)
-    base_t = pop.trauma_history[up].astype(np.float64)
+    base_t = pop.trauma_history[up].astype(REAL)
     pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * decay_t
     decay_m = math.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR)
     up = np.flatnonzero((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital)

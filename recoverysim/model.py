@@ -12,7 +12,7 @@ from recoverysim.crisis_pathway import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
 from recoverysim.metrics import Ledger, Recorder
 from recoverysim.parameters import LEVERS, ROOTS, STAGES, WEEKS_PER_YEAR
-from recoverysim.population import Population
+from recoverysim.population import REAL, Population
 from recoverysim.random_streams import RandomStreams
 from recoverysim.reforms import effective_roots, reform_effects
 from recoverysim.relationship_network import RelationshipNetwork, update_ties
@@ -84,7 +84,7 @@ class RecoveryModel(mesa.Model):
             support = -np.expm1(-recovery_stages.positive_interactions(
                 pop, self.network, self.params, self.barriers, self.roots["shame_pressure"]))
         else:
-            support = np.ones(pop.size)
+            support = np.ones(pop.size, REAL)
         gate = progress_gate(self.barriers, pop.stage, self.params.recovery.barrier_strength)
         h_up, h_down = recovery_stages.stage_hazards(pop, self.params, support, gate)
         p_up, p_down = recovery_stages.transition_probabilities(h_up, h_down)
@@ -157,7 +157,7 @@ class RecoveryModel(mesa.Model):
             support = -np.expm1(-recovery_stages.positive_interactions(
                 pop, self.network, self.params, self.barriers, self.roots["shame_pressure"]))
         else:
-            support = np.ones(pop.size)
+            support = np.ones(pop.size, REAL)
         gate = progress_gate(self.barriers, pop.stage, self.params.recovery.barrier_strength)
         return recovery_stages.stage_hazards(pop, self.params, support, gate)
 
