@@ -20,7 +20,8 @@ PLUGINS = (
 )
 
 
-def _add_run_overrides(p: argparse.ArgumentParser) -> None:
+def add_run_overrides(p: argparse.ArgumentParser) -> None:
+    """The overrides every command that runs scenarios accepts (read by ``scenario_from_args``)."""
     p.add_argument("--replications", type=int, help="replicates (overrides run.replications)")
     p.add_argument("--seed", type=int, help="root seed (overrides run.seed)")
     p.add_argument("--years", type=int, help="horizon in years (overrides run.years)")
@@ -129,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a scenario and write a results folder")
     p.add_argument("scenario", help="scenario TOML file")
     p.add_argument("--out", help="results folder (default results/<scenario name>)")
-    _add_run_overrides(p)
+    add_run_overrides(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("describe", help="list every parameter with value, default, range, unit and source")

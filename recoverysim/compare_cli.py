@@ -19,12 +19,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("base", help="base scenario (file or name)")
     p.add_argument("others", nargs="+", metavar="other", help="scenarios to compare with the base")
     p.add_argument("--out", help="results folder (default results/compare_<base>_vs_<other>)")
-    p.add_argument("--replications", type=int, help="replicates per scenario (default: the base's run.replications)")
-    p.add_argument("--seed", type=int, help="root seed shared by all scenarios (default: the base's run.seed)")
-    p.add_argument("--years", type=int, help="horizon in years for every scenario")
-    p.add_argument("--population", type=int, help="people in every scenario")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.key=value",
-                   help="override a parameter in every scenario (repeatable)")
+    from recoverysim.cli import add_run_overrides
+
+    add_run_overrides(p)  # applied to every scenario; replicates and seed default to the base's
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1; 0 = all CPUs)")
     p.add_argument("--no-independent", action="store_true",
                    help="skip the independent-seed rerun that shows how much pairing narrows the intervals")

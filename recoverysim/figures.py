@@ -16,16 +16,28 @@ from recoverysim.parameters import STAGES, WEEKS_PER_YEAR  # noqa: E402
 STAGE_COLOURS = {"discontinuity": "#b2182b", "safety": "#ef8a62", "control": "#67a9cf", "reunion": "#2166ac"}
 
 
+def median_band(ax, by_week, colour: str, label: str, step: bool = False) -> None:
+    """Median over replicates with a 5-95% band, against years (``by_week``: a grouped-by-week series)."""
+    years = np.asarray(by_week.median().index) / WEEKS_PER_YEAR
+    if step:
+        ax.step(years, by_week.median().to_numpy(), where="post", color=colour, label=label)
+    else:
+        ax.plot(years, by_week.median().to_numpy(), color=colour, label=label)
+    ax.fill_between(years, by_week.quantile(0.05).to_numpy(), by_week.quantile(0.95).to_numpy(),
+                    step="post" if step else None, color=colour, alpha=0.2, linewidth=0)
+
+
+def draw_stage_occupancy(ax, timeseries: pd.DataFrame) -> None:
+    """Share in each stage over time on ``ax``."""
+    size = timeseries[list(STAGES)].sum(axis=1)
+    for stage in STAGES:
+        median_band(ax, (timeseries[stage] / size).groupby(timeseries["week"]), STAGE_COLOURS[stage], stage)
+
+
 def stage_occupancy(timeseries: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Share in each stage over time: median over replicates with a 5-95% band."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    size = timeseries[list(STAGES)].sum(axis=1)
-    for stage in STAGES:
-        share = (timeseries[stage] / size).groupby(timeseries["week"])
-        years = np.asarray(share.median().index) / WEEKS_PER_YEAR
-        ax.plot(years, share.median().to_numpy(), color=STAGE_COLOURS[stage], label=stage)
-        ax.fill_between(years, share.quantile(0.05).to_numpy(), share.quantile(0.95).to_numpy(),
-                        color=STAGE_COLOURS[stage], alpha=0.2, linewidth=0)
+    draw_stage_occupancy(ax, timeseries)
     ax.set(xlabel="years", ylabel="share of people", ylim=(0, 1), title=title or "Stage occupancy")
     ax.legend(loc="upper right", frameon=False)
     ax.grid(alpha=0.3)
@@ -40,10 +52,7 @@ def time_to_stage(survival: pd.DataFrame, path: Path, title: str = "") -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for stage in STAGES[1:]:
         sub = survival[survival["stage"] == stage].groupby("week")["not_reached"]
-        years = np.asarray(sub.median().index) / WEEKS_PER_YEAR
-        ax.step(years, sub.median().to_numpy(), where="post", color=STAGE_COLOURS[stage], label=f"not yet {stage}")
-        ax.fill_between(years, sub.quantile(0.05).to_numpy(), sub.quantile(0.95).to_numpy(), step="post",
-                        color=STAGE_COLOURS[stage], alpha=0.2, linewidth=0)
+        median_band(ax, sub, STAGE_COLOURS[stage], f"not yet {stage}", step=True)
     ax.set(xlabel="years", ylabel="share not yet reached", ylim=(0, 1), title=title or "Time to each stage")
     ax.legend(loc="upper right", frameon=False)
     ax.grid(alpha=0.3)

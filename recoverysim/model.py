@@ -80,13 +80,7 @@ class RecoveryModel(mesa.Model):
         discharged = crisis_pathway.discharge(self)
         outcome = crisis_pathway.run_week(self, streams.uniform("crisis", pop.size))
         self.barriers = self._person_barriers()
-        if self.params.network.enabled:
-            support = -np.expm1(-recovery_stages.positive_interactions(
-                pop, self.network, self.params, self.barriers, self.roots["shame_pressure"]))
-        else:
-            support = np.ones(pop.size, REAL)
-        gate = progress_gate(self.barriers, pop.stage, self.params.recovery.barrier_strength)
-        h_up, h_down = recovery_stages.stage_hazards(pop, self.params, support, gate)
+        h_up, h_down = self.stage_hazards()
         p_up, p_down = recovery_stages.transition_probabilities(h_up, h_down)
         recovery_stages.progress(pop, p_up, p_down, streams.uniform("progress", pop.size), self.week)
         peer_workforce.update(self)
@@ -151,7 +145,7 @@ class RecoveryModel(mesa.Model):
                                self.network.degree("peer"), self.params.levers.social_exclusion)
 
     def stage_hazards(self) -> tuple[np.ndarray, np.ndarray]:
-        """Current weekly (up, down) hazards of every person (used by verification tests)."""
+        """Current weekly (up, down) hazards of every person, from the barriers computed this week."""
         pop = self.population
         if self.params.network.enabled:
             support = -np.expm1(-recovery_stages.positive_interactions(

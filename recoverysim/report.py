@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recoverysim.compare import KEY_OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: E402, F401
-from recoverysim.figures import STAGE_COLOURS  # noqa: E402
+from recoverysim.figures import draw_stage_occupancy  # noqa: E402
 from recoverysim.outcomes import OUTCOMES  # noqa: E402
-from recoverysim.parameters import PAPER, STAGES, WEEKS_PER_YEAR  # noqa: E402
+from recoverysim.parameters import PAPER, WEEKS_PER_YEAR  # noqa: E402
 
 #: Outcome used to picture what common random numbers do to an interval.
 CRN_FIGURE_OUTCOME = "share_reunion_end"
@@ -61,14 +61,7 @@ def occupancy_grid(comparison, path: Path) -> Path:
     nrow = -(-len(results) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), sharex=True, sharey=True, squeeze=False)
     for ax, res in zip(axes.flat, results, strict=False):
-        ts = res.timeseries
-        size = ts[list(STAGES)].sum(axis=1)
-        for stage in STAGES:
-            share = (ts[stage] / size).groupby(ts["week"])
-            years = np.asarray(share.median().index) / WEEKS_PER_YEAR
-            ax.plot(years, share.median().to_numpy(), color=STAGE_COLOURS[stage], label=stage)
-            ax.fill_between(years, share.quantile(0.05).to_numpy(), share.quantile(0.95).to_numpy(),
-                            color=STAGE_COLOURS[stage], alpha=0.2, linewidth=0)
+        draw_stage_occupancy(ax, res.timeseries)
         ax.set_title(res.scenario.name + (" (base)" if res is comparison.base else ""), fontsize=10)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
