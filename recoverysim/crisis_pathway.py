@@ -33,6 +33,7 @@ class CrisisOutcome:
     episode_hours: np.ndarray
     retraumatised: np.ndarray
     bed_shortage: int
+    coerced_in_stay: int  # how many of ``coerced`` (the last ones) happened later in a stay
 
 
 def crisis_hazard(pop, params, week: int) -> np.ndarray:
@@ -124,21 +125,41 @@ def _admit(model, people: np.ndarray, involuntary: np.ndarray) -> None:
     model.ledger.admit(people, week, involuntary)
 
 
-def coerce(model, admitted: np.ndarray, involuntary: np.ndarray):
-    """Coercive measures at admission, their length, and re-traumatisation."""
-    pop, week, c = model.population, model.week, model.params.crisis
-    streams = model.streams
+def coercion_risk(model, involuntary: np.ndarray) -> np.ndarray:
+    """The coercion lever scaled by trauma insensitivity, lower for voluntary patients."""
+    c = model.params.crisis
     ti = model.roots["trauma_insensitivity"]
     p = model.levers["coercion"] * (1 - c.trauma_insensitivity_coercion_effect * (1 - ti))
-    p = np.where(involuntary, p, p * c.voluntary_coercion_ratio)
-    coerced = admitted[streams.keyed_uniform("coercion", week, admitted) < p]
-    restraint = streams.keyed_uniform("coercion_kind", week, coerced) < c.restraint_share
+    return np.where(involuntary, p, p * c.voluntary_coercion_ratio)
+
+
+def coerce(model, admitted: np.ndarray, involuntary: np.ndarray):
+    """Coercive measures at admission, their length, and re-traumatisation."""
+    u = model.streams.keyed_uniform("coercion", model.week, admitted)
+    return _episodes(model, admitted[u < coercion_risk(model, involuntary)], "")
+
+
+def coerce_inpatients(model):
+    """Coercive measures later in a stay (inpatients admitted before this week)."""
+    pop, week, c = model.population, model.week, model.params.crisis
+    stay = np.flatnonzero(pop.in_hospital & (pop.admitted_week < week)) if c.inpatient_coercion_rate > 0 else \
+        np.zeros(0, np.int64)
+    hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
+    u = model.streams.keyed_uniform("inpatient_coercion", week, stay)
+    return _episodes(model, stay[u < -np.expm1(-hazard)], "inpatient_")
+
+
+def _episodes(model, coerced: np.ndarray, stream_prefix: str):
+    """Kind and length of each coercive episode, and who is re-traumatised by it."""
+    pop, week, c = model.population, model.week, model.params.crisis
+    streams = model.streams
+    restraint = streams.keyed_uniform(stream_prefix + "coercion_kind", week, coerced) < c.restraint_share
     median = np.where(restraint, c.restraint_median_hours, c.seclusion_median_hours)
-    z = ndtri(np.clip(streams.keyed_uniform("coercion_hours", week, coerced), 1e-12, 1 - 1e-12))
+    z = ndtri(np.clip(streams.keyed_uniform(stream_prefix + "coercion_hours", week, coerced), 1e-12, 1 - 1e-12))
     hours = median * np.exp(c.episode_hours_sigma * z)
     p_re = np.minimum(1.0, c.retraumatisation_probability
                       * (1 + c.trauma_history_retraumatisation_effect * pop.trauma_history[coerced]))
-    retraumatised = coerced[streams.keyed_uniform("retraumatisation", week, coerced) < p_re]
+    retraumatised = coerced[streams.keyed_uniform(stream_prefix + "retraumatisation", week, coerced) < p_re]
     pop.move_to_stage(retraumatised, DISCONTINUITY, week)
     pop.trauma_load[retraumatised] += retraumatisation_trauma_increment(
         c.trauma_load_increment, model.params.loops.coercion_trauma)
@@ -154,9 +175,12 @@ def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
         crises = np.zeros(0, np.int64)
     response, shortage = respond(model, crises)
     admitted_mask = response != COMMUNITY
-    coerced, restraint, hours, retraumatised = coerce(
-        model, crises[admitted_mask], response[admitted_mask] == INVOLUNTARY)
-    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage)
+    at_admission = coerce(model, crises[admitted_mask], response[admitted_mask] == INVOLUNTARY)
+    in_stay = coerce_inpatients(model)
+    coerced, restraint, hours, retraumatised = (np.concatenate(pair) for pair in zip(at_admission, in_stay,
+                                                                                       strict=True))
+    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage,
+                         in_stay[0].size)
 
 
 def recover_slow_variables(model) -> None:

@@ -17,6 +17,7 @@ COUNT_COLUMNS = (
     "admissions_involuntary",
     "bed_shortage",
     "coercive_episodes",
+    "coercive_episodes_in_stay",
     "restraint_episodes",
     "retraumatisations",
     "discharges",

@@ -103,6 +103,7 @@ class RecoveryModel(mesa.Model):
             "admissions_involuntary": int(np.count_nonzero(response == INVOLUNTARY)),
             "bed_shortage": outcome.bed_shortage,
             "coercive_episodes": outcome.coerced.size,
+            "coercive_episodes_in_stay": outcome.coerced_in_stay,
             "restraint_episodes": int(outcome.restraint.sum()),
             "retraumatisations": outcome.retraumatised.size,
             "discharges": discharged.size,

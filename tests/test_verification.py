@@ -83,7 +83,9 @@ def test_people_and_beds_are_conserved_every_week(small):
     assert (ts["in_hospital"] <= small["levers.bed_capacity"] * small["population.size"] / 1000 + 1e-9).all() or (
         ts["in_hospital"].iloc[0] > small["levers.bed_capacity"] * small["population.size"] / 1000)
     assert (ts["retraumatisations"] <= ts["coercive_episodes"]).all()
-    assert (ts["coercive_episodes"] <= ts["admissions_voluntary"] + ts["admissions_involuntary"]).all()
+    at_admission = ts["coercive_episodes"] - ts["coercive_episodes_in_stay"]
+    assert (at_admission <= ts["admissions_voluntary"] + ts["admissions_involuntary"]).all()
+    assert (ts["coercive_episodes_in_stay"] <= ts["in_hospital"].shift(1).fillna(0)).all()
 
 
 def test_same_seed_same_bytes(small):
