@@ -90,7 +90,9 @@ class Population:
         """Set the stage of ``who`` (indices) and record first arrivals."""
         if who.size == 0:
             return
-        new_stage = np.broadcast_to(np.asarray(new_stage, dtype=np.int8), who.shape)
+        new_stage = np.asarray(new_stage, dtype=np.int8)
+        if new_stage.ndim == 0:
+            new_stage = np.full(who.shape, new_stage, np.int8)
         changed = self.stage[who] != new_stage
         who, new_stage = who[changed], new_stage[changed]
         self.stage[who] = new_stage

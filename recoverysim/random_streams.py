@@ -31,6 +31,7 @@ class RandomStreams:
     def __init__(self, seed: int, record: bool = False):
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
+        self._keys: dict[str, int] = {}
         self.record = record
         self.digests: dict[str, hashlib._Hash] = {}
 
@@ -62,9 +63,16 @@ class RandomStreams:
         if ids.size == 0:
             draws = np.zeros(0)
         else:
-            key = _mix(_mix(self.seed ^ _mix(stream_key(name))) ^ _mix(week & _MASK))
-            # Array arithmetic in uint64 wraps silently, as SplitMix64 needs.
-            draws = (_splitmix(ids.astype(np.uint64) * _GOLDEN + np.uint64(key)) >> np.uint64(11)) * 2.0**-53
+            base = self._keys.get(name)
+            if base is None:
+                base = self._keys[name] = _mix(self.seed ^ _mix(stream_key(name)))
+            # SplitMix64's first step (adding the golden ratio) folded into the scalar offset; uint64 array
+            # arithmetic wraps silently, as SplitMix64 needs.
+            offset = np.uint64((_mix(base ^ _mix(week & _MASK)) + 0x9E3779B97F4A7C15) & _MASK)
+            z = ids.astype(np.uint64)
+            z *= _GOLDEN
+            z += offset
+            draws = (_finalise(z) >> _S11) * 2.0**-53
         if self.record:
             self.digests.setdefault(name, hashlib.sha256()).update(draws.tobytes())
         return draws
@@ -77,7 +85,7 @@ class RandomStreams:
 _MASK = (1 << 64) - 1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
 def _mix(x: int) -> int:
@@ -89,8 +97,15 @@ def _mix(x: int) -> int:
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
-    z = x + _GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    """SplitMix64 on a uint64 array (wrapping arithmetic)."""
+    return _finalise(x + _GOLDEN)
+
+
+def _finalise(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's mixing of an already offset uint64 array, in place."""
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
