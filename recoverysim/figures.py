@@ -38,13 +38,7 @@ def stage_occupancy(timeseries: pd.DataFrame, path: Path, title: str = "") -> Pa
     """Share in each stage over time: median over replicates with a 5-95% band."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     draw_stage_occupancy(ax, timeseries)
-    ax.set(xlabel="years", ylabel="share of people", ylim=(0, 1), title=title or "Stage occupancy")
-    ax.legend(loc="upper right", frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_share_plot(fig, ax, path, "share of people", title or "Stage occupancy")
 
 
 def time_to_stage(survival: pd.DataFrame, path: Path, title: str = "") -> Path:
@@ -53,7 +47,11 @@ def time_to_stage(survival: pd.DataFrame, path: Path, title: str = "") -> Path:
     for stage in STAGES[1:]:
         sub = survival[survival["stage"] == stage].groupby("week")["not_reached"]
         median_band(ax, sub, STAGE_COLOURS[stage], f"not yet {stage}", step=True)
-    ax.set(xlabel="years", ylabel="share not yet reached", ylim=(0, 1), title=title or "Time to each stage")
+    return _save_share_plot(fig, ax, path, "share not yet reached", title or "Time to each stage")
+
+
+def _save_share_plot(fig, ax, path: Path, ylabel: str, title: str) -> Path:
+    ax.set(xlabel="years", ylabel=ylabel, ylim=(0, 1), title=title)
     ax.legend(loc="upper right", frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()

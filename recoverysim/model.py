@@ -136,7 +136,7 @@ class RecoveryModel(mesa.Model):
         levers = {name: getattr(p.levers, name) for name in LEVERS}
         levers["community_support_capacity"] += effects.added_capacity.get("community_support_capacity", 0.0)
         levers["peer_availability"] = effective_peer_availability(
-            p.levers.peer_availability, int(self.population.peer_worker.sum()), p.peer.caseload,
+            p.levers.peer_availability, int(np.count_nonzero(self.population.peer_worker)), p.peer.caseload,
             self.population.size, effects.added_capacity.get("peer_availability", 0.0), p.loops.peer_role_models)
         self.roots, self.levers, self.reform_cost = roots, levers, effects.cost_per_year
         self.system_barriers = system_barriers(roots)

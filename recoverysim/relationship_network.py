@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.random_streams import RandomStreams
 
 TIE_TYPES = ("family", "professional", "peer", "community")
@@ -192,8 +193,6 @@ def update_ties(model, social_exclusion: np.ndarray, peer_availability: float) -
 
     Returns (new peer ties, community ties lost).
     """
-    from recoverysim.parameters import WEEKS_PER_YEAR
-
     pop, net, w, week = model.population, model.network, model.params.network, model.week
     streams = model.streams
     n = pop.size
