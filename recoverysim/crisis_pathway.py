@@ -140,10 +140,12 @@ def coerce(model, admitted: np.ndarray, involuntary: np.ndarray):
 
 
 def coerce_inpatients(model):
-    """Coercive measures later in a stay (inpatients admitted before this week)."""
+    """Coercive measures later in a stay (inpatients admitted before this week, not already under one)."""
     pop, week, c = model.population, model.week, model.params.crisis
-    stay = np.flatnonzero(pop.in_hospital & (pop.admitted_week < week)) if c.inpatient_coercion_rate > 0 else \
-        np.zeros(0, np.int64)
+    if c.inpatient_coercion_rate > 0:
+        stay = np.flatnonzero(pop.in_hospital & (pop.admitted_week < week) & (pop.coerced_until_week <= week))
+    else:
+        stay = np.zeros(0, np.int64)
     hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
     u = model.streams.keyed_uniform("inpatient_coercion", week, stay)
     return _episodes(model, stay[u < -np.expm1(-hazard)], "inpatient_")
@@ -157,6 +159,7 @@ def _episodes(model, coerced: np.ndarray, stream_prefix: str):
     median = np.where(restraint, c.restraint_median_hours, c.seclusion_median_hours)
     z = ndtri(np.clip(streams.keyed_uniform(stream_prefix + "coercion_hours", week, coerced), 1e-12, 1 - 1e-12))
     hours = median * np.exp(c.episode_hours_sigma * z)
+    pop.coerced_until_week[coerced] = week + hours / (24 * DAYS_PER_WEEK)
     p_re = np.minimum(1.0, c.retraumatisation_probability
                       * (1 + c.trauma_history_retraumatisation_effect * pop.trauma_history[coerced]))
     retraumatised = coerced[streams.keyed_uniform(stream_prefix + "retraumatisation", week, coerced) < p_re]

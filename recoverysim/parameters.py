@@ -247,8 +247,9 @@ _DECLARED = [
     _p("crisis.voluntary_coercion_ratio", 0.3, 0.0, 1.0, "ratio",
        "Coercion risk of a voluntary admission relative to an involuntary one", "assumed"),
     _p("crisis.inpatient_coercion_rate", 0.0, 0.0, 50.0, "per inpatient-year at lever 1",
-       "Coercive episodes later in a stay: yearly hazard per inpatient, times the same coercion risk as at "
-       "admission (lever, trauma insensitivity, voluntary ratio)", "assumed (calibrated to restraint prevalence)"),
+       "Coercive episodes later in a stay: yearly hazard per inpatient not already under one, times the same "
+       "coercion risk as at admission (lever, trauma insensitivity, voluntary ratio)",
+       "assumed (calibrated to restraint prevalence)"),
     _p("crisis.restraint_share", 0.5, 0.0, 1.0, "share", "Share of coercive episodes that are restraint "
        "(rest: seclusion)", "assumed"),
     _p("crisis.seclusion_median_hours", 204.0, 1.0, 2000.0, "hours", "Median seclusion episode length",
