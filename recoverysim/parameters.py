@@ -125,7 +125,7 @@ _DECLARED = [
     _p("population.share_control", 0.25, 0.0, 1.0, "share", "Initial share in control", "assumed"),
     _p("population.share_reunion", 0.15, 0.0, 1.0, "share",
        "Initial share in reunion (long-term recovery in schizophrenia: median 13.5%)",
-       "Jaaskelainen et al. 2013, Schizophr Bull 39:1296"),
+       "Jaaskelainen et al. 2013, Schizophr Bull 39(6):1296-1306"),
     _p("population.share_female", 0.5, 0.0, 1.0, "share", "Share of women (reporting subgroup)", "assumed"),
     _p("population.share_schizophrenia", 0.4, 0.0, 1.0, "share",
        "Share with a schizophrenia-spectrum diagnosis", "assumed"),
@@ -178,7 +178,7 @@ _DECLARED = [
        "Hazard of reaching reunion from control with full support and no barriers", "assumed"),
     _p("recovery.setback_rate", 0.05, 0.0, 0.5, "per year",
        "Background hazard of falling back one stage outside crises (Castelein et al. 2021: 4-6% worsen "
-       "each year)", "Castelein et al. 2021, BJPsych Open 7:e65 (range); value assumed"),
+       "each year)", "Castelein et al. 2021, Br J Psychiatry, doi:10.1192/bjp.2021.48 (range); value assumed"),
     _p("recovery.barrier_strength", 0.8, 0.0, 1.0, "share",
        "How much of progress a barrier at full level blocks: gate = geometric mean of (1 - strength * "
        "barrier) over the stage's barriers", "assumed"),
@@ -253,9 +253,9 @@ _DECLARED = [
     _p("crisis.restraint_share", 0.5, 0.0, 1.0, "share", "Share of coercive episodes that are restraint "
        "(rest: seclusion)", "assumed"),
     _p("crisis.seclusion_median_hours", 204.0, 1.0, 2000.0, "hours", "Median seclusion episode length",
-       "Noda et al. 2013, Psychiatry Clin Neurosci 67:405"),
+       "Noda et al. 2013, Psychiatry Clin Neurosci, doi:10.1111/pcn.12078"),
     _p("crisis.restraint_median_hours", 82.0, 1.0, 2000.0, "hours", "Median restraint episode length",
-       "Noda et al. 2013, Psychiatry Clin Neurosci 67:405"),
+       "Noda et al. 2013, Psychiatry Clin Neurosci, doi:10.1111/pcn.12078"),
     _p("crisis.episode_hours_sigma", 1.0, 0.1, 3.0, "log-scale sd", "Spread of episode lengths (lognormal)",
        "assumed"),
     _p("crisis.retraumatisation_probability", 0.5, 0.0, 1.0, "probability",
