@@ -14,13 +14,13 @@ from recoverysim.metrics import Ledger, Recorder
 from recoverysim.parameters import LEVERS, ROOTS, STAGES, WEEKS_PER_YEAR
 from recoverysim.population import REAL, Population
 from recoverysim.random_streams import RandomStreams
+from recoverysim.recovery_stages import REUNION
 from recoverysim.reforms import effective_roots, reform_effects
 from recoverysim.relationship_network import RelationshipNetwork, update_ties
 from recoverysim.scenario import Scenario, default_scenario
 
 #: Populations up to this size get one Person agent each (for AgentSet queries and Mesa visualisation).
 MATERIALISE_LIMIT = 20_000
-REUNION = STAGES.index("reunion")
 
 
 class RecoveryModel(mesa.Model):
@@ -66,7 +66,7 @@ class RecoveryModel(mesa.Model):
            pressure) update; system barrier levels follow from the roots.
         2. Hospital discharges (crisis_pathway.discharge).
         3. Crises in the community, their response (community / voluntary / involuntary, within capacity),
-           coercive measures at admission and re-traumatisation (crisis_pathway.run_week).
+           coercive measures at admission and later in stays, re-traumatisation (crisis_pathway.run_week).
         4. Barriers felt by each person and positive interactions in their network; stage progress and
            setbacks (recovery_stages).
         5. Peer workforce: leaving (turnover, burnout B1) and recruitment from reunion (peer_workforce).

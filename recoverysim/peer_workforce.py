@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from recoverysim.feedback_loops import peer_leaving_hazard
-from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
-
-REUNION = STAGES.index("reunion")
+from recoverysim.parameters import WEEKS_PER_YEAR
+from recoverysim.recovery_stages import REUNION
 
 
 def update(model) -> tuple[int, int]:

@@ -136,7 +136,6 @@ class RelationshipNetwork:
     def __init__(self, n_people: int, ties: dict[str, TieMatrix]):
         self.n_people = n_people
         self.ties = ties
-        self._next_alter = {t: ties[t].n_alters for t in ("family", "community")}
 
     @classmethod
     def create(cls, params, streams: RandomStreams) -> RelationshipNetwork:
@@ -178,10 +177,9 @@ class RelationshipNetwork:
 
     def add_community_ties(self, people: np.ndarray, thresholds: np.ndarray) -> None:
         """Give each listed person one new community tie to a new alter."""
-        k = people.size
-        start = self._next_alter["community"]
-        self.ties["community"].add(people.astype(np.int32), np.arange(start, start + k, dtype=np.int32), thresholds)
-        self._next_alter["community"] = start + k
+        community = self.ties["community"]
+        start = community.n_alters  # every community tie has its own alter, numbered in order
+        community.add(people.astype(np.int32), np.arange(start, start + people.size, dtype=np.int32), thresholds)
 
     def as_sparse(self, tie_type: str) -> sp.coo_array:
         """One tie type as a scipy sparse person-by-alter array."""
