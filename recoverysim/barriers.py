@@ -32,42 +32,87 @@ def system_barriers(roots: dict[str, float]) -> np.ndarray:
 
 
 def person_barriers(system: np.ndarray, pop, params, peer_availability: float, peer_degree: np.ndarray,
-                    social_exclusion_pressure: float) -> np.ndarray:
-    """Barrier levels felt by each person, shape (8, n) (one contiguous row per barrier), in [0, 1]."""
-    b = params.barriers
-    out = np.empty((len(BARRIER_NAMES), pop.size), REAL)
-    sys = dict(zip(BARRIER_NAMES, system, strict=True))
-    # Rows are filled in place: at a million people every temporary array costs as much as the arithmetic.
-    row = out[BARRIER_INDEX["lack_of_compassion"]]
-    np.multiply(pop.trauma_load, b.trauma_amplifier, out=row)
-    row += 1
-    _felt_in_place(sys["lack_of_compassion"], row)
-    # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
-    row = out[BARRIER_INDEX["life_insecurity"]]
-    np.subtract(1, pop.life_security, out=row)
-    row *= 2
-    _felt_in_place(sys["life_insecurity"], row)
-    row = out[BARRIER_INDEX["disempowerment"]]
-    np.add(pop.medication_burden, 0.5, out=row)
-    _felt_in_place(sys["disempowerment"], row)
+                    social_exclusion_pressure: float, who: np.ndarray | None = None) -> np.ndarray:
+    """Barrier levels felt by each person (or only ``who``), shape (8, n), one contiguous row per barrier.
+
+    Every operation is elementwise, so the levels of a subset are bit-identical to the same people's
+    levels computed for the whole population.
+    """
+    out = np.empty((len(BARRIER_NAMES), pop.size if who is None else who.size), REAL)
+    for name in _CONTINUOUS_BARRIERS:
+        _fill_continuous(name, system, pop, params, who, out[BARRIER_INDEX[name]])
     # Two-valued modifiers (hospital stay, diagnosis) need two values and a masked copy, not a power per person.
-    hospital = np.array([1.0, 1 + b.hospital_amplifier])
-    stigma = np.array([1.0, 1 + b.schizophrenia_stigma_amplifier])
-    for name, mask, modifier in (("choice_unavailable", pop.in_hospital, hospital),
-                                 ("authority_slope", pop.in_hospital, hospital),
-                                 ("devalued_life", pop.schizophrenia, stigma),
-                                 ("social_exclusion", pop.schizophrenia,
-                                  (0.5 + social_exclusion_pressure) * stigma)):
-        # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
-        without, with_ = felt(sys[name], modifier)
+    for name, (without, with_) in two_valued_barriers(system, params, social_exclusion_pressure).items():
         row = out[BARRIER_INDEX[name]]
         row.fill(without)
-        np.copyto(row, with_, where=mask)
-    # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
-    row = out[BARRIER_INDEX["peers_unavailable"]]
-    np.add(peer_degree, 1.0, out=row)
-    np.divide(1 - peer_availability * (1 - sys["peers_unavailable"]), row, out=row)
+        mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
+        np.copyto(row, with_, where=mask if who is None else mask[who])
+    _fill_peers_unavailable(system, peer_availability, peer_degree if who is None else peer_degree[who],
+                            out[BARRIER_INDEX["peers_unavailable"]])
     return out
+
+
+def barrier_means(system: np.ndarray, pop, params, peer_availability: float, peer_degree: np.ndarray,
+                  social_exclusion_pressure: float) -> np.ndarray:
+    """Population mean of each barrier, shape (8,), without building the (8, n) matrix.
+
+    Two-valued barriers need only the count of people with the modifier; the others need one row at a time.
+    """
+    means = np.empty(len(BARRIER_NAMES))
+    row = np.empty(pop.size, REAL)
+    for name in _CONTINUOUS_BARRIERS:
+        _fill_continuous(name, system, pop, params, None, row)
+        means[BARRIER_INDEX[name]] = row.mean(dtype=np.float64)
+    for name, (without, with_) in two_valued_barriers(system, params, social_exclusion_pressure).items():
+        mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
+        share = np.count_nonzero(mask) / pop.size
+        means[BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
+    _fill_peers_unavailable(system, peer_availability, peer_degree, row)
+    means[BARRIER_INDEX["peers_unavailable"]] = row.mean(dtype=np.float64)
+    return means
+
+
+#: Barriers felt through a person's own continuous state (trauma load, life security, medication burden).
+_CONTINUOUS_BARRIERS = ("lack_of_compassion", "life_insecurity", "disempowerment")
+
+
+def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, row: np.ndarray) -> None:
+    """Write the felt level of one continuous barrier of everyone (or ``who``) into ``row``."""
+    b = params.barriers
+    level = system[BARRIER_INDEX[name]]
+    if name == "lack_of_compassion":
+        np.multiply(pop.trauma_load if who is None else pop.trauma_load[who], b.trauma_amplifier, out=row)
+        row += 1
+    elif name == "life_insecurity":
+        # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
+        np.subtract(1, pop.life_security if who is None else pop.life_security[who], out=row)
+        row *= 2
+    else:
+        np.add(pop.medication_burden if who is None else pop.medication_burden[who], 0.5, out=row)
+    _felt_in_place(level, row)
+
+
+def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_degree: np.ndarray,
+                            row: np.ndarray) -> None:
+    # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
+    np.add(peer_degree, 1.0, out=row)
+    np.divide(1 - peer_availability * (1 - system[BARRIER_INDEX["peers_unavailable"]]), row, out=row)
+
+
+#: Barriers raised by a hospital stay; the other two-valued ones are raised by a schizophrenia diagnosis.
+_HOSPITAL_BARRIERS = ("choice_unavailable", "authority_slope")
+
+
+def two_valued_barriers(system: np.ndarray, params, social_exclusion_pressure: float) -> dict[str, tuple]:
+    """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis."""
+    b = params.barriers
+    sys = dict(zip(BARRIER_NAMES, system, strict=True))
+    hospital = np.array([1.0, 1 + b.hospital_amplifier])
+    stigma = np.array([1.0, 1 + b.schizophrenia_stigma_amplifier])
+    # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
+    modifiers = {"choice_unavailable": hospital, "authority_slope": hospital, "devalued_life": stigma,
+                 "social_exclusion": (0.5 + social_exclusion_pressure) * stigma}
+    return {name: tuple(felt(sys[name], m).astype(REAL)) for name, m in modifiers.items()}
 
 
 def _felt_in_place(system_level: float, modifier: np.ndarray) -> None:

@@ -36,27 +36,46 @@ class CrisisOutcome:
     coerced_in_stay: int  # how many of ``coerced`` (the last ones) happened later in a stay
 
 
-def crisis_hazard(pop, params, week: int) -> np.ndarray:
-    """Weekly crisis hazard of each person in the community (0 in hospital)."""
+def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.ndarray:
+    """Weekly crisis hazard of each person (or of ``who``) in the community (0 in hospital)."""
     c = params.crisis
-    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4)).astype(REAL)[pop.stage]
+
+    def of(values: np.ndarray) -> np.ndarray:
+        return values if who is None else values[who]
+
+    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4)).astype(REAL)[of(pop.stage)]
     # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
-    factor = np.multiply(pop.trauma_load, c.trauma_effect)
+    factor = np.multiply(of(pop.trauma_load), c.trauma_effect)
     factor += 1
     h *= factor
-    np.multiply(pop.medication_burden, c.medication_effect, out=factor)
+    np.multiply(of(pop.medication_burden), c.medication_effect, out=factor)
     factor += 1
     h *= factor
-    np.subtract(1, pop.life_security, out=factor)
+    np.subtract(1, of(pop.life_security), out=factor)
     factor *= c.insecurity_effect
     factor += 1
     h *= factor
     # The post-discharge risk is negligible after 30 decay times; only recent leavers need it.
-    recent = np.flatnonzero(pop.last_discharge_week > week - 30 * c.post_discharge_weeks)
-    since = week - pop.last_discharge_week[recent]
+    last_discharge = of(pop.last_discharge_week)
+    recent = np.flatnonzero(last_discharge > week - 30 * c.post_discharge_weeks)
+    since = week - last_discharge[recent]
     h[recent] *= 1 + c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
-    h[pop.in_hospital] = 0.0
+    h[of(pop.in_hospital)] = 0.0
     return h
+
+
+def crisis_probability_bound(pop, params) -> float:
+    """An upper bound of anyone's weekly crisis probability, from the largest value of each factor.
+
+    The small margin covers single-precision rounding, so anyone whose draw is above it has no crisis.
+    """
+    c = params.crisis
+    top = c.rate / WEEKS_PER_YEAR * max(1.0, c.stage_factor ** 3)
+    top *= 1 + c.trauma_effect * max(0.0, float(pop.trauma_load.max(initial=0.0)))
+    top *= 1 + c.medication_effect * max(0.0, float(pop.medication_burden.max(initial=0.0)))
+    top *= 1 + c.insecurity_effect * max(0.0, 1 - float(pop.life_security.min(initial=1.0)))
+    top *= 1 + c.post_discharge_effect
+    return min(1.0, -math.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
 def discharge(model) -> np.ndarray:
@@ -173,7 +192,10 @@ def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
     """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation."""
     pop = model.population
     if model.params.crisis.enabled:
-        crises = np.flatnonzero(u_crisis < -np.expm1(-crisis_hazard(pop, model.params, model.week)))
+        # Only people whose draw is below everyone's bound can have a crisis, so only their hazards are needed;
+        # the crises are exactly those of comparing every draw with every hazard.
+        who = np.flatnonzero(u_crisis < crisis_probability_bound(pop, model.params))
+        crises = who[u_crisis[who] < -np.expm1(-crisis_hazard(pop, model.params, model.week, who))]
     else:
         crises = np.zeros(0, np.int64)
     response, shortage = respond(model, crises)

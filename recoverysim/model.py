@@ -7,7 +7,14 @@ import numpy as np
 
 from recoverysim import crisis_pathway, peer_workforce, recovery_stages
 from recoverysim.agents import Person
-from recoverysim.barriers import BARRIER_NAMES, person_barriers, progress_gate, system_barriers
+from recoverysim.barriers import (
+    BARRIER_NAMES,
+    barrier_means,
+    person_barriers,
+    progress_gate,
+    system_barriers,
+    two_valued_barriers,
+)
 from recoverysim.crisis_pathway import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
 from recoverysim.metrics import Ledger, Recorder
@@ -40,7 +47,7 @@ class RecoveryModel(mesa.Model):
         self.seed = seed
         self.streams = RandomStreams(seed, record=record_draws)
         self.population = Population.create(self.params, self.streams)
-        self.network = RelationshipNetwork.create(self.params, self.streams)
+        self.network = RelationshipNetwork.create(self.params, self.streams, self.population.schizophrenia)
         self.ledger = Ledger()
         self.week = 0
         self.weeks = self.params.run.years * WEEKS_PER_YEAR
@@ -50,7 +57,7 @@ class RecoveryModel(mesa.Model):
         self.week_events: dict[str, np.ndarray] = {}
         self._reunion_share_start = self._community_reunion_share()
         self._update_system()
-        self.barriers = self._person_barriers()
+        self.barrier_means = self._barrier_means()
         if materialise_agents is None:
             materialise_agents = self.population.size <= MATERIALISE_LIMIT
         if materialise_agents:
@@ -79,14 +86,16 @@ class RecoveryModel(mesa.Model):
         self._update_system()
         discharged = crisis_pathway.discharge(self)
         outcome = crisis_pathway.run_week(self, streams.uniform("crisis", pop.size))
-        self.barriers = self._person_barriers()
-        h_up, h_down = self.stage_hazards()
-        p_up, p_down = recovery_stages.transition_probabilities(h_up, h_down)
-        recovery_stages.progress(pop, p_up, p_down, streams.uniform("progress", pop.size), self.week)
+        self.barrier_means = self._barrier_means()
+        u = streams.uniform("progress", pop.size)
+        # Only people whose draw is below everyone's bound can move, so only their hazards are needed; the
+        # moves are exactly those of comparing every draw with every hazard.
+        movers = np.flatnonzero(u < recovery_stages.move_probability_bound(self.params))
+        p_up, p_down = recovery_stages.transition_probabilities(*self.stage_hazards(movers))
+        recovery_stages.progress(pop, p_up, p_down, u[movers], self.week, movers)
         peer_workforce.update(self)
         if self.params.network.enabled:
-            update_ties(
-                self, self.barriers[BARRIER_NAMES.index("social_exclusion")], self.levers["peer_availability"])
+            update_ties(self, self._two_valued["social_exclusion"], self.levers["peer_availability"])
         crisis_pathway.recover_slow_variables(self)
         if self.week % WEEKS_PER_YEAR == 0:
             self.yearly_stage.append(pop.stage.copy())
@@ -140,21 +149,34 @@ class RecoveryModel(mesa.Model):
             self.population.size, effects.added_capacity.get("peer_availability", 0.0), p.loops.peer_role_models)
         self.roots, self.levers, self.reform_cost = roots, levers, effects.cost_per_year
         self.system_barriers = system_barriers(roots)
+        self._two_valued = two_valued_barriers(self.system_barriers, p, p.levers.social_exclusion)
 
-    def _person_barriers(self) -> np.ndarray:
+    def barriers_of(self, who: np.ndarray | None = None) -> np.ndarray:
+        """Barrier levels felt now by everyone (or ``who``), shape (8, n): rows in ``BARRIER_NAMES`` order."""
         return person_barriers(self.system_barriers, self.population, self.params, self.levers["peer_availability"],
-                               self.network.degree("peer"), self.params.levers.social_exclusion)
+                               self.network.degree("peer"), self.params.levers.social_exclusion, who)
 
-    def stage_hazards(self) -> tuple[np.ndarray, np.ndarray]:
-        """Current weekly (up, down) hazards of every person, from the barriers computed this week."""
+    @property
+    def barriers(self) -> np.ndarray:
+        """Barrier levels felt now by everyone, shape (8, n)."""
+        return self.barriers_of()
+
+    def _barrier_means(self) -> np.ndarray:
+        return barrier_means(self.system_barriers, self.population, self.params, self.levers["peer_availability"],
+                             self.network.degree("peer"), self.params.levers.social_exclusion)
+
+    def stage_hazards(self, who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Current weekly (up, down) hazards of everyone (or ``who``), from the barriers felt now."""
         pop = self.population
+        barriers = self.barriers_of(who)
         if self.params.network.enabled:
             support = -np.expm1(-recovery_stages.positive_interactions(
-                pop, self.network, self.params, self.barriers, self.roots["shame_pressure"]))
+                pop, self.network, self.params, barriers, self.roots["shame_pressure"], who))
         else:
-            support = np.ones(pop.size, REAL)
-        gate = progress_gate(self.barriers, pop.stage, self.params.recovery.barrier_strength)
-        return recovery_stages.stage_hazards(pop, self.params, support, gate)
+            support = np.ones(pop.size if who is None else who.size, REAL)
+        stage = pop.stage if who is None else pop.stage[who]
+        gate = progress_gate(barriers, stage, self.params.recovery.barrier_strength)
+        return recovery_stages.stage_hazards(pop, self.params, support, gate, who)
 
     def _record(self, flows: dict[str, float]) -> None:
         pop = self.population
@@ -169,8 +191,7 @@ class RecoveryModel(mesa.Model):
             mean_trauma_load=float(pop.trauma_load.mean()),
             reform_cost_per_year=self.reform_cost,
         )
-        means = self.barriers.mean(axis=1)
-        values.update({f"barrier_{b}": float(m) for b, m in zip(BARRIER_NAMES, means, strict=True)})
+        values.update({f"barrier_{b}": float(m) for b, m in zip(BARRIER_NAMES, self.barrier_means, strict=True)})
         values.update(flows)
         self.recorder.record(self.week, values)
 

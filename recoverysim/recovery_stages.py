@@ -8,6 +8,8 @@ compete: ``p_any = 1 - exp(-(h_up + h_down))`` and the move is up with share ``h
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from recoverysim.barriers import BARRIER_INDEX
@@ -17,44 +19,66 @@ from recoverysim.population import REAL
 REUNION = STAGES.index("reunion")
 
 
-def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: float) -> np.ndarray:
-    """Expected positive interactions per week from each person's ties, weighed by the barriers."""
+def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: float,
+                          who: np.ndarray | None = None) -> np.ndarray:
+    """Expected positive interactions per week from each person's ties (or only ``who``'s), weighed by the barriers.
+
+    ``barriers`` holds the columns of the same people (all, or ``who``).
+    """
     w = params.network
+
+    def of(values: np.ndarray) -> np.ndarray:
+        return values if who is None else values[who]
+
     prof_quality = 1 - 0.5 * (barriers[BARRIER_INDEX["lack_of_compassion"]]
                               + barriers[BARRIER_INDEX["authority_slope"]])
     caseload = 1000 / params.levers.professionals_per_1000
     prof_capacity = min(1.0, w.professional_caseload / caseload)
     in_reunion = (pop.stage == REUNION).astype(REAL)
     # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
-    total = np.multiply(network.degree("family"), w.family_weight, dtype=REAL)
+    total = np.multiply(of(network.degree("family")), w.family_weight, dtype=REAL)
     total *= 1 - shame_pressure
-    term = np.multiply(network.degree("professional"), w.professional_weight, dtype=REAL)
+    term = np.multiply(of(network.degree("professional")), w.professional_weight, dtype=REAL)
     term *= prof_capacity
     term *= prof_quality
     total += term
-    peers = network.peer_neighbour_sum(in_reunion).astype(REAL)
+    peers = network.peer_neighbour_sum(in_reunion, who).astype(REAL)
     peers *= w.role_model_bonus
-    peers += network.degree("peer")
+    peers += of(network.degree("peer"))
     peers *= w.peer_weight
     total += peers
-    np.multiply(network.degree("community"), w.community_weight, out=term, dtype=REAL)
+    np.multiply(of(network.degree("community")), w.community_weight, out=term, dtype=REAL)
     np.subtract(1, barriers[BARRIER_INDEX["social_exclusion"]], out=prof_quality)
     term *= prof_quality
     total += term
     return total
 
 
-def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weekly hazards (up, down) for every person."""
+def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
+                  who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly hazards (up, down) of every person, or of ``who`` (``support`` and ``gate`` of the same people)."""
     r = params.recovery
+    stage = pop.stage if who is None else pop.stage[who]
     rates = np.array([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, 0.0], REAL)
-    h_up = (rates / WEEKS_PER_YEAR)[pop.stage] * support
+    h_up = (rates / WEEKS_PER_YEAR)[stage] * support
     h_up *= gate
-    inpatients = np.flatnonzero(pop.in_hospital)
+    inpatients = np.flatnonzero(pop.in_hospital if who is None else pop.in_hospital[who])
     # Reunion cannot be reached in hospital: the factor is 0 from control.
-    h_up[inpatients] *= np.where(pop.stage[inpatients] == REUNION - 1, 0.0, r.hospital_progress_factor).astype(REAL)
-    h_down = np.array([0.0, *[r.setback_rate / WEEKS_PER_YEAR] * 3], REAL)[pop.stage]
+    h_up[inpatients] *= np.where(stage[inpatients] == REUNION - 1, 0.0, r.hospital_progress_factor).astype(REAL)
+    h_down = np.array([0.0, *[r.setback_rate / WEEKS_PER_YEAR] * 3], REAL)[stage]
     return h_up, h_down
+
+
+def move_probability_bound(params) -> float:
+    """An upper bound of anyone's weekly probability of moving (up or down) in the current week.
+
+    Support, gate and the hospital factor are all at most 1, so the hazards are at most the stage rates. The
+    small margin covers single-precision rounding, so anyone whose draw is above the bound stays put.
+    """
+    r = params.recovery
+    top = max(r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion)
+    top *= max(1.0, r.hospital_progress_factor)
+    return min(1.0, -math.expm1(-(top + r.setback_rate) / WEEKS_PER_YEAR) * (1 + 1e-4) + 1e-6)
 
 
 def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +90,13 @@ def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.n
     return scale * h_up, scale * h_down
 
 
-def progress(pop, p_up: np.ndarray, p_down: np.ndarray, u: np.ndarray, week: int) -> tuple[int, int]:
-    """Apply moves with one uniform per person; returns (moved up, fell back)."""
+def progress(pop, p_up: np.ndarray, p_down: np.ndarray, u: np.ndarray, week: int,
+             who: np.ndarray | None = None) -> tuple[int, int]:
+    """Apply moves with one uniform per person (``who``: the people the arrays are of); returns (up, down)."""
     up = np.flatnonzero(u < p_up)
     down = np.flatnonzero((u >= p_up) & (u < p_up + p_down))
+    if who is not None:
+        up, down = who[up], who[down]
     pop.move_to_stage(up, pop.stage[up] + 1, week)
     pop.move_to_stage(down, pop.stage[down] - 1, week)
     return up.size, down.size

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recoverysim.parameters import WEEKS_PER_YEAR
+from recoverysim.population import REAL
 from recoverysim.random_streams import RandomStreams
 
 TIE_TYPES = ("family", "professional", "peer", "community")
@@ -23,14 +24,18 @@ class TieMatrix:
     Each tie also carries a loss threshold ``E ~ Exp(1)``, drawn once when the tie is made and keyed by the
     tie's identity, and its accumulated loss hazard; the tie ends when the accumulated hazard passes the
     threshold. This is exact for hazards that change week by week, and keeps tie losses aligned between
-    scenarios (common random numbers) however the tie lists differ.
+    scenarios (common random numbers) however the tie lists differ. A tie may carry a flag (for community
+    ties: the person's schizophrenia diagnosis) that selects one of two weekly hazards.
+
+    Removed ties keep their slots (with an infinite threshold) until compaction, so a week's accumulation is
+    one pass over contiguous arrays rather than a gather and scatter over the live ties.
     """
 
-    _FIELDS = (("_row", np.int32), ("_col", np.int32), ("_data", np.int8), ("_threshold", np.float64),
-               ("_accumulated", np.float64))
+    _FIELDS = (("_row", np.int32), ("_col", np.int32), ("_data", np.int8), ("_flag", np.bool_),
+               ("_threshold", np.float64), ("_accumulated", np.float64))
 
     def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray,
-                 thresholds: np.ndarray | None = None, symmetric: bool = False):
+                 thresholds: np.ndarray | None = None, symmetric: bool = False, flags: np.ndarray | None = None):
         self.n_people = n_people
         self.n_alters = n_alters
         self.symmetric = symmetric  # person-to-person ties count for both ends
@@ -38,8 +43,9 @@ class TieMatrix:
         for name, dtype in self._FIELDS:
             setattr(self, name, np.zeros(cap, dtype))
         self.m = 0
+        self.n_active = 0
         self.degree = np.zeros(n_people, np.int32)
-        self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds)
+        self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds, flags)
 
     def _count(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         counts = np.bincount(rows, minlength=self.n_people)
@@ -71,11 +77,16 @@ class TieMatrix:
         """1 for a live tie, 0 for a removed one."""
         return self._data[: self.m]
 
+    @property
+    def flag(self) -> np.ndarray:
+        """The flag of each tie (selects the second of two hazards in ``accumulate``)."""
+        return self._flag[: self.m]
+
     def as_sparse(self) -> sp.coo_array:
         """The tie matrix as a scipy sparse array (shares memory with the triplets)."""
         return sp.coo_array((self.active, (self.row, self.col)), shape=(self.n_people, self.n_alters))
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, thresholds: np.ndarray) -> None:
+    def add(self, rows: np.ndarray, cols: np.ndarray, thresholds: np.ndarray, flags: np.ndarray | None = None) -> None:
         """Add ties (rows[i], cols[i]) that end when their accumulated hazard passes thresholds[i]."""
         k = rows.size
         if k == 0:
@@ -88,16 +99,24 @@ class TieMatrix:
                 setattr(self, name, new)
         new = slice(self.m, self.m + k)
         self._row[new], self._col[new], self._data[new] = rows, cols, 1
+        self._flag[new] = False if flags is None else flags
         self._threshold[new], self._accumulated[new] = thresholds, 0.0
         self.m += k
+        self.n_active += k
         self.n_alters = max(self.n_alters, int(cols.max()) + 1)
         self._change_degree(rows, cols, +1)
 
-    def accumulate(self, hazard: np.ndarray | float, live: np.ndarray | None = None) -> np.ndarray:
-        """Add one week's loss hazard to the live ties and end those past their threshold; returns them."""
-        live = self.active_index() if live is None else live
-        self._accumulated[live] += hazard
-        ended = live[self._accumulated[live] > self._threshold[live]]
+    def accumulate(self, hazard: float | tuple[float, float]) -> np.ndarray:
+        """Add one week's loss hazard to the live ties and end those past their threshold; returns them.
+
+        ``hazard`` is one value for every tie, or a pair (hazard of unflagged ties, hazard of flagged ties).
+        """
+        acc = self._accumulated[: self.m]
+        if isinstance(hazard, tuple):
+            acc += np.where(self.flag, *hazard[::-1])
+        else:
+            acc += hazard
+        ended = np.flatnonzero(acc > self._threshold[: self.m])
         self.remove(ended)
         return ended
 
@@ -106,12 +125,14 @@ class TieMatrix:
         if edge_index.size == 0:
             return
         self._data[edge_index] = 0
+        self._threshold[edge_index] = np.inf
+        self.n_active -= edge_index.size
         self._change_degree(self._row[edge_index], self._col[edge_index], -1)
-        if self.m > 1024 and np.count_nonzero(self.active) < self.m // 2:
+        if self.m > 1024 and self.n_active < self.m // 2:
             self._compact()
 
     def _compact(self) -> None:
-        keep = np.flatnonzero(self.active)
+        keep = self.active_index()
         k = keep.size
         for name, _dtype in self._FIELDS:
             arr = getattr(self, name)
@@ -120,7 +141,7 @@ class TieMatrix:
 
     def active_index(self) -> np.ndarray:
         """Positions of active ties."""
-        return np.flatnonzero(self.active)
+        return np.flatnonzero(self.active.view(np.bool_))
 
 
 def loss_thresholds(streams: RandomStreams, tie_type: str, people: np.ndarray, week: int,
@@ -138,8 +159,12 @@ class RelationshipNetwork:
         self.ties = ties
 
     @classmethod
-    def create(cls, params, streams: RandomStreams) -> RelationshipNetwork:
-        """Initial ties: family (Poisson), one professional each, community thinned by thin_networks."""
+    def create(cls, params, streams: RandomStreams, schizophrenia: np.ndarray) -> RelationshipNetwork:
+        """Initial ties: family (Poisson), one professional each, community thinned by thin_networks.
+
+        ``schizophrenia`` (one flag per person) marks the community ties whose loss follows the stigma-raised
+        social exclusion.
+        """
         n = params.population.size
         rng = streams["network_init"]
         family_n = rng.poisson(params.population.family_ties_mean, n)
@@ -152,7 +177,8 @@ class RelationshipNetwork:
         comm_rows = np.repeat(np.arange(n, dtype=np.int32), comm_n)
         ordinal = np.arange(comm_rows.size) - np.repeat(np.cumsum(comm_n) - comm_n, comm_n)
         community = TieMatrix(n, comm_rows.size, comm_rows, np.arange(comm_rows.size, dtype=np.int32),
-                              loss_thresholds(streams, "community", comm_rows, 0, ordinal))
+                              loss_thresholds(streams, "community", comm_rows, 0, ordinal),
+                              flags=schizophrenia[comm_rows])
         peer = TieMatrix(n, n, np.zeros(0, np.int32), np.zeros(0, np.int32), symmetric=True)
         return cls(n, {"family": family, "professional": prof, "peer": peer, "community": community})
 
@@ -160,46 +186,49 @@ class RelationshipNetwork:
         """Active ties per person of one type (peer ties count for both ends)."""
         return self.ties[tie_type].degree
 
-    def peer_neighbour_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``)."""
+    def peer_neighbour_sum(self, values: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
+        """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``), or ``who``'s."""
         tm = self.ties["peer"]
+        n_out = self.n_people if who is None else who.size
         if tm.m == 0:
-            return np.zeros(self.n_people)  # bincount of nothing would come back as integers
+            return np.zeros(n_out)  # bincount of nothing would come back as integers
         w = tm.active.astype(np.float64)
         out = np.bincount(tm.row, weights=w * values[tm.col], minlength=self.n_people)
         out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
-        return out
+        return out if who is None else out[who]
 
     def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray) -> None:
         """Join each person to a partner (no self-ties)."""
         ok = people != partners
         self.ties["peer"].add(people[ok].astype(np.int32), partners[ok].astype(np.int32), thresholds[ok])
 
-    def add_community_ties(self, people: np.ndarray, thresholds: np.ndarray) -> None:
-        """Give each listed person one new community tie to a new alter."""
+    def add_community_ties(self, people: np.ndarray, thresholds: np.ndarray, flags: np.ndarray) -> None:
+        """Give each listed person one new community tie to a new alter (flags: their diagnosis flags)."""
         community = self.ties["community"]
         start = community.n_alters  # every community tie has its own alter, numbered in order
-        community.add(people.astype(np.int32), np.arange(start, start + people.size, dtype=np.int32), thresholds)
+        community.add(people.astype(np.int32), np.arange(start, start + people.size, dtype=np.int32), thresholds,
+                      flags)
 
     def as_sparse(self, tie_type: str) -> sp.coo_array:
         """One tie type as a scipy sparse person-by-alter array."""
         return self.ties[tie_type].as_sparse()
 
 
-def update_ties(model, social_exclusion: np.ndarray, peer_availability: float) -> tuple[int, int]:
+def update_ties(model, social_exclusion: tuple[float, float], peer_availability: float) -> tuple[int, int]:
     """Weekly tie dynamics: peer availability creates peer ties, exclusion drops community ties.
 
+    ``social_exclusion`` is the felt level (without, with) a schizophrenia diagnosis. Every person draws one
+    uniform per process per week; only those below the highest probability can act, so only they are examined.
     Returns (new peer ties, community ties lost).
     """
     pop, net, w, week = model.population, model.network, model.params.network, model.week
     streams = model.streams
     n = pop.size
-    community = ~pop.in_hospital
     # Peer ties: partners are peer workers or people at least in control (role models), in the community.
-    partners = np.flatnonzero(community & ((pop.stage >= 2) | pop.peer_worker))
+    partners = np.flatnonzero(~pop.in_hospital & ((pop.stage >= 2) | pop.peer_worker))
     u = streams.uniform("peer_ties", n)
-    seekers = np.flatnonzero(community & (u < -np.expm1(-w.peer_tie_formation_rate * peer_availability
-                                                          / WEEKS_PER_YEAR)))
+    seekers = np.flatnonzero(u < -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR))
+    seekers = seekers[~pop.in_hospital[seekers]]
     new_peer = 0
     if partners.size and seekers.size:
         pick = streams.keyed_uniform("peer_partner", week, seekers)
@@ -209,11 +238,13 @@ def update_ties(model, social_exclusion: np.ndarray, peer_availability: float) -
         new_peer = net.ties["peer"].m - before
     net.ties["peer"].accumulate(w.peer_tie_loss_rate / WEEKS_PER_YEAR)
     # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
+    felt = np.array(social_exclusion, REAL)  # index 1: with a schizophrenia diagnosis
     u = streams.uniform("community_ties", n)
-    rate = w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - social_exclusion)
-    gain = np.flatnonzero(community & (pop.stage >= 2) & (u < -np.expm1(-rate)))
-    net.add_community_ties(gain, loss_thresholds(streams, "community", gain, week))
-    comm = net.ties["community"]
-    live = comm.active_index()
-    lost = comm.accumulate(w.community_tie_loss_rate / WEEKS_PER_YEAR * social_exclusion[comm.row[live]], live)
+    p_gain = -np.expm1(-(w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - felt)))
+    gain = np.flatnonzero(u < p_gain.max())
+    gain = gain[~pop.in_hospital[gain] & (pop.stage[gain] >= 2)]
+    gain = gain[u[gain] < p_gain[pop.schizophrenia[gain].view(np.int8)]]
+    net.add_community_ties(gain, loss_thresholds(streams, "community", gain, week), pop.schizophrenia[gain])
+    hazard = w.community_tie_loss_rate / WEEKS_PER_YEAR * felt
+    lost = net.ties["community"].accumulate((hazard[0], hazard[1]))
     return new_peer, lost.size

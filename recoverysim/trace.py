@@ -117,7 +117,7 @@ class Observer:
         self.hospital_weeks += after["in_hospital"]
         self.peer_work_weeks += after["peer_worker"]
         self.discontinuity_weeks += after["stage"] == 0
-        lb = limiting_barrier(model.barriers[:, self.people], after["stage"])
+        lb = limiting_barrier(model.barriers_of(self.people), after["stage"])
         held = np.flatnonzero(lb >= 0)
         np.add.at(self.barrier_weeks, (held, lb[held]), 1)
 
