@@ -112,7 +112,7 @@ def respond(model, crises: np.ndarray) -> tuple[np.ndarray, int]:
     served = candidates[np.argsort(priority[candidates], kind="stable")[:places]]
     response[served] = COMMUNITY
     admit = np.flatnonzero(response != COMMUNITY)
-    free_beds = int(model.levers["bed_capacity"] * n / 1000) - int(pop.in_hospital.sum())
+    free_beds = int(model.levers["bed_capacity"] * n / 1000) - np.count_nonzero(pop.in_hospital)
     shortage = max(0, admit.size - max(free_beds, 0))
     if shortage:
         bed_order = np.argsort(streams.keyed_uniform("bed_priority", week, crises[admit]), kind="stable")
@@ -162,7 +162,8 @@ def coerce_inpatients(model):
     """Coercive measures later in a stay (inpatients admitted before this week, not already under one)."""
     pop, week, c = model.population, model.week, model.params.crisis
     if c.inpatient_coercion_rate > 0:
-        stay = np.flatnonzero(pop.in_hospital & (pop.admitted_week < week) & (pop.coerced_until_week <= week))
+        stay = np.flatnonzero(pop.in_hospital)
+        stay = stay[(pop.admitted_week[stay] < week) & (pop.coerced_until_week[stay] <= week)]
     else:
         stay = np.zeros(0, np.int64)
     hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])

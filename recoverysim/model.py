@@ -184,8 +184,8 @@ class RecoveryModel(mesa.Model):
         values.update(
             in_hospital=int(np.count_nonzero(pop.in_hospital)),
             peer_workers=int(np.count_nonzero(pop.peer_worker)),
-            peer_ties=int(self.network.ties["peer"].degree.sum()) // 2,
-            community_ties=int(self.network.ties["community"].degree.sum()),
+            peer_ties=self.network.ties["peer"].n_active,
+            community_ties=self.network.ties["community"].n_active,
             peer_availability=self.levers["peer_availability"],
             shame_pressure=self.roots["shame_pressure"],
             mean_trauma_load=float(pop.trauma_load.mean()),
