@@ -31,18 +31,18 @@ def system_barriers(roots: dict[str, float]) -> np.ndarray:
     return FEEDS @ levels / FEEDS.sum(axis=1)
 
 
-def person_barriers(system: np.ndarray, pop, params, peer_availability: float, peer_degree: np.ndarray,
-                    social_exclusion_pressure: float, who: np.ndarray | None = None) -> np.ndarray:
+def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, params, peer_availability: float,
+                    peer_degree: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
     """Barrier levels felt by each person (or only ``who``), shape (8, n), one contiguous row per barrier.
 
-    Every operation is elementwise, so the levels of a subset are bit-identical to the same people's
-    levels computed for the whole population.
+    ``two_valued`` is ``two_valued_barriers(system, ...)`` of the same week. Every operation is elementwise,
+    so the levels of a subset are bit-identical to the same people's levels computed for the whole population.
     """
     out = np.empty((len(BARRIER_NAMES), pop.size if who is None else who.size), REAL)
     for name in _CONTINUOUS_BARRIERS:
         _fill_continuous(name, system, pop, params, who, out[BARRIER_INDEX[name]])
     # Two-valued modifiers (hospital stay, diagnosis) need two values and a masked copy, not a power per person.
-    for name, (without, with_) in two_valued_barriers(system, params, social_exclusion_pressure).items():
+    for name, (without, with_) in two_valued.items():
         row = out[BARRIER_INDEX[name]]
         row.fill(without)
         mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
@@ -52,8 +52,8 @@ def person_barriers(system: np.ndarray, pop, params, peer_availability: float, p
     return out
 
 
-def barrier_means(system: np.ndarray, pop, params, peer_availability: float, peer_degree: np.ndarray,
-                  social_exclusion_pressure: float) -> np.ndarray:
+def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params, peer_availability: float,
+                  peer_degree: np.ndarray) -> np.ndarray:
     """Population mean of each barrier, shape (8,), without building the (8, n) matrix.
 
     Two-valued barriers need only the count of people with the modifier; the others need one row at a time.
@@ -62,13 +62,13 @@ def barrier_means(system: np.ndarray, pop, params, peer_availability: float, pee
     row = np.empty(pop.size, REAL)
     for name in _CONTINUOUS_BARRIERS:
         _fill_continuous(name, system, pop, params, None, row)
-        means[BARRIER_INDEX[name]] = row.mean(dtype=np.float64)
-    for name, (without, with_) in two_valued_barriers(system, params, social_exclusion_pressure).items():
+        means[BARRIER_INDEX[name]] = np.add.reduce(row, dtype=np.float64) / pop.size
+    for name, (without, with_) in two_valued.items():
         mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
         share = np.count_nonzero(mask) / pop.size
         means[BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
     _fill_peers_unavailable(system, peer_availability, peer_degree, row)
-    means[BARRIER_INDEX["peers_unavailable"]] = row.mean(dtype=np.float64)
+    means[BARRIER_INDEX["peers_unavailable"]] = np.add.reduce(row, dtype=np.float64) / pop.size
     return means
 
 
@@ -140,7 +140,7 @@ def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> n
     """Share of the progress hazard that gets through the barriers of each person's next stage."""
     gate = np.ones(stage.shape[0], barriers.dtype)
     for s, name in enumerate(STAGES[1:]):
-        who = np.flatnonzero(stage == s)
+        who = (stage == s).nonzero()[0]
         rows = STAGE_BARRIERS[name]
         g = 1 - strength * barriers[rows[0], who]
         for r in rows[1:]:
@@ -157,7 +157,7 @@ def limiting_barrier(barriers: np.ndarray, stage: np.ndarray) -> np.ndarray:
     """Index (into BARRIER_NAMES) of the strongest barrier in front of each person (-1 in reunion)."""
     out = np.full(stage.shape[0], -1)
     for s, name in enumerate(STAGES[1:]):
-        who = np.flatnonzero(stage == s)
+        who = (stage == s).nonzero()[0]
         rows = np.array(STAGE_BARRIERS[name])
         out[who] = rows[np.argmax(barriers[rows][:, who], axis=0)]
     return out

@@ -57,7 +57,7 @@ def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.n
     h *= factor
     # The post-discharge risk is negligible after 30 decay times; only recent leavers need it.
     last_discharge = of(pop.last_discharge_week)
-    recent = np.flatnonzero(last_discharge > week - 30 * c.post_discharge_weeks)
+    recent = (last_discharge > week - 30 * c.post_discharge_weeks).nonzero()[0]
     since = week - last_discharge[recent]
     h[recent] *= 1 + c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
     h[of(pop.in_hospital)] = 0.0
@@ -81,7 +81,7 @@ def crisis_probability_bound(pop, params) -> float:
 def discharge(model) -> np.ndarray:
     """Discharge inpatients by their weekly hazard; returns who left hospital."""
     pop, week, h = model.population, model.week, model.params.hospital
-    inpatients = np.flatnonzero(pop.in_hospital)
+    inpatients = pop.in_hospital.nonzero()[0]
     if inpatients.size == 0:
         return inpatients
     mean_days = np.where(pop.long_stay[inpatients], h.long_stay_mean_days, h.short_stay_mean_days)
@@ -97,47 +97,53 @@ def discharge(model) -> np.ndarray:
     return leaving
 
 
-def respond(model, crises: np.ndarray) -> tuple[np.ndarray, int]:
-    """Answer each crisis in the community or by admission, within community and bed capacity."""
+#: Event-level streams of a crisis, drawn for every crisis of the week in one pass. Each number is keyed by
+#: (stream, week, person), so drawing it for people who turn out not to need it changes nothing else.
+CRISIS_STREAMS = ("response", "community_priority", "bed_priority", "admission_type", "long_stay", "coercion",
+                  "coercion_kind", "coercion_hours", "retraumatisation")
+#: The same for coercive episodes later in a stay, drawn for the people they happen to.
+IN_STAY_EPISODE_STREAMS = ("inpatient_coercion_kind", "inpatient_coercion_hours", "inpatient_retraumatisation")
+
+
+def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
+    """Answer each crisis in the community or by admission, within community and bed capacity.
+
+    ``draws`` holds each of ``CRISIS_STREAMS`` for the people in ``crises``.
+    """
     pop, week, n = model.population, model.week, model.population.size
     c = model.params.crisis
     psg, adv = model.roots["psychosocial_gap"], model.roots["advocacy_gap"]
-    streams = model.streams
     response = np.full(crises.size, VOLUNTARY, np.int8)
-    wants_community = streams.keyed_uniform("response", week, crises) < c.community_preference * (1 - psg)
+    wants_community = draws["response"] < c.community_preference * (1 - psg)
     # Community places go to those who want them, in random (keyed) order; the rest are admitted.
     places = int(model.levers["community_support_capacity"] * n / 1000)
-    priority = streams.keyed_uniform("community_priority", week, crises)
-    candidates = np.flatnonzero(wants_community)
-    served = candidates[np.argsort(priority[candidates], kind="stable")[:places]]
+    candidates = wants_community.nonzero()[0]
+    served = candidates[np.argsort(draws["community_priority"][candidates], kind="stable")[:places]]
     response[served] = COMMUNITY
-    admit = np.flatnonzero(response != COMMUNITY)
+    admit = (response != COMMUNITY).nonzero()[0]
     free_beds = int(model.levers["bed_capacity"] * n / 1000) - np.count_nonzero(pop.in_hospital)
     shortage = max(0, admit.size - max(free_beds, 0))
     if shortage:
-        bed_order = np.argsort(streams.keyed_uniform("bed_priority", week, crises[admit]), kind="stable")
+        bed_order = np.argsort(draws["bed_priority"][admit], kind="stable")
         response[admit[bed_order[admit.size - shortage:]]] = COMMUNITY
-        admit = np.flatnonzero(response != COMMUNITY)
+        admit = (response != COMMUNITY).nonzero()[0]
     p_invol = min(1.0, c.involuntary_share + c.advocacy_involuntary_effect * adv)
-    invol = streams.keyed_uniform("admission_type", week, crises[admit]) < p_invol
+    invol = draws["admission_type"][admit] < p_invol
     response[admit[invol]] = INVOLUNTARY
-    admitted = crises[admit]
-    _admit(model, admitted, invol)
+    _admit(model, crises[admit], invol, draws["long_stay"][admit])
     # Setbacks: involuntary admission throws back to discontinuity, other responses one stage.
-    invol_people = crises[response == INVOLUNTARY]
-    other = crises[response != INVOLUNTARY]
-    pop.move_to_stage(invol_people, DISCONTINUITY, week)
-    pop.move_to_stage(other, np.maximum(pop.stage[other] - 1, 0), week)
+    pop.move_to_stage(crises, np.where(response == INVOLUNTARY, DISCONTINUITY,
+                                       np.maximum(pop.stage[crises] - 1, 0)).astype(np.int8), week)
     return response, shortage
 
 
-def _admit(model, people: np.ndarray, involuntary: np.ndarray) -> None:
+def _admit(model, people: np.ndarray, involuntary: np.ndarray, u_long_stay: np.ndarray) -> None:
     pop, week, c, h = model.population, model.week, model.params.crisis, model.params.hospital
     psg = model.roots["psychosocial_gap"]
     pop.in_hospital[people] = True
     pop.admitted_week[people] = week
     pop.involuntary[people] = involuntary
-    pop.long_stay[people] = model.streams.keyed_uniform("long_stay", week, people) < h.long_stay_share * psg
+    pop.long_stay[people] = u_long_stay < h.long_stay_share * psg
     pop.medication_burden[people] = np.minimum(1.0, pop.medication_burden[people] + c.medication_increase * (1 + psg))
     pop.life_security[people] *= 1 - c.admission_security_loss
     pop.peer_worker[people] = False
@@ -152,37 +158,38 @@ def coercion_risk(model, involuntary: np.ndarray) -> np.ndarray:
     return np.where(involuntary, p, p * c.voluntary_coercion_ratio)
 
 
-def coerce(model, admitted: np.ndarray, involuntary: np.ndarray):
-    """Coercive measures at admission, their length, and re-traumatisation."""
-    u = model.streams.keyed_uniform("coercion", model.week, admitted)
-    return _episodes(model, admitted[u < coercion_risk(model, involuntary)], "")
+def coerce(model, admitted: np.ndarray, involuntary: np.ndarray, draws: dict[str, np.ndarray]):
+    """Coercive measures at admission, their length, and re-traumatisation (``draws`` aligned with ``admitted``)."""
+    hit = draws["coercion"] < coercion_risk(model, involuntary)
+    return _episodes(model, admitted[hit], draws["coercion_kind"][hit], draws["coercion_hours"][hit],
+                     draws["retraumatisation"][hit])
 
 
 def coerce_inpatients(model):
     """Coercive measures later in a stay (inpatients admitted before this week, not already under one)."""
     pop, week, c = model.population, model.week, model.params.crisis
     if c.inpatient_coercion_rate > 0:
-        stay = np.flatnonzero(pop.in_hospital)
+        stay = pop.in_hospital.nonzero()[0]
         stay = stay[(pop.admitted_week[stay] < week) & (pop.coerced_until_week[stay] <= week)]
     else:
         stay = np.zeros(0, np.int64)
     hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
     u = model.streams.keyed_uniform("inpatient_coercion", week, stay)
-    return _episodes(model, stay[u < -np.expm1(-hazard)], "inpatient_")
+    coerced = stay[u < -np.expm1(-hazard)]
+    return _episodes(model, coerced, *model.streams.keyed_uniforms(IN_STAY_EPISODE_STREAMS, week, coerced))
 
 
-def _episodes(model, coerced: np.ndarray, stream_prefix: str):
-    """Kind and length of each coercive episode, and who is re-traumatised by it."""
+def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarray, u_retraumatisation: np.ndarray):
+    """Kind and length of each coercive episode, and who is re-traumatised by it (draws aligned with ``coerced``)."""
     pop, week, c = model.population, model.week, model.params.crisis
-    streams = model.streams
-    restraint = streams.keyed_uniform(stream_prefix + "coercion_kind", week, coerced) < c.restraint_share
+    restraint = u_kind < c.restraint_share
     median = np.where(restraint, c.restraint_median_hours, c.seclusion_median_hours)
-    z = ndtri(np.clip(streams.keyed_uniform(stream_prefix + "coercion_hours", week, coerced), 1e-12, 1 - 1e-12))
+    z = ndtri(np.clip(u_hours, 1e-12, 1 - 1e-12))
     hours = median * np.exp(c.episode_hours_sigma * z)
     pop.coerced_until_week[coerced] = week + hours / (24 * DAYS_PER_WEEK)
     p_re = np.minimum(1.0, c.retraumatisation_probability
                       * (1 + c.trauma_history_retraumatisation_effect * pop.trauma_history[coerced]))
-    retraumatised = coerced[streams.keyed_uniform(stream_prefix + "retraumatisation", week, coerced) < p_re]
+    retraumatised = coerced[u_retraumatisation < p_re]
     pop.move_to_stage(retraumatised, DISCONTINUITY, week)
     pop.trauma_load[retraumatised] += retraumatisation_trauma_increment(
         c.trauma_load_increment, model.params.loops.coercion_trauma)
@@ -195,13 +202,15 @@ def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
     if model.params.crisis.enabled:
         # Only people whose draw is below everyone's bound can have a crisis, so only their hazards are needed;
         # the crises are exactly those of comparing every draw with every hazard.
-        who = np.flatnonzero(u_crisis < crisis_probability_bound(pop, model.params))
+        who = (u_crisis < crisis_probability_bound(pop, model.params)).nonzero()[0]
         crises = who[u_crisis[who] < -np.expm1(-crisis_hazard(pop, model.params, model.week, who))]
     else:
         crises = np.zeros(0, np.int64)
-    response, shortage = respond(model, crises)
-    admitted_mask = response != COMMUNITY
-    at_admission = coerce(model, crises[admitted_mask], response[admitted_mask] == INVOLUNTARY)
+    draws = dict(zip(CRISIS_STREAMS, model.streams.keyed_uniforms(CRISIS_STREAMS, model.week, crises), strict=True))
+    response, shortage = respond(model, crises, draws)
+    admitted = (response != COMMUNITY).nonzero()[0]
+    at_admission = coerce(model, crises[admitted], response[admitted] == INVOLUNTARY,
+                          {k: v[admitted] for k, v in draws.items()})
     in_stay = coerce_inpatients(model)
     coerced, restraint, hours, retraumatised = (np.concatenate(pair) for pair in zip(at_admission, in_stay,
                                                                                        strict=True))
@@ -214,10 +223,10 @@ def recover_slow_variables(model) -> None:
     pop, c = model.population, model.params.crisis
     # Only people above their baseline move; most people sit at it, so work on that subset.
     decay_t = math.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR)
-    up = np.flatnonzero(pop.trauma_load > pop.trauma_history)
+    up = (pop.trauma_load > pop.trauma_history).nonzero()[0]
     base_t = pop.trauma_history[up].astype(REAL)
     pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * decay_t
     decay_m = math.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR)
-    up = np.flatnonzero((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital)
+    up = ((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital).nonzero()[0]
     base_m = pop.medication_baseline[up]
     pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * decay_m

@@ -90,7 +90,7 @@ class RecoveryModel(mesa.Model):
         u = streams.uniform("progress", pop.size)
         # Only people whose draw is below everyone's bound can move, so only their hazards are needed; the
         # moves are exactly those of comparing every draw with every hazard.
-        movers = np.flatnonzero(u < recovery_stages.move_probability_bound(self.params))
+        movers = (u < recovery_stages.move_probability_bound(self.params)).nonzero()[0]
         p_up, p_down = recovery_stages.transition_probabilities(*self.stage_hazards(movers))
         recovery_stages.progress(pop, p_up, p_down, u[movers], self.week, movers)
         peer_workforce.update(self)
@@ -153,8 +153,8 @@ class RecoveryModel(mesa.Model):
 
     def barriers_of(self, who: np.ndarray | None = None) -> np.ndarray:
         """Barrier levels felt now by everyone (or ``who``), shape (8, n): rows in ``BARRIER_NAMES`` order."""
-        return person_barriers(self.system_barriers, self.population, self.params, self.levers["peer_availability"],
-                               self.network.degree("peer"), self.params.levers.social_exclusion, who)
+        return person_barriers(self.system_barriers, self._two_valued, self.population, self.params,
+                               self.levers["peer_availability"], self.network.degree("peer"), who)
 
     @property
     def barriers(self) -> np.ndarray:
@@ -162,8 +162,8 @@ class RecoveryModel(mesa.Model):
         return self.barriers_of()
 
     def _barrier_means(self) -> np.ndarray:
-        return barrier_means(self.system_barriers, self.population, self.params, self.levers["peer_availability"],
-                             self.network.degree("peer"), self.params.levers.social_exclusion)
+        return barrier_means(self.system_barriers, self._two_valued, self.population, self.params,
+                             self.levers["peer_availability"], self.network.degree("peer"))
 
     def stage_hazards(self, who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Current weekly (up, down) hazards of everyone (or ``who``), from the barriers felt now."""

@@ -62,7 +62,7 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
     rates = np.array([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, 0.0], REAL)
     h_up = (rates / WEEKS_PER_YEAR)[stage] * support
     h_up *= gate
-    inpatients = np.flatnonzero(pop.in_hospital if who is None else pop.in_hospital[who])
+    inpatients = (pop.in_hospital if who is None else pop.in_hospital[who]).nonzero()[0]
     # Reunion cannot be reached in hospital: the factor is 0 from control.
     h_up[inpatients] *= np.where(stage[inpatients] == REUNION - 1, 0.0, r.hospital_progress_factor).astype(REAL)
     h_down = np.array([0.0, *[r.setback_rate / WEEKS_PER_YEAR] * 3], REAL)[stage]
@@ -93,10 +93,10 @@ def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.n
 def progress(pop, p_up: np.ndarray, p_down: np.ndarray, u: np.ndarray, week: int,
              who: np.ndarray | None = None) -> tuple[int, int]:
     """Apply moves with one uniform per person (``who``: the people the arrays are of); returns (up, down)."""
-    up = np.flatnonzero(u < p_up)
-    down = np.flatnonzero((u >= p_up) & (u < p_up + p_down))
+    up = (u < p_up).nonzero()[0]
+    down = ((u >= p_up) & (u < p_up + p_down)).nonzero()[0]
     if who is not None:
         up, down = who[up], who[down]
-    pop.move_to_stage(up, pop.stage[up] + 1, week)
-    pop.move_to_stage(down, pop.stage[down] - 1, week)
+    # One call for both (the two sets are disjoint).
+    pop.move_to_stage(np.concatenate([up, down]), np.concatenate([pop.stage[up] + 1, pop.stage[down] - 1]), week)
     return up.size, down.size

@@ -117,7 +117,7 @@ class TieMatrix:
             acc += np.array(hazard, np.float64).take(self.flag)
         else:
             acc += hazard
-        ended = np.flatnonzero(acc > self._threshold[: self.m])
+        ended = (acc > self._threshold[: self.m]).nonzero()[0]
         self.remove(ended)
         return ended
 
@@ -142,7 +142,7 @@ class TieMatrix:
 
     def active_index(self) -> np.ndarray:
         """Positions of active ties."""
-        return np.flatnonzero(self.active.view(np.bool_))
+        return self.active.view(np.bool_).nonzero()[0]
 
 
 def loss_thresholds(streams: RandomStreams, tie_type: str, people: np.ndarray, week: int,
@@ -226,9 +226,9 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     streams = model.streams
     n = pop.size
     # Peer ties: partners are peer workers or people at least in control (role models), in the community.
-    partners = np.flatnonzero(~pop.in_hospital & ((pop.stage >= 2) | pop.peer_worker))
+    partners = (~pop.in_hospital & ((pop.stage >= 2) | pop.peer_worker)).nonzero()[0]
     u = streams.uniform("peer_ties", n)
-    seekers = np.flatnonzero(u < -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR))
+    seekers = (u < -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)).nonzero()[0]
     seekers = seekers[~pop.in_hospital[seekers]]
     new_peer = 0
     if partners.size and seekers.size:
@@ -242,7 +242,7 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     felt = np.array(social_exclusion, REAL)  # index 1: with a schizophrenia diagnosis
     u = streams.uniform("community_ties", n)
     p_gain = -np.expm1(-(w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - felt)))
-    gain = np.flatnonzero(u < p_gain.max())
+    gain = (u < p_gain.max()).nonzero()[0]
     gain = gain[~pop.in_hospital[gain] & (pop.stage[gain] >= 2)]
     gain = gain[u[gain] < p_gain[pop.schizophrenia[gain].view(np.int8)]]
     net.add_community_ties(gain, loss_thresholds(streams, "community", gain, week), pop.schizophrenia[gain])

@@ -64,13 +64,9 @@ class _Section:
     """Read-only attribute access to one section's values (``params.levers.coercion``)."""
 
     def __init__(self, values: Mapping[str, Any]):
-        object.__setattr__(self, "_values", dict(values))
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(key) from None
+        # Stored as instance attributes: the model reads parameters every week, and a plain attribute lookup
+        # costs a fraction of a __getattr__ call.
+        self.__dict__.update(values)
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("scenario parameters are read-only; use Scenario.with_overrides")
