@@ -158,15 +158,13 @@ def coercion_risk(model, involuntary: np.ndarray) -> np.ndarray:
     return np.where(involuntary, p, p * c.voluntary_coercion_ratio)
 
 
-def coerce(model, admitted: np.ndarray, involuntary: np.ndarray, draws: dict[str, np.ndarray]):
-    """Coercive measures at admission, their length, and re-traumatisation (``draws`` aligned with ``admitted``)."""
-    hit = draws["coercion"] < coercion_risk(model, involuntary)
-    return _episodes(model, admitted[hit], draws["coercion_kind"][hit], draws["coercion_hours"][hit],
-                     draws["retraumatisation"][hit])
+def coerce(model, involuntary: np.ndarray, u_coercion: np.ndarray) -> np.ndarray:
+    """Which admissions (flags per admitted person) start with a coercive measure."""
+    return u_coercion < coercion_risk(model, involuntary)
 
 
-def coerce_inpatients(model):
-    """Coercive measures later in a stay (inpatients admitted before this week, not already under one)."""
+def coerce_inpatients(model) -> np.ndarray:
+    """People coerced later in a stay (inpatients admitted before this week, not already under a measure)."""
     pop, week, c = model.population, model.week, model.params.crisis
     if c.inpatient_coercion_rate > 0:
         stay = pop.in_hospital.nonzero()[0]
@@ -175,8 +173,7 @@ def coerce_inpatients(model):
         stay = np.zeros(0, np.int64)
     hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
     u = model.streams.keyed_uniform("inpatient_coercion", week, stay)
-    coerced = stay[u < -np.expm1(-hazard)]
-    return _episodes(model, coerced, *model.streams.keyed_uniforms(IN_STAY_EPISODE_STREAMS, week, coerced))
+    return stay[u < -np.expm1(-hazard)]
 
 
 def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarray, u_retraumatisation: np.ndarray):
@@ -193,29 +190,35 @@ def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarra
     pop.move_to_stage(retraumatised, DISCONTINUITY, week)
     pop.trauma_load[retraumatised] += retraumatisation_trauma_increment(
         c.trauma_load_increment, model.params.loops.coercion_trauma)
-    return coerced, restraint, hours, retraumatised
+    return restraint, hours, retraumatised
 
 
-def run_week(model, u_crisis: np.ndarray) -> CrisisOutcome:
+def run_week(model) -> CrisisOutcome:
     """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation."""
-    pop = model.population
-    if model.params.crisis.enabled:
-        # Only people whose draw is below everyone's bound can have a crisis, so only their hazards are needed;
-        # the crises are exactly those of comparing every draw with every hazard.
-        who = (u_crisis < crisis_probability_bound(pop, model.params)).nonzero()[0]
-        crises = who[u_crisis[who] < -np.expm1(-crisis_hazard(pop, model.params, model.week, who))]
+    pop, week = model.population, model.week
+    enabled = model.params.crisis.enabled
+    # Everyone draws one number a week (stream "crisis"). Only people whose draw is below everyone's bound can
+    # have a crisis, so only their hazards are needed; the crises are exactly those of comparing every draw
+    # with every hazard.
+    who, u = model.streams.uniform_below("crisis", pop.size,
+                                         crisis_probability_bound(pop, model.params) if enabled else 0.0)
+    if enabled:
+        crises = who[u < -np.expm1(-crisis_hazard(pop, model.params, week, who))]
     else:
         crises = np.zeros(0, np.int64)
-    draws = dict(zip(CRISIS_STREAMS, model.streams.keyed_uniforms(CRISIS_STREAMS, model.week, crises), strict=True))
+    draws = dict(zip(CRISIS_STREAMS, model.streams.keyed_uniforms(CRISIS_STREAMS, week, crises), strict=True))
     response, shortage = respond(model, crises, draws)
     admitted = (response != COMMUNITY).nonzero()[0]
-    at_admission = coerce(model, crises[admitted], response[admitted] == INVOLUNTARY,
-                          {k: v[admitted] for k, v in draws.items()})
-    in_stay = coerce_inpatients(model)
-    coerced, restraint, hours, retraumatised = (np.concatenate(pair) for pair in zip(at_admission, in_stay,
-                                                                                       strict=True))
-    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage,
-                         in_stay[0].size)
+    first = admitted[coerce(model, response[admitted] == INVOLUNTARY, draws["coercion"][admitted])]
+    later = coerce_inpatients(model)
+    # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week
+    # or before); each keeps its own streams.
+    coerced = np.concatenate([crises[first], later])
+    later_draws = model.streams.keyed_uniforms(IN_STAY_EPISODE_STREAMS, week, later)
+    episode_draws = (np.concatenate([draws[name][first], row]) for name, row in
+                     zip(("coercion_kind", "coercion_hours", "retraumatisation"), later_draws, strict=True))
+    restraint, hours, retraumatised = _episodes(model, coerced, *episode_draws)
+    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, later.size)
 
 
 def recover_slow_variables(model) -> None:

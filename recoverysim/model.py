@@ -85,14 +85,13 @@ class RecoveryModel(mesa.Model):
         pop, streams = self.population, self.streams
         self._update_system()
         discharged = crisis_pathway.discharge(self)
-        outcome = crisis_pathway.run_week(self, streams.uniform("crisis", pop.size))
+        outcome = crisis_pathway.run_week(self)
         self.barrier_means = self._barrier_means()
-        u = streams.uniform("progress", pop.size)
         # Only people whose draw is below everyone's bound can move, so only their hazards are needed; the
         # moves are exactly those of comparing every draw with every hazard.
-        movers = (u < recovery_stages.move_probability_bound(self.params)).nonzero()[0]
+        movers, u = streams.uniform_below("progress", pop.size, recovery_stages.move_probability_bound(self.params))
         p_up, p_down = recovery_stages.transition_probabilities(*self.stage_hazards(movers))
-        recovery_stages.progress(pop, p_up, p_down, u[movers], self.week, movers)
+        recovery_stages.progress(pop, p_up, p_down, u, self.week, movers)
         peer_workforce.update(self)
         if self.params.network.enabled:
             update_ties(self, self._two_valued["social_exclusion"], self.levers["peer_availability"])

@@ -9,6 +9,7 @@ mechanisms differ; a rerun with the same seed is bit-identical.
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 
 import numpy as np
@@ -63,6 +64,26 @@ class RandomStreams:
         if self.record:
             self.digests.setdefault(name, hashlib.sha256()).update(draws.tobytes())
         return draws
+
+    def uniform_below(self, name: str, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
+        """The people whose ``uniform(name, n)`` draw is below ``bound``, and their draws.
+
+        The stream advances exactly as ``uniform`` would and the draws are the same numbers, but the comparison
+        is made on the integers behind them, so no float array of everyone is built (rare events: most weekly
+        draws are only compared and dropped). Everyone below ``bound`` is returned, possibly with a few just
+        above it; callers make the exact comparison on what comes back.
+        """
+        if n % 2 or self.record:
+            draws = self.uniform(name, n)
+            who = (draws < bound).nonzero()[0]
+            return who, draws[who]
+        bits = self[name].bit_generator.random_raw(n // 2).view(np.uint32)
+        # A draw is (bits >> 8) * 2**-24, so draw < bound implies (bits >> 8) <= floor(bound * 2**24).
+        limit = (math.floor(min(max(bound, 0.0), 1.0) * 2**24) + 1) << 8
+        who = np.arange(n) if limit >= 2**32 else (bits < np.uint32(limit)).nonzero()[0]
+        draws = (bits[who] >> np.uint32(8)).astype(np.float32)
+        draws *= np.float32(2.0**-24)
+        return who, draws
 
     def keyed_uniform(self, name: str, week: int, ids: np.ndarray) -> np.ndarray:
         """Uniforms keyed by (seed, stream, week, id): one fixed number per person-week, drawn for any subset.

@@ -34,7 +34,7 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
                               + barriers[BARRIER_INDEX["authority_slope"]])
     caseload = 1000 / params.levers.professionals_per_1000
     prof_capacity = min(1.0, w.professional_caseload / caseload)
-    in_reunion = (pop.stage == REUNION).astype(REAL)
+    in_reunion = pop.stage == REUNION
     # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
     total = np.multiply(of(network.degree("family")), w.family_weight, dtype=REAL)
     total *= 1 - shame_pressure

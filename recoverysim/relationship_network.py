@@ -188,15 +188,28 @@ class RelationshipNetwork:
         return self.ties[tie_type].degree
 
     def peer_neighbour_sum(self, values: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
-        """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``), or ``who``'s."""
+        """Sum of ``values`` over each person's peers (the symmetric peer matrix times ``values``), or ``who``'s.
+
+        ``who`` must be sorted (as ``nonzero`` gives). For a few people only the ties that touch them are summed;
+        with 0/1 values every sum is an exact small integer, so the order of summation does not matter.
+        """
         tm = self.ties["peer"]
-        n_out = self.n_people if who is None else who.size
-        if tm.m == 0:
-            return np.zeros(n_out)  # bincount of nothing would come back as integers
-        w = tm.active.astype(np.float64)
-        out = np.bincount(tm.row, weights=w * values[tm.col], minlength=self.n_people)
-        out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
-        return out if who is None else out[who]
+        if who is None:
+            out = np.zeros(self.n_people)
+            if tm.m:
+                w = tm.active.astype(np.float64)
+                out += np.bincount(tm.row, weights=w * values[tm.col], minlength=self.n_people)
+                out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
+            return out
+        out = np.zeros(who.size)
+        if tm.m:
+            chosen = np.zeros(self.n_people, bool)
+            chosen[who] = True
+            live = tm.active.view(np.bool_)
+            for me, them in ((tm.row, tm.col), (tm.col, tm.row)):
+                hit = (chosen[me] & live).nonzero()[0]
+                np.add.at(out, np.searchsorted(who, me[hit]), values[them[hit]])
+        return out
 
     def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray) -> None:
         """Join each person to a partner (no self-ties)."""
@@ -227,9 +240,9 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     n = pop.size
     # Peer ties: partners are peer workers or people at least in control (role models), in the community.
     partners = (~pop.in_hospital & ((pop.stage >= 2) | pop.peer_worker)).nonzero()[0]
-    u = streams.uniform("peer_ties", n)
-    seekers = (u < -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)).nonzero()[0]
-    seekers = seekers[~pop.in_hospital[seekers]]
+    p_seek = -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)
+    seekers, u = streams.uniform_below("peer_ties", n, p_seek)
+    seekers = seekers[(u < p_seek) & ~pop.in_hospital[seekers]]
     new_peer = 0
     if partners.size and seekers.size:
         pick = streams.keyed_uniform("peer_partner", week, seekers)
@@ -240,11 +253,11 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     net.ties["peer"].accumulate(w.peer_tie_loss_rate / WEEKS_PER_YEAR)
     # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
     felt = np.array(social_exclusion, REAL)  # index 1: with a schizophrenia diagnosis
-    u = streams.uniform("community_ties", n)
     p_gain = -np.expm1(-(w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - felt)))
-    gain = (u < p_gain.max()).nonzero()[0]
-    gain = gain[~pop.in_hospital[gain] & (pop.stage[gain] >= 2)]
-    gain = gain[u[gain] < p_gain[pop.schizophrenia[gain].view(np.int8)]]
+    gain, u = streams.uniform_below("community_ties", n, float(p_gain.max()))
+    keep = (u < p_gain.max()) & ~pop.in_hospital[gain] & (pop.stage[gain] >= 2)
+    gain, u = gain[keep], u[keep]
+    gain = gain[u < p_gain[pop.schizophrenia[gain].view(np.int8)]]
     net.add_community_ties(gain, loss_thresholds(streams, "community", gain, week), pop.schizophrenia[gain])
     hazard = w.community_tie_loss_rate / WEEKS_PER_YEAR * felt
     lost = net.ties["community"].accumulate((hazard[0], hazard[1]))
