@@ -53,10 +53,11 @@ def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, param
 
 
 def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params, peer_availability: float,
-                  peer_degree: np.ndarray) -> np.ndarray:
+                  peer_degree_counts: np.ndarray) -> np.ndarray:
     """Population mean of each barrier, shape (8,), without building the (8, n) matrix.
 
-    Two-valued barriers need only the count of people with the modifier; the others need one row at a time.
+    Two-valued barriers need only the count of people with the modifier, peers_unavailable the number of
+    people with each peer degree (``peer_degree_counts``); the others need one row at a time.
     """
     means = np.empty(len(BARRIER_NAMES))
     row = np.empty(pop.size, REAL)
@@ -67,8 +68,9 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params,
         mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
         share = np.count_nonzero(mask) / pop.size
         means[BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
-    _fill_peers_unavailable(system, peer_availability, peer_degree, row)
-    means[BARRIER_INDEX["peers_unavailable"]] = np.add.reduce(row, dtype=np.float64) / pop.size
+    by_degree = np.empty(peer_degree_counts.size, REAL)
+    _fill_peers_unavailable(system, peer_availability, np.arange(peer_degree_counts.size), by_degree)
+    means[BARRIER_INDEX["peers_unavailable"]] = float(peer_degree_counts @ by_degree.astype(np.float64)) / pop.size
     return means
 
 

@@ -1,0 +1,104 @@
+"""Verification of the engine's shortcuts: each gives exactly what the plain whole-population computation gives.
+
+The engine examines only people whose weekly draw falls below a bound of everyone's probability, compares
+draws as integers, hashes several keyed streams in one pass, sums peer neighbours for a few people, keeps
+degree counts and tie totals incrementally, and computes barrier means without the (8, n) matrix. Each test
+here switches a shortcut off (or recomputes its result the plain way) and compares.
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from recoverysim import crisis_pathway, recovery_stages
+from recoverysim.crisis_pathway import crisis_hazard, crisis_probability_bound
+from recoverysim.model import RecoveryModel
+from recoverysim.random_streams import RandomStreams
+from recoverysim.recovery_stages import move_probability_bound, transition_probabilities
+from recoverysim.scenario import load_scenario
+from recoverysim.simulation import simulate, simulate_headline
+
+
+def _state_digest(model: RecoveryModel) -> str:
+    h = hashlib.sha256(model.recorder.table.tobytes())
+    pop = model.population
+    for name in ("stage", "reached_week", "trauma_load", "medication_burden", "life_security", "in_hospital",
+                 "peer_worker", "coerced_until_week"):
+        h.update(np.ascontiguousarray(getattr(pop, name)).tobytes())
+    for ties in model.network.ties.values():
+        h.update(ties.degree.tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("scenario", ["japan_baseline.toml", "all_reforms.toml"])
+def test_bounds_change_nothing(monkeypatch, scenario):
+    """With every person examined every week (bounds of 1), the run is bit-identical."""
+    path = f"scenarios/{scenario}"
+    sc = load_scenario(path, {"population.size": 1500, "run.years": 3})
+    fast = _state_digest(RecoveryModel(sc, rng=4, materialise_agents=False).run())
+    monkeypatch.setattr(crisis_pathway, "crisis_probability_bound", lambda pop, params: 1.0)
+    monkeypatch.setattr(recovery_stages, "move_probability_bound", lambda params: 1.0)
+    plain = _state_digest(RecoveryModel(sc, rng=4, materialise_agents=False).run())
+    assert fast == plain
+
+
+def test_bounds_hold_and_incremental_totals_match_recounts(small):
+    model = RecoveryModel(small.with_overrides({"run.years": 3, "levers.coercion": 1.0}), rng=5,
+                          materialise_agents=False)
+    while model.running:
+        model.step()
+        pop = model.population
+        p_crisis = -np.expm1(-crisis_hazard(pop, model.params, model.week))
+        assert p_crisis.max() < crisis_probability_bound(pop, model.params)
+        p_up, p_down = transition_probabilities(*model.stage_hazards())
+        assert (p_up + p_down).max() < move_probability_bound(model.params)
+        for ties in model.network.ties.values():
+            assert ties.n_active == np.count_nonzero(ties.active)
+            assert np.array_equal(np.trim_zeros(ties.degree_counts, "b"), np.bincount(ties.degree))
+            live = ties.active.view(bool)
+            assert np.all(np.isinf(ties._threshold[: ties.m][~live]))
+        means = model._barrier_means()
+        np.testing.assert_allclose(means, model.barriers.astype(np.float64).mean(axis=1), rtol=1e-6)
+
+
+def test_subset_computations_equal_the_same_people_in_the_whole(small):
+    model = RecoveryModel(small.with_overrides({"run.years": 2, "levers.peer_availability": 0.9}), rng=6,
+                          materialise_agents=False).run()
+    who = np.sort(np.random.default_rng(0).choice(model.population.size, 97, replace=False))
+    assert np.array_equal(model.barriers_of(who), model.barriers[:, who])
+    for whole, part in zip(model.stage_hazards(), model.stage_hazards(who), strict=True):
+        assert np.array_equal(whole[who], part)
+    values = model.population.stage == 3
+    net = model.network
+    assert net.ties["peer"].n_active > 0
+    assert np.array_equal(net.peer_neighbour_sum(values)[who], net.peer_neighbour_sum(values, who))
+    pop = model.population
+    assert np.array_equal(crisis_hazard(pop, model.params, model.week)[who],
+                          crisis_hazard(pop, model.params, model.week, who))
+
+
+@pytest.mark.parametrize("n", [1000, 1001])
+def test_uniform_below_gives_the_same_numbers_as_uniform(n):
+    plain, fast = RandomStreams(9), RandomStreams(9)
+    for bound in (0.0, 0.003, 0.2, 1.0):
+        u = plain.uniform("s", n)
+        who, v = fast.uniform_below("s", n, bound)
+        below = np.flatnonzero(u < bound)
+        assert np.isin(below, who).all()  # everyone below the bound is returned
+        assert np.array_equal(v, u[who])  # with their own draws
+        assert (v < bound + 2.0**-24).all()
+    assert np.array_equal(plain.uniform("s", n), fast.uniform("s", n))  # the streams stayed in step
+
+
+def test_keyed_uniforms_rows_are_the_single_stream_draws():
+    s = RandomStreams(11)
+    ids = np.array([0, 7, 7, 123456, 99])
+    rows = s.keyed_uniforms(("a", "b", "c"), 3, ids)
+    for name, row in zip(("a", "b", "c"), rows, strict=True):
+        assert np.array_equal(row, RandomStreams(11).keyed_uniform(name, 3, ids))
+    assert s.keyed_uniforms(("a", "b"), 3, np.zeros(0, np.int64)).shape == (2, 0)
+
+
+def test_simulate_headline_is_simulate_without_the_tables(small):
+    assert simulate_headline(small, 21) == simulate(small, seed=21).headline
