@@ -23,12 +23,13 @@ BARRIER_INDEX = {b: i for i, b in enumerate(BARRIER_NAMES)}
 STAGE_BARRIERS = {s: [BARRIER_INDEX[b] for b, st in BARRIERS.items() if st == s] for s in STAGES}
 #: Root-to-barrier incidence (barriers x roots), from the paper's Theme 2.
 FEEDS = np.array([[b in ROOTS[r] for r in ROOTS] for b in BARRIER_NAMES], dtype=float)
+_FEED_COUNTS = FEEDS.sum(axis=1)
 
 
 def system_barriers(roots: dict[str, float]) -> np.ndarray:
     """System level of each barrier (mean of feeding roots), shape (8,)."""
     levels = np.array([roots[r] for r in ROOTS])
-    return FEEDS @ levels / FEEDS.sum(axis=1)
+    return FEEDS @ levels / _FEED_COUNTS
 
 
 def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, params, peer_availability: float,
@@ -103,18 +104,25 @@ def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_d
 
 #: Barriers raised by a hospital stay; the other two-valued ones are raised by a schizophrenia diagnosis.
 _HOSPITAL_BARRIERS = ("choice_unavailable", "authority_slope")
+_TWO_VALUED = (*_HOSPITAL_BARRIERS, "devalued_life", "social_exclusion")
+_TWO_VALUED_ROWS = [BARRIER_INDEX[name] for name in _TWO_VALUED]
 
 
 def two_valued_barriers(system: np.ndarray, params, social_exclusion_pressure: float) -> dict[str, tuple]:
     """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis."""
     b = params.barriers
-    sys = dict(zip(BARRIER_NAMES, system, strict=True))
-    hospital = np.array([1.0, 1 + b.hospital_amplifier])
-    stigma = np.array([1.0, 1 + b.schizophrenia_stigma_amplifier])
+    hospital = (1.0, 1 + b.hospital_amplifier)
+    stigma = (1.0, 1 + b.schizophrenia_stigma_amplifier)
     # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
-    modifiers = {"choice_unavailable": hospital, "authority_slope": hospital, "devalued_life": stigma,
-                 "social_exclusion": (0.5 + social_exclusion_pressure) * stigma}
-    return {name: tuple(felt(sys[name], m).astype(REAL)) for name, m in modifiers.items()}
+    exclusion = (0.5 + social_exclusion_pressure) * np.array(stigma)
+    modifiers = np.array([hospital, hospital, stigma, exclusion])
+    levels = system[_TWO_VALUED_ROWS]
+    if levels.max() >= 1.0:
+        values = np.array([felt(s, m) for s, m in zip(levels, modifiers, strict=True)])
+    else:
+        # All four at once: the same arithmetic as ``felt`` element by element.
+        values = -np.expm1(modifiers * np.log1p(-levels)[:, None])
+    return dict(zip(_TWO_VALUED, map(tuple, values.astype(REAL)), strict=True))
 
 
 def _felt_in_place(system_level: float, modifier: np.ndarray) -> None:

@@ -162,7 +162,7 @@ class RecoveryModel(mesa.Model):
 
     def _barrier_means(self) -> np.ndarray:
         return barrier_means(self.system_barriers, self._two_valued, self.population, self.params,
-                             self.levers["peer_availability"], self.network.ties["peer"].degree_counts)
+                             self.levers["peer_availability"], self.network.ties["peer"].degree_counts())
 
     def stage_hazards(self, who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Current weekly (up, down) hazards of everyone (or ``who``), from the barriers felt now."""

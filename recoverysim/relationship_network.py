@@ -45,7 +45,6 @@ class TieMatrix:
         self.m = 0
         self.n_active = 0
         self.degree = np.zeros(n_people, np.int32)
-        self.degree_counts = np.array([n_people])  # people with each degree 0, 1, 2, ... (kept exact)
         self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds, flags)
 
     def _count(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -55,22 +54,20 @@ class TieMatrix:
         return counts.astype(np.int32)
 
     def _change_degree(self, rows: np.ndarray, cols: np.ndarray, sign: int) -> None:
-        # A few changes: scatter-add and move the people touched between degree counts; many: recount everyone.
+        # A few changes: scatter-add; many: one bincount over everyone.
         if rows.size * 64 < self.n_people:
-            touched = np.unique(np.concatenate([rows, cols]) if self.symmetric else rows)
-            np.subtract.at(self.degree_counts, self.degree[touched], 1)
             np.add.at(self.degree, rows, sign)
             if self.symmetric:
                 np.add.at(self.degree, cols, sign)
-            after = self.degree[touched]
-            top = int(after.max())
-            if top >= self.degree_counts.size:
-                self.degree_counts = np.concatenate([self.degree_counts,
-                                                     np.zeros(top + 1 - self.degree_counts.size, np.int64)])
-            np.add.at(self.degree_counts, after, 1)
         else:
             self.degree += sign * self._count(rows, cols)
-            self.degree_counts = np.bincount(self.degree)
+
+    def degree_counts(self) -> np.ndarray:
+        """Number of people with each degree 0, 1, 2, ... (cheap when most people have no tie of this type)."""
+        positive = self.degree[self.degree > 0]
+        counts = np.bincount(positive, minlength=1)
+        counts[0] = self.n_people - positive.size
+        return counts
 
     @property
     def row(self) -> np.ndarray:
