@@ -147,20 +147,29 @@ def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:
 
 
 def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> np.ndarray:
-    """Share of the progress hazard that gets through the barriers of each person's next stage."""
-    gate = np.ones(stage.shape[0], barriers.dtype)
-    for s, name in enumerate(STAGES[1:]):
-        who = (stage == s).nonzero()[0]
-        rows = STAGE_BARRIERS[name]
-        g = 1 - strength * barriers[rows[0], who]
-        for r in rows[1:]:
-            g *= 1 - strength * barriers[r, who]
-        gate[who] = _ROOTS_OF[len(rows)](g)
+    """Share of the progress hazard that gets through the barriers of each person's next stage (1 in reunion).
+
+    The gate of every stage is computed for everyone and each person's own is picked: a handful of whole-array
+    operations instead of a selection per stage (the weekly callers pass only the few people who may move).
+    """
+    factors = 1 - strength * barriers
+    # Products over each stage's consecutive rows, in row order; then their geometric means.
+    gates = np.multiply.reduceat(factors, _STAGE_FIRST_ROW, axis=0)
+    for s, count in enumerate(_STAGE_ROW_COUNT):
+        _ROOTS_OF[count](gates[s], out=gates[s])
+    k = stage.shape[0]
+    gate = gates[np.minimum(stage, len(_STAGE_FIRST_ROW) - 1), np.arange(k)]
+    gate[stage >= len(_STAGE_FIRST_ROW)] = 1.0
     return gate
 
 
 # Geometric mean of 1, 2 or 3 factors: sqrt and cbrt are much faster than a general power.
-_ROOTS_OF = {1: lambda g: g, 2: np.sqrt, 3: np.cbrt}
+_ROOTS_OF = {1: lambda g, out: g, 2: np.sqrt, 3: np.cbrt}
+#: Each stage's barriers are consecutive rows of BARRIER_NAMES (declared in that order in parameters.BARRIERS).
+_STAGE_FIRST_ROW = [STAGE_BARRIERS[s][0] for s in STAGES[1:]]
+_STAGE_ROW_COUNT = [len(STAGE_BARRIERS[s]) for s in STAGES[1:]]
+if [r for s in STAGES[1:] for r in STAGE_BARRIERS[s]] != list(range(len(BARRIER_NAMES))):
+    raise ImportError("parameters.BARRIERS must list each stage's barriers together, in stage order")
 
 
 def limiting_barrier(barriers: np.ndarray, stage: np.ndarray) -> np.ndarray:

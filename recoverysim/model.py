@@ -35,10 +35,12 @@ class RecoveryModel(mesa.Model):
 
     State lives in ``self.population`` (struct of arrays) and ``self.network`` (sparse ties); every rule
     acts on whole arrays. ``rng`` is the integer run seed: all random streams derive from it.
+    ``barrier_means=False`` leaves the weekly barrier_* columns empty (NaN): no headline outcome uses them, and
+    runs that need only headline outcomes (sensitivity analysis, calibration) save the pass over everyone.
     """
 
     def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
-                 materialise_agents: bool | None = None, record_draws: bool = False):
+                 materialise_agents: bool | None = None, record_draws: bool = False, barrier_means: bool = True):
         scenario = scenario or default_scenario()
         seed = int(scenario.params.run.seed if rng is None else rng)
         super().__init__(rng=seed)
@@ -57,6 +59,7 @@ class RecoveryModel(mesa.Model):
         self.week_events: dict[str, np.ndarray] = {}
         self._reunion_share_start = self._community_reunion_share()
         self._update_system()
+        self.record_barrier_means = barrier_means
         self.barrier_means = self._barrier_means()
         if materialise_agents is None:
             materialise_agents = self.population.size <= MATERIALISE_LIMIT
@@ -161,6 +164,8 @@ class RecoveryModel(mesa.Model):
         return self.barriers_of()
 
     def _barrier_means(self) -> np.ndarray:
+        if not self.record_barrier_means:
+            return np.full(len(BARRIER_NAMES), np.nan)
         return barrier_means(self.system_barriers, self._two_valued, self.population, self.params,
                              self.levers["peer_availability"], self.network.ties["peer"].degree_counts())
 
