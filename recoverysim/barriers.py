@@ -63,8 +63,19 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params,
     means = np.empty(len(BARRIER_NAMES))
     row = np.empty(pop.size, REAL)
     for name in _CONTINUOUS_BARRIERS:
-        _fill_continuous(name, system, pop, params, None, row)
-        means[BARRIER_INDEX[name]] = np.add.reduce(row, dtype=np.float64) / pop.size
+        level = system[BARRIER_INDEX[name]]
+        attribute, slope, intercept = _linear_modifier(name, params)
+        if level >= 1.0:
+            _fill_continuous(name, system, pop, params, None, row)
+            means[BARRIER_INDEX[name]] = float(np.add.reduce(row)) / pop.size
+            continue
+        # mean(1 - (1 - level) ** m) = -mean(expm1(m * log(1 - level))), with m linear in the attribute:
+        # two passes build the exponent, one takes expm1, one sums.
+        log_keep = math.log1p(-level)
+        np.multiply(getattr(pop, attribute), slope * log_keep, out=row)
+        row += intercept * log_keep
+        np.expm1(row, out=row)
+        means[BARRIER_INDEX[name]] = -float(np.add.reduce(row)) / pop.size
     for name, (without, with_) in two_valued.items():
         mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
         share = np.count_nonzero(mask) / pop.size
@@ -79,20 +90,23 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params,
 _CONTINUOUS_BARRIERS = ("lack_of_compassion", "life_insecurity", "disempowerment")
 
 
+def _linear_modifier(name: str, params) -> tuple[str, float, float]:
+    """(population attribute, slope, intercept) of a continuous barrier's modifier: slope * attribute + intercept."""
+    if name == "lack_of_compassion":
+        return "trauma_load", params.barriers.trauma_amplifier, 1.0
+    if name == "life_insecurity":
+        # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
+        return "life_security", -2.0, 2.0
+    return "medication_burden", 1.0, 0.5
+
+
 def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, row: np.ndarray) -> None:
     """Write the felt level of one continuous barrier of everyone (or ``who``) into ``row``."""
-    b = params.barriers
-    level = system[BARRIER_INDEX[name]]
-    if name == "lack_of_compassion":
-        np.multiply(pop.trauma_load if who is None else pop.trauma_load[who], b.trauma_amplifier, out=row)
-        row += 1
-    elif name == "life_insecurity":
-        # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
-        np.subtract(1, pop.life_security if who is None else pop.life_security[who], out=row)
-        row *= 2
-    else:
-        np.add(pop.medication_burden if who is None else pop.medication_burden[who], 0.5, out=row)
-    _felt_in_place(level, row)
+    attribute, slope, intercept = _linear_modifier(name, params)
+    values = getattr(pop, attribute)
+    np.multiply(values if who is None else values[who], slope, out=row)
+    row += intercept
+    _felt_in_place(system[BARRIER_INDEX[name]], row)
 
 
 def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_degree: np.ndarray,
