@@ -78,23 +78,24 @@ def crisis_probability_bound(pop, params) -> float:
     return min(1.0, -math.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
-def discharge(model) -> np.ndarray:
-    """Discharge inpatients by their weekly hazard; returns who left hospital."""
+def discharge(model) -> tuple[np.ndarray, np.ndarray]:
+    """Discharge inpatients by their weekly hazard; returns (who left hospital, who stays)."""
     pop, week, h = model.population, model.week, model.params.hospital
     inpatients = pop.in_hospital.nonzero()[0]
     if inpatients.size == 0:
-        return inpatients
+        return inpatients, inpatients
     mean_days = np.where(pop.long_stay[inpatients], h.long_stay_mean_days, h.short_stay_mean_days)
     hazard = (DAYS_PER_WEEK / mean_days
               * math.exp(-h.psychosocial_discharge_effect * model.roots["psychosocial_gap"])
               * (1 + h.stage_discharge_effect * pop.stage[inpatients]))
     u = model.streams.keyed_uniform("discharge", week, inpatients)
-    leaving = inpatients[u < -np.expm1(-hazard)]
+    left = u < -np.expm1(-hazard)
+    leaving = inpatients[left]
     pop.in_hospital[leaving] = False
     pop.last_discharge_week[leaving] = week
     model.ledger.discharge(leaving, pop.admitted_week[leaving], week, pop.prevalent_stay[leaving])
     pop.prevalent_stay[leaving] = False
-    return leaving
+    return leaving, inpatients[~left]
 
 
 #: Event-level streams of a crisis, drawn for every crisis of the week in one pass. Each number is keyed by
@@ -163,12 +164,15 @@ def coerce(model, involuntary: np.ndarray, u_coercion: np.ndarray) -> np.ndarray
     return u_coercion < coercion_risk(model, involuntary)
 
 
-def coerce_inpatients(model) -> np.ndarray:
-    """People coerced later in a stay (inpatients admitted before this week, not already under a measure)."""
+def coerce_inpatients(model, staying: np.ndarray) -> np.ndarray:
+    """People coerced later in a stay, among ``staying`` and not already under a measure.
+
+    ``staying`` are the inpatients not discharged this week; all were admitted in earlier weeks, since
+    discharges come before this week's admissions.
+    """
     pop, week, c = model.population, model.week, model.params.crisis
     if c.inpatient_coercion_rate > 0:
-        stay = pop.in_hospital.nonzero()[0]
-        stay = stay[(pop.admitted_week[stay] < week) & (pop.coerced_until_week[stay] <= week)]
+        stay = staying[pop.coerced_until_week[staying] <= week]
     else:
         stay = np.zeros(0, np.int64)
     hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
@@ -193,8 +197,11 @@ def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarra
     return restraint, hours, retraumatised
 
 
-def run_week(model) -> CrisisOutcome:
-    """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation."""
+def run_week(model, staying: np.ndarray) -> CrisisOutcome:
+    """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation.
+
+    ``staying``: the inpatients who were not discharged this week (``discharge``'s second result).
+    """
     pop, week = model.population, model.week
     enabled = model.params.crisis.enabled
     # Everyone draws one number a week (stream "crisis"). Only people whose draw is below everyone's bound can
@@ -210,7 +217,7 @@ def run_week(model) -> CrisisOutcome:
     response, shortage = respond(model, crises, draws)
     admitted = (response != COMMUNITY).nonzero()[0]
     first = admitted[coerce(model, response[admitted] == INVOLUNTARY, draws["coercion"][admitted])]
-    later = coerce_inpatients(model)
+    later = coerce_inpatients(model, staying)
     # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week
     # or before); each keeps its own streams.
     coerced = np.concatenate([crises[first], later])

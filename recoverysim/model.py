@@ -87,8 +87,8 @@ class RecoveryModel(mesa.Model):
         self.week += 1
         pop, streams = self.population, self.streams
         self._update_system()
-        discharged = crisis_pathway.discharge(self)
-        outcome = crisis_pathway.run_week(self)
+        discharged, staying = crisis_pathway.discharge(self)
+        outcome = crisis_pathway.run_week(self, staying)
         self.barrier_means = self._barrier_means()
         # Only people whose draw is below everyone's bound can move, so only their hazards are needed; the
         # moves are exactly those of comparing every draw with every hazard.

@@ -205,17 +205,18 @@ class RelationshipNetwork:
             out = np.zeros(self.n_people)
             if tm.m:
                 w = tm.active.astype(np.float64)
-                out += np.bincount(tm.row, weights=w * values[tm.col], minlength=self.n_people)
-                out += np.bincount(tm.col, weights=w * values[tm.row], minlength=self.n_people)
+                out += np.bincount(tm.row, weights=w * values.take(tm.col), minlength=self.n_people)
+                out += np.bincount(tm.col, weights=w * values.take(tm.row), minlength=self.n_people)
             return out
         out = np.zeros(who.size)
         if tm.m:
             chosen = np.zeros(self.n_people, bool)
             chosen[who] = True
             live = tm.active.view(np.bool_)
+            # take() with the int32 tie indices is several times faster than fancy indexing.
             for me, them in ((tm.row, tm.col), (tm.col, tm.row)):
-                hit = (chosen[me] & live).nonzero()[0]
-                np.add.at(out, np.searchsorted(who, me[hit]), values[them[hit]])
+                hit = (chosen.take(me) & live).nonzero()[0]
+                np.add.at(out, np.searchsorted(who, me.take(hit)), values.take(them.take(hit)))
         return out
 
     def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray) -> None:
