@@ -14,7 +14,9 @@ written the usual Mesa way, one ``Person.step`` per agent called through ``shuff
 - "minimal": the same stage moves with a fixed random gate per person and a crisis risk by stage only,
   which is as little as a per-agent step can do and still be the stage dynamics.
 
-The 10^6-person, 10-year run is timed in a fresh process, so its peak memory (max RSS) is its own.
+Up to --baseline-max people, the full model and the baselines run interleaved, a simulated year of the full
+model then two weeks of each baseline, so that the machine's drifts in speed hit them alike. Larger runs (the
+10^6-person, 10-year one) are timed alone in a fresh process, so their peak memory (max RSS) is their own.
 """
 
 from __future__ import annotations
@@ -205,19 +207,47 @@ def time_full(size: int, years: int) -> dict:
             "person_weeks_per_s": size * weeks / (end - built)}
 
 
-def time_baseline(size: int, weeks: int, same_rules: bool = True) -> dict:
+BASELINES = {"mesa, same stage rules": SameRulesModel, "mesa, minimal": BaselineModel}
+
+
+def time_side_by_side(size: int, years: int, baseline_weeks_per_year: int) -> list[dict]:
+    """The full model and both baselines, interleaved year by year so that drifts in machine speed hit all alike.
+
+    Each simulated year of the full model is followed by ``baseline_weeks_per_year`` weeks of each baseline;
+    every row reports its own total person-weeks over its own total time.
+    """
+    from recoverysim.model import RecoveryModel
     from recoverysim.scenario import load_scenario
 
-    scenario = load_scenario(BASELINE, {"population.size": size})
+    scenario = load_scenario(BASELINE, {"population.size": size, "run.years": years})
+    rows = {}
     start = time.perf_counter()
-    model = (SameRulesModel if same_rules else BaselineModel)(scenario)
-    built = time.perf_counter()
-    for _ in range(weeks):
-        model.step()
-    end = time.perf_counter()
-    name = "mesa, same stage rules" if same_rules else "mesa, minimal"
-    return {"model": name, "people": size, "weeks": weeks, "setup_s": built - start,
-            "run_s": end - built, "person_weeks_per_s": size * weeks / (end - built)}
+    full = RecoveryModel(scenario, rng=1, materialise_agents=False)
+    rows["full"] = {"model": "full", "people": size, "weeks": 0, "setup_s": time.perf_counter() - start,
+                    "run_s": 0.0}
+    baselines = {}
+    for name, cls in BASELINES.items():
+        start = time.perf_counter()
+        baselines[name] = cls(scenario)
+        rows[name] = {"model": name, "people": size, "weeks": 0, "setup_s": time.perf_counter() - start,
+                      "run_s": 0.0}
+    for _ in range(years):
+        start = time.perf_counter()
+        for _ in range(52):
+            full.step()
+        rows["full"]["run_s"] += time.perf_counter() - start
+        rows["full"]["weeks"] += 52
+        for name, model in baselines.items():
+            start = time.perf_counter()
+            for _ in range(baseline_weeks_per_year):
+                model.step()
+            rows[name]["run_s"] += time.perf_counter() - start
+            rows[name]["weeks"] += baseline_weeks_per_year
+    for row in rows.values():
+        row["person_weeks_per_s"] = size * row["weeks"] / row["run_s"]
+    for name in BASELINES:
+        rows[name]["speedup_of_full"] = rows["full"]["person_weeks_per_s"] / rows[name]["person_weeks_per_s"]
+    return list(rows.values())
 
 
 def isolated_full_run(size: int, years: int) -> dict:
@@ -237,20 +267,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--years", type=int, default=10, help="horizon of the full-model runs")
-    parser.add_argument("--baseline-weeks", type=int, default=20, help="weeks simulated by the baseline")
-    parser.add_argument("--baseline-max", type=int, default=100_000, help="largest baseline population")
+    parser.add_argument("--baseline-weeks", type=int, default=2,
+                        help="weeks of each baseline after each simulated year of the full model")
+    parser.add_argument("--baseline-max", type=int, default=100_000,
+                        help="largest population run side by side with the baselines (larger ones run alone)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
 
     rows = []
     for size in args.sizes:
-        full = isolated_full_run(size, args.years)
-        rows.append(full)
         if size <= args.baseline_max:
-            for same_rules in (True, False):
-                base = time_baseline(size, args.baseline_weeks, same_rules)
-                base["speedup_of_full"] = full["person_weeks_per_s"] / base["person_weeks_per_s"]
-                rows.append(base)
+            rows.extend(time_side_by_side(size, args.years, args.baseline_weeks))
+        else:
+            rows.append(isolated_full_run(size, args.years))
     print(f"{'model':26s} {'people':>10s} {'weeks':>6s} {'setup s':>8s} {'run s':>8s} {'person-weeks/s':>15s}"
           f" {'max RSS MB':>10s} {'full model is':>14s}")
     for r in rows:
