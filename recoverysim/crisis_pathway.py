@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
@@ -78,24 +79,35 @@ def crisis_probability_bound(pop, params) -> float:
     return min(1.0, -math.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
-def discharge(model) -> tuple[np.ndarray, np.ndarray]:
-    """Discharge inpatients by their weekly hazard; returns (who left hospital, who stays)."""
+class Inpatients(NamedTuple):
+    """This week's discharges, and the inpatients who stay with their keyed "inpatient_coercion" draws."""
+
+    leaving: np.ndarray
+    staying: np.ndarray
+    u_coercion: np.ndarray
+
+
+def discharge(model) -> Inpatients:
+    """Discharge inpatients by their weekly hazard.
+
+    Each inpatient's keyed draws for discharge and for coercion later in the stay are hashed in one pass.
+    """
     pop, week, h = model.population, model.week, model.params.hospital
     inpatients = pop.in_hospital.nonzero()[0]
     if inpatients.size == 0:
-        return inpatients, inpatients
+        return Inpatients(inpatients, inpatients, np.zeros(0))
     mean_days = np.where(pop.long_stay[inpatients], h.long_stay_mean_days, h.short_stay_mean_days)
     hazard = (DAYS_PER_WEEK / mean_days
               * math.exp(-h.psychosocial_discharge_effect * model.roots["psychosocial_gap"])
               * (1 + h.stage_discharge_effect * pop.stage[inpatients]))
-    u = model.streams.keyed_uniform("discharge", week, inpatients)
+    u, u_coercion = model.streams.keyed_uniforms(("discharge", "inpatient_coercion"), week, inpatients)
     left = u < -np.expm1(-hazard)
     leaving = inpatients[left]
     pop.in_hospital[leaving] = False
     pop.last_discharge_week[leaving] = week
     model.ledger.discharge(leaving, pop.admitted_week[leaving], week, pop.prevalent_stay[leaving])
     pop.prevalent_stay[leaving] = False
-    return leaving, inpatients[~left]
+    return Inpatients(leaving, inpatients[~left], u_coercion[~left])
 
 
 #: Event-level streams of a crisis, drawn for every crisis of the week in one pass. Each number is keyed by
@@ -164,20 +176,18 @@ def coerce(model, involuntary: np.ndarray, u_coercion: np.ndarray) -> np.ndarray
     return u_coercion < coercion_risk(model, involuntary)
 
 
-def coerce_inpatients(model, staying: np.ndarray) -> np.ndarray:
-    """People coerced later in a stay, among ``staying`` and not already under a measure.
+def coerce_inpatients(model, inpatients: Inpatients) -> np.ndarray:
+    """People coerced later in a stay, among the inpatients who stay this week and are not under a measure.
 
-    ``staying`` are the inpatients not discharged this week; all were admitted in earlier weeks, since
-    discharges come before this week's admissions.
+    Those inpatients were all admitted in earlier weeks, since discharges come before this week's admissions.
     """
     pop, week, c = model.population, model.week, model.params.crisis
-    if c.inpatient_coercion_rate > 0:
-        stay = staying[pop.coerced_until_week[staying] <= week]
-    else:
-        stay = np.zeros(0, np.int64)
+    if c.inpatient_coercion_rate <= 0:
+        return np.zeros(0, np.int64)
+    free = pop.coerced_until_week[inpatients.staying] <= week
+    stay = inpatients.staying[free]
     hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
-    u = model.streams.keyed_uniform("inpatient_coercion", week, stay)
-    return stay[u < -np.expm1(-hazard)]
+    return stay[inpatients.u_coercion[free] < -np.expm1(-hazard)]
 
 
 def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarray, u_retraumatisation: np.ndarray):
@@ -197,10 +207,10 @@ def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarra
     return restraint, hours, retraumatised
 
 
-def run_week(model, staying: np.ndarray) -> CrisisOutcome:
-    """One week of the pathway after discharges: crises, responses, coercion, re-traumatisation.
+def run_week(model, inpatients: Inpatients) -> CrisisOutcome:
+    """One week of the pathway after discharges (``inpatients``: what ``discharge`` returned this week).
 
-    ``staying``: the inpatients who were not discharged this week (``discharge``'s second result).
+    Crises, responses, coercion, re-traumatisation.
     """
     pop, week = model.population, model.week
     enabled = model.params.crisis.enabled
@@ -217,7 +227,7 @@ def run_week(model, staying: np.ndarray) -> CrisisOutcome:
     response, shortage = respond(model, crises, draws)
     admitted = (response != COMMUNITY).nonzero()[0]
     first = admitted[coerce(model, response[admitted] == INVOLUNTARY, draws["coercion"][admitted])]
-    later = coerce_inpatients(model, staying)
+    later = coerce_inpatients(model, inpatients)
     # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week
     # or before); each keeps its own streams.
     coerced = np.concatenate([crises[first], later])

@@ -87,8 +87,8 @@ class RecoveryModel(mesa.Model):
         self.week += 1
         pop, streams = self.population, self.streams
         self._update_system()
-        discharged, staying = crisis_pathway.discharge(self)
-        outcome = crisis_pathway.run_week(self, staying)
+        inpatients = crisis_pathway.discharge(self)
+        outcome = crisis_pathway.run_week(self, inpatients)
         self.barrier_means = self._barrier_means()
         # Only people whose draw is below everyone's bound can move, so only their hazards are needed; the
         # moves are exactly those of comparing every draw with every hazard.
@@ -103,7 +103,7 @@ class RecoveryModel(mesa.Model):
             self.yearly_stage.append(pop.stage.copy())
         response = outcome.response
         self.week_events = {
-            "discharged": discharged, "crises": outcome.crises, "response": response,
+            "discharged": inpatients.leaving, "crises": outcome.crises, "response": response,
             "coerced": outcome.coerced, "restraint": outcome.restraint, "episode_hours": outcome.episode_hours,
             "retraumatised": outcome.retraumatised,
         }
@@ -117,7 +117,7 @@ class RecoveryModel(mesa.Model):
             "coercive_episodes_in_stay": outcome.coerced_in_stay,
             "restraint_episodes": int(outcome.restraint.sum()),
             "retraumatisations": outcome.retraumatised.size,
-            "discharges": discharged.size,
+            "discharges": inpatients.leaving.size,
             "restraint_hours": float(outcome.episode_hours[outcome.restraint].sum()),
             "seclusion_hours": float(outcome.episode_hours[~outcome.restraint].sum()),
         })

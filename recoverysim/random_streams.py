@@ -116,6 +116,25 @@ class RandomStreams:
                 self.digests.setdefault(name, hashlib.sha256()).update(row.tobytes())
         return draws
 
+    def keyed_uniform_groups(self, names: tuple[str, ...], week: int, ids: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        """``keyed_uniform(names[k], week, ids[k])`` for every k, hashed in one pass (each ids[k] its own length)."""
+        sizes = [a.size for a in ids]
+        total = sum(sizes)
+        if total == 0:
+            draws = [np.zeros(0) for _ in names]
+        else:
+            offsets = np.repeat(np.array([self._offset(name, week) for name in names], np.uint64), sizes)
+            z = np.concatenate(ids).astype(np.uint64)
+            z *= _GOLDEN
+            z += offsets
+            _finalise(z)
+            z >>= _S11
+            draws = np.split(z * 2.0**-53, np.cumsum(sizes)[:-1])
+        if self.record:
+            for name, row in zip(names, draws, strict=True):
+                self.digests.setdefault(name, hashlib.sha256()).update(row.tobytes())
+        return draws
+
     def _offset(self, name: str, week: int) -> int:
         base = self._keys.get(name)
         if base is None:

@@ -155,8 +155,17 @@ class TieMatrix:
 def loss_thresholds(streams: RandomStreams, tie_type: str, people: np.ndarray, week: int,
                     ordinal: np.ndarray | None = None) -> np.ndarray:
     """Exp(1) loss thresholds keyed by (tie type, person, week made, ordinal among that person's new ties)."""
-    ids = people.astype(np.int64) * 64 + (0 if ordinal is None else ordinal)
-    return -np.log1p(-streams.keyed_uniform(f"{tie_type}_tie_loss", week, ids))
+    return exp1_from_uniform(streams.keyed_uniform(f"{tie_type}_tie_loss", week, tie_keys(people, ordinal)))
+
+
+def tie_keys(people: np.ndarray, ordinal: np.ndarray | None = None) -> np.ndarray:
+    """Key of each new tie among the ties made in one week: (person, ordinal among that person's new ties)."""
+    return people.astype(np.int64) * 64 + (0 if ordinal is None else ordinal)
+
+
+def exp1_from_uniform(u: np.ndarray) -> np.ndarray:
+    """Exp(1) variates from uniforms on [0, 1) (inverse transform)."""
+    return -np.log1p(-u)
 
 
 class RelationshipNetwork:
@@ -251,14 +260,6 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     p_seek = -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)
     seekers, u = streams.uniform_below("peer_ties", n, p_seek)
     seekers = seekers[(u < p_seek) & ~pop.in_hospital[seekers]]
-    new_peer = 0
-    if partners.size and seekers.size:
-        pick = streams.keyed_uniform("peer_partner", week, seekers)
-        chosen = partners[(pick * partners.size).astype(np.int64)]
-        before = net.ties["peer"].m
-        net.add_peer_ties(seekers, chosen, loss_thresholds(streams, "peer", seekers, week))
-        new_peer = net.ties["peer"].m - before
-    net.ties["peer"].accumulate(w.peer_tie_loss_rate / WEEKS_PER_YEAR)
     # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
     felt = np.array(social_exclusion, REAL)  # index 1: with a schizophrenia diagnosis
     p_gain = -np.expm1(-(w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - felt)))
@@ -266,7 +267,17 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     keep = (u < p_gain.max()) & ~pop.in_hospital[gain] & (pop.stage[gain] >= 2)
     gain, u = gain[keep], u[keep]
     gain = gain[u < p_gain[pop.schizophrenia[gain].view(np.int8)]]
-    net.add_community_ties(gain, loss_thresholds(streams, "community", gain, week), pop.schizophrenia[gain])
+    # The keyed draws of the new ties (partner choice, loss thresholds), hashed in one pass.
+    pick, u_peer_loss, u_community_loss = streams.keyed_uniform_groups(
+        ("peer_partner", "peer_tie_loss", "community_tie_loss"), week, (seekers, tie_keys(seekers), tie_keys(gain)))
+    new_peer = 0
+    if partners.size and seekers.size:
+        chosen = partners[(pick * partners.size).astype(np.int64)]
+        before = net.ties["peer"].m
+        net.add_peer_ties(seekers, chosen, exp1_from_uniform(u_peer_loss))
+        new_peer = net.ties["peer"].m - before
+    net.ties["peer"].accumulate(w.peer_tie_loss_rate / WEEKS_PER_YEAR)
+    net.add_community_ties(gain, exp1_from_uniform(u_community_loss), pop.schizophrenia[gain])
     hazard = w.community_tie_loss_rate / WEEKS_PER_YEAR * felt
     lost = net.ties["community"].accumulate((hazard[0], hazard[1]))
     return new_peer, lost.size

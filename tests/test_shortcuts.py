@@ -98,6 +98,10 @@ def test_keyed_uniforms_rows_are_the_single_stream_draws():
     for name, row in zip(("a", "b", "c"), rows, strict=True):
         assert np.array_equal(row, RandomStreams(11).keyed_uniform(name, 3, ids))
     assert s.keyed_uniforms(("a", "b"), 3, np.zeros(0, np.int64)).shape == (2, 0)
+    groups = (np.array([4, 1]), np.zeros(0, np.int64), np.array([9, 9, 2]))
+    for name, ids, got in zip(("a", "b", "c"), groups, s.keyed_uniform_groups(("a", "b", "c"), 8, groups),
+                              strict=True):
+        assert np.array_equal(got, RandomStreams(11).keyed_uniform(name, 8, ids))
 
 
 def test_simulate_headline_is_simulate_without_the_tables(small):
