@@ -28,6 +28,7 @@ from recoverysim.scenario import Scenario, default_scenario
 
 #: Populations up to this size get one Person agent each (for AgentSet queries and Mesa visualisation).
 MATERIALISE_LIMIT = 20_000
+_BARRIER_COLUMNS = tuple(f"barrier_{b}" for b in BARRIER_NAMES)
 
 
 class RecoveryModel(mesa.Model):
@@ -195,7 +196,7 @@ class RecoveryModel(mesa.Model):
             mean_trauma_load=float(pop.trauma_load.mean()),
             reform_cost_per_year=self.reform_cost,
         )
-        values.update({f"barrier_{b}": float(m) for b, m in zip(BARRIER_NAMES, self.barrier_means, strict=True)})
+        values.update(zip(_BARRIER_COLUMNS, self.barrier_means.tolist(), strict=True))
         values.update(flows)
         self.recorder.record(self.week, values)
 
