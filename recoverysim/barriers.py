@@ -42,12 +42,12 @@ def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, param
     out = np.empty((len(BARRIER_NAMES), pop.size if who is None else who.size), REAL)
     for name in _CONTINUOUS_BARRIERS:
         _fill_continuous(name, system, pop, params, who, out[BARRIER_INDEX[name]])
-    # Two-valued modifiers (hospital stay, diagnosis) need two values and a masked copy, not a power per person.
-    for name, (without, with_) in two_valued.items():
-        row = out[BARRIER_INDEX[name]]
-        row.fill(without)
-        mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
-        np.copyto(row, with_, where=mask if who is None else mask[who])
+    # Two-valued modifiers (hospital stay, diagnosis) need two values per barrier and a choice, not a power per
+    # person; the barriers raised by the same flag are filled together.
+    for mask, names in ((pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)):
+        levels = np.array([two_valued[name] for name in names], REAL)  # (barriers, [without, with])
+        rows = [BARRIER_INDEX[name] for name in names]
+        out[rows] = np.where(mask if who is None else mask[who], levels[:, 1:], levels[:, :1])
     _fill_peers_unavailable(system, peer_availability, peer_degree if who is None else peer_degree[who],
                             out[BARRIER_INDEX["peers_unavailable"]])
     return out
@@ -118,18 +118,29 @@ def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_d
 
 #: Barriers raised by a hospital stay; the other two-valued ones are raised by a schizophrenia diagnosis.
 _HOSPITAL_BARRIERS = ("choice_unavailable", "authority_slope")
-_TWO_VALUED = (*_HOSPITAL_BARRIERS, "devalued_life", "social_exclusion")
-_TWO_VALUED_ROWS = [BARRIER_INDEX[name] for name in _TWO_VALUED]
+_DIAGNOSIS_BARRIERS = ("devalued_life", "social_exclusion")
+_TWO_VALUED = (*_HOSPITAL_BARRIERS, *_DIAGNOSIS_BARRIERS)
+_TWO_VALUED_ROWS = np.array([BARRIER_INDEX[name] for name in _TWO_VALUED])
 
 
-def two_valued_barriers(system: np.ndarray, params, social_exclusion_pressure: float) -> dict[str, tuple]:
-    """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis."""
+def two_valued_modifiers(params, social_exclusion_pressure: float) -> np.ndarray:
+    """Modifiers (without, with) of the barriers raised by a hospital stay or a diagnosis, shape (4, 2).
+
+    They depend on parameters only, so a run computes them once.
+    """
     b = params.barriers
     hospital = (1.0, 1 + b.hospital_amplifier)
     stigma = (1.0, 1 + b.schizophrenia_stigma_amplifier)
     # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
     exclusion = (0.5 + social_exclusion_pressure) * np.array(stigma)
-    modifiers = np.array([hospital, hospital, stigma, exclusion])
+    return np.array([hospital, hospital, stigma, exclusion])
+
+
+def two_valued_barriers(system: np.ndarray, modifiers: np.ndarray) -> dict[str, tuple]:
+    """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis.
+
+    ``modifiers`` is ``two_valued_modifiers(...)`` of the run.
+    """
     levels = system[_TWO_VALUED_ROWS]
     if levels.max() >= 1.0:
         values = np.array([felt(s, m) for s, m in zip(levels, modifiers, strict=True)])

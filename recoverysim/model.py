@@ -14,6 +14,7 @@ from recoverysim.barriers import (
     progress_gate,
     system_barriers,
     two_valued_barriers,
+    two_valued_modifiers,
 )
 from recoverysim.crisis_pathway import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
@@ -59,6 +60,7 @@ class RecoveryModel(mesa.Model):
         self.yearly_stage = [self.initial_stage.copy()]
         self.week_events: dict[str, np.ndarray] = {}
         self._reunion_share_start = self._community_reunion_share()
+        self._two_valued_modifiers = two_valued_modifiers(self.params, self.params.levers.social_exclusion)
         self._update_system()
         self.record_barrier_means = barrier_means
         self.barrier_means = self._barrier_means()
@@ -152,7 +154,7 @@ class RecoveryModel(mesa.Model):
             self.population.size, effects.added_capacity.get("peer_availability", 0.0), p.loops.peer_role_models)
         self.roots, self.levers, self.reform_cost = roots, levers, effects.cost_per_year
         self.system_barriers = system_barriers(roots)
-        self._two_valued = two_valued_barriers(self.system_barriers, p, p.levers.social_exclusion)
+        self._two_valued = two_valued_barriers(self.system_barriers, self._two_valued_modifiers)
 
     def barriers_of(self, who: np.ndarray | None = None) -> np.ndarray:
         """Barrier levels felt now by everyone (or ``who``), shape (8, n): rows in ``BARRIER_NAMES`` order."""

@@ -225,7 +225,8 @@ class RelationshipNetwork:
             # take() with the int32 tie indices is several times faster than fancy indexing.
             for me, them in ((tm.row, tm.col), (tm.col, tm.row)):
                 hit = (chosen.take(me) & live).nonzero()[0]
-                np.add.at(out, np.searchsorted(who, me.take(hit)), values.take(them.take(hit)))
+                out += np.bincount(np.searchsorted(who, me.take(hit)), weights=values.take(them.take(hit)),
+                                   minlength=who.size)
         return out
 
     def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray) -> None:
