@@ -37,12 +37,13 @@ class RecoveryModel(mesa.Model):
 
     State lives in ``self.population`` (struct of arrays) and ``self.network`` (sparse ties); every rule
     acts on whole arrays. ``rng`` is the integer run seed: all random streams derive from it.
-    ``barrier_means=False`` leaves the weekly barrier_* columns empty (NaN): no headline outcome uses them, and
+    ``record_barrier_means=False`` leaves the weekly barrier_* columns empty (NaN): no headline outcome uses them, and
     runs that need only headline outcomes (sensitivity analysis, calibration) save the pass over everyone.
     """
 
     def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
-                 materialise_agents: bool | None = None, record_draws: bool = False, barrier_means: bool = True):
+                 materialise_agents: bool | None = None, record_draws: bool = False,
+                 record_barrier_means: bool = True):
         scenario = scenario or default_scenario()
         seed = int(scenario.params.run.seed if rng is None else rng)
         super().__init__(rng=seed)
@@ -62,7 +63,7 @@ class RecoveryModel(mesa.Model):
         self._reunion_share_start = self._community_reunion_share()
         self._two_valued_modifiers = two_valued_modifiers(self.params, self.params.levers.social_exclusion)
         self._update_system()
-        self.record_barrier_means = barrier_means
+        self.record_barrier_means = record_barrier_means
         self.barrier_means = self._barrier_means()
         if materialise_agents is None:
             materialise_agents = self.population.size <= MATERIALISE_LIMIT

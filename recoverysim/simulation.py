@@ -73,7 +73,7 @@ def simulate_headline(scenario: Scenario, seed: int) -> dict[str, float]:
 
     The same numbers as ``simulate(scenario, seed).headline``, without Mesa agents or the other tables.
     """
-    model = RecoveryModel(scenario, rng=seed, materialise_agents=False, barrier_means=False).run()
+    model = RecoveryModel(scenario, rng=seed, materialise_agents=False, record_barrier_means=False).run()
     pop = model.population
     return headline(model.recorder.frame(model.week), model.ledger.admissions(), model.ledger.discharges(),
                     pop.reached_week, model.initial_stage, pop.size)
