@@ -4,10 +4,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recoverysim.crisis_pathway import crisis_hazard
+from recoverysim.crisis_pathway import crisis_hazard, crisis_probability_bound
 from recoverysim.model import RecoveryModel
 from recoverysim.parameters import PARAMETERS, STAGES
-from recoverysim.recovery_stages import transition_probabilities
+from recoverysim.recovery_stages import move_probability_bound, transition_probabilities
 from recoverysim.scenario import Reform, default_scenario
 
 FIXED = {"run.years", "run.replications", "run.seed", "population.size"} | {
@@ -53,8 +53,11 @@ def test_any_valid_parameter_set_keeps_probabilities_valid_and_people_conserved(
         assert np.all(np.isfinite(h_up)) and np.all(h_up >= 0) and np.all(h_down >= 0)
         p_up, p_down = transition_probabilities(h_up, h_down)
         assert np.all((p_up >= 0) & (p_up <= 1) & (p_down >= 0) & (p_up + p_down <= 1 + 1e-12))
+        # The engine examines only draws below these bounds, so they must hold for every parameter set.
+        assert np.all(p_up + p_down <= move_probability_bound(model.params))
         hazard = crisis_hazard(pop, model.params, model.week)
         assert np.all(np.isfinite(hazard)) and np.all(hazard >= 0)
+        assert np.all(-np.expm1(-hazard) <= crisis_probability_bound(pop, model.params))
         assert 0 <= model.levers["peer_availability"] <= 1
         assert all(0 <= v <= 1 for v in model.roots.values())
         assert np.all((pop.life_security >= 0) & (pop.life_security <= 1))
