@@ -55,10 +55,7 @@ class RandomStreams:
         if n % 2 == 0:
             # The same numbers as gen.random(n, dtype=np.float32) (each 64-bit output gives two 32-bit halves,
             # low half first, of which the top 24 bits make the float), at about half the cost.
-            bits = gen.bit_generator.random_raw(n // 2).view(np.uint32)
-            bits >>= np.uint32(8)
-            draws = bits.astype(np.float32)
-            draws *= np.float32(2.0**-24)
+            draws = _unit_floats(gen.bit_generator.random_raw(n // 2).view(np.uint32))
         else:
             draws = gen.random(n, dtype=np.float32)
         if self.record:
@@ -81,9 +78,7 @@ class RandomStreams:
         # A draw is (bits >> 8) * 2**-24, so draw < bound implies (bits >> 8) <= floor(bound * 2**24).
         limit = (math.floor(min(max(bound, 0.0), 1.0) * 2**24) + 1) << 8
         who = np.arange(n) if limit >= 2**32 else (bits < np.uint32(limit)).nonzero()[0]
-        draws = (bits[who] >> np.uint32(8)).astype(np.float32)
-        draws *= np.float32(2.0**-24)
-        return who, draws
+        return who, _unit_floats(bits[who])
 
     def keyed_uniform(self, name: str, week: int, ids: np.ndarray) -> np.ndarray:
         """Uniforms keyed by (seed, stream, week, id): one fixed number per person-week, drawn for any subset.
@@ -102,38 +97,28 @@ class RandomStreams:
         if ids.size == 0:
             draws = np.zeros((len(names), 0))
         else:
-            # SplitMix64's first step (adding the golden ratio) folded into each stream's scalar offset; uint64
-            # array arithmetic wraps silently, as SplitMix64 needs.
-            offsets = np.array([self._offset(name, week) for name in names], np.uint64)
-            z = ids.astype(np.uint64)
-            z *= _GOLDEN
-            z = np.add(z, offsets[:, None])
-            _finalise(z)
-            z >>= _S11
-            draws = z * 2.0**-53
-        if self.record:
-            for name, row in zip(names, draws, strict=True):
-                self.digests.setdefault(name, hashlib.sha256()).update(row.tobytes())
+            draws = _keyed_draws(ids, self._offsets(names, week)[:, None])
+        self._record(names, draws)
         return draws
 
     def keyed_uniform_groups(self, names: tuple[str, ...], week: int, ids: tuple[np.ndarray, ...]) -> list[np.ndarray]:
         """``keyed_uniform(names[k], week, ids[k])`` for every k, hashed in one pass (each ids[k] its own length)."""
         sizes = [a.size for a in ids]
-        total = sum(sizes)
-        if total == 0:
+        if sum(sizes) == 0:
             draws = [np.zeros(0) for _ in names]
         else:
-            offsets = np.repeat(np.array([self._offset(name, week) for name in names], np.uint64), sizes)
-            z = np.concatenate(ids).astype(np.uint64)
-            z *= _GOLDEN
-            z += offsets
-            _finalise(z)
-            z >>= _S11
-            draws = np.split(z * 2.0**-53, np.cumsum(sizes)[:-1])
+            draws = np.split(_keyed_draws(np.concatenate(ids), np.repeat(self._offsets(names, week), sizes)),
+                             np.cumsum(sizes)[:-1])
+        self._record(names, draws)
+        return draws
+
+    def _record(self, names: tuple[str, ...], draws) -> None:
         if self.record:
             for name, row in zip(names, draws, strict=True):
                 self.digests.setdefault(name, hashlib.sha256()).update(row.tobytes())
-        return draws
+
+    def _offsets(self, names: tuple[str, ...], week: int) -> np.ndarray:
+        return np.array([self._offset(name, week) for name in names], np.uint64)
 
     def _offset(self, name: str, week: int) -> int:
         base = self._keys.get(name)
@@ -162,9 +147,26 @@ def _mix(x: int) -> int:
     return z ^ (z >> 31)
 
 
-def _splitmix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 on a uint64 array (wrapping arithmetic)."""
-    return _finalise(x + _GOLDEN)
+def _unit_floats(bits: np.ndarray) -> np.ndarray:
+    """Single-precision uniforms from 32-bit outputs (their top 24 bits, as numpy does); ``bits`` is consumed."""
+    bits >>= np.uint32(8)
+    draws = bits.astype(np.float32)
+    draws *= np.float32(2.0**-24)
+    return draws
+
+
+def _keyed_draws(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """SplitMix64 uniforms on [0, 1) of ``ids`` under per-stream ``offsets`` (broadcast against the ids).
+
+    SplitMix64's first step (adding the golden ratio) is folded into each stream's scalar offset; uint64 array
+    arithmetic wraps silently, as SplitMix64 needs.
+    """
+    z = ids.astype(np.uint64)
+    z *= _GOLDEN
+    z = np.add(z, offsets)
+    _finalise(z)
+    z >>= _S11
+    return z * 2.0**-53
 
 
 def _finalise(z: np.ndarray) -> np.ndarray:
