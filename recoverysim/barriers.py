@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from recoverysim.parameters import BARRIERS, ROOTS, STAGES
-from recoverysim.population import REAL
+from recoverysim.population import REAL, of_people
 
 BARRIER_NAMES = tuple(BARRIERS)
 BARRIER_INDEX = {b: i for i, b in enumerate(BARRIER_NAMES)}
@@ -47,8 +47,8 @@ def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, param
     for mask, names in ((pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)):
         levels = np.array([two_valued[name] for name in names], REAL)  # (barriers, [without, with])
         rows = [BARRIER_INDEX[name] for name in names]
-        out[rows] = np.where(mask if who is None else mask[who], levels[:, 1:], levels[:, :1])
-    _fill_peers_unavailable(system, peer_availability, peer_degree if who is None else peer_degree[who],
+        out[rows] = np.where(of_people(mask, who), levels[:, 1:], levels[:, :1])
+    _fill_peers_unavailable(system, peer_availability, of_people(peer_degree, who),
                             out[BARRIER_INDEX["peers_unavailable"]])
     return out
 
@@ -103,8 +103,7 @@ def _linear_modifier(name: str, params) -> tuple[str, float, float]:
 def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, row: np.ndarray) -> None:
     """Write the felt level of one continuous barrier of everyone (or ``who``) into ``row``."""
     attribute, slope, intercept = _linear_modifier(name, params)
-    values = getattr(pop, attribute)
-    np.multiply(values if who is None else values[who], slope, out=row)
+    np.multiply(of_people(getattr(pop, attribute), who), slope, out=row)
     row += intercept
     _felt_in_place(system[BARRIER_INDEX[name]], row)
 

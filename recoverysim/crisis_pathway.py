@@ -16,7 +16,7 @@ from scipy.special import ndtri
 
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
-from recoverysim.population import REAL
+from recoverysim.population import REAL, of_people
 
 DISCONTINUITY = 0
 COMMUNITY, VOLUNTARY, INVOLUNTARY = 0, 1, 2
@@ -40,28 +40,24 @@ class CrisisOutcome:
 def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.ndarray:
     """Weekly crisis hazard of each person (or of ``who``) in the community (0 in hospital)."""
     c = params.crisis
-
-    def of(values: np.ndarray) -> np.ndarray:
-        return values if who is None else values[who]
-
-    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4)).astype(REAL)[of(pop.stage)]
+    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4)).astype(REAL)[of_people(pop.stage, who)]
     # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
-    factor = np.multiply(of(pop.trauma_load), c.trauma_effect)
+    factor = np.multiply(of_people(pop.trauma_load, who), c.trauma_effect)
     factor += 1
     h *= factor
-    np.multiply(of(pop.medication_burden), c.medication_effect, out=factor)
+    np.multiply(of_people(pop.medication_burden, who), c.medication_effect, out=factor)
     factor += 1
     h *= factor
-    np.subtract(1, of(pop.life_security), out=factor)
+    np.subtract(1, of_people(pop.life_security, who), out=factor)
     factor *= c.insecurity_effect
     factor += 1
     h *= factor
     # The post-discharge risk is negligible after 30 decay times; only recent leavers need it.
-    last_discharge = of(pop.last_discharge_week)
+    last_discharge = of_people(pop.last_discharge_week, who)
     recent = (last_discharge > week - 30 * c.post_discharge_weeks).nonzero()[0]
     since = week - last_discharge[recent]
     h[recent] *= 1 + c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
-    h[of(pop.in_hospital)] = 0.0
+    h[of_people(pop.in_hospital, who)] = 0.0
     return h
 
 

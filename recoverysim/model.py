@@ -20,7 +20,7 @@ from recoverysim.crisis_pathway import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
 from recoverysim.metrics import Ledger, Recorder
 from recoverysim.parameters import LEVERS, ROOTS, STAGES, WEEKS_PER_YEAR
-from recoverysim.population import REAL, Population
+from recoverysim.population import REAL, Population, of_people
 from recoverysim.random_streams import RandomStreams
 from recoverysim.recovery_stages import REUNION
 from recoverysim.reforms import effective_roots, reform_effects
@@ -182,7 +182,7 @@ class RecoveryModel(mesa.Model):
                 pop, self.network, self.params, barriers, self.roots["shame_pressure"], who))
         else:
             support = np.ones(pop.size if who is None else who.size, REAL)
-        stage = pop.stage if who is None else pop.stage[who]
+        stage = of_people(pop.stage, who)
         gate = progress_gate(barriers, stage, self.params.recovery.barrier_strength)
         return recovery_stages.stage_hazards(pop, self.params, support, gate, who)
 

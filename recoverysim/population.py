@@ -16,6 +16,11 @@ NEVER = np.iinfo(np.int32).min // 2  # a week long before any run, for "never di
 REAL = np.float32
 
 
+def of_people(values: np.ndarray, who: np.ndarray | None) -> np.ndarray:
+    """The values of the people ``who`` (indices), or of everyone when ``who`` is None."""
+    return values if who is None else values[who]
+
+
 @dataclass
 class Population:
     """State of every person. Arrays are indexed by person index 0..size-1."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from recoverysim.barriers import BARRIER_INDEX
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
-from recoverysim.population import REAL
+from recoverysim.population import REAL, of_people
 
 REUNION = STAGES.index("reunion")
 
@@ -27,27 +27,24 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
     """
     w = params.network
 
-    def of(values: np.ndarray) -> np.ndarray:
-        return values if who is None else values[who]
-
     prof_quality = 1 - 0.5 * (barriers[BARRIER_INDEX["lack_of_compassion"]]
                               + barriers[BARRIER_INDEX["authority_slope"]])
     caseload = 1000 / params.levers.professionals_per_1000
     prof_capacity = min(1.0, w.professional_caseload / caseload)
     in_reunion = pop.stage == REUNION
     # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
-    total = np.multiply(of(network.degree("family")), w.family_weight, dtype=REAL)
+    total = np.multiply(of_people(network.degree("family"), who), w.family_weight, dtype=REAL)
     total *= 1 - shame_pressure
-    term = np.multiply(of(network.degree("professional")), w.professional_weight, dtype=REAL)
+    term = np.multiply(of_people(network.degree("professional"), who), w.professional_weight, dtype=REAL)
     term *= prof_capacity
     term *= prof_quality
     total += term
     peers = network.peer_neighbour_sum(in_reunion, who).astype(REAL)
     peers *= w.role_model_bonus
-    peers += of(network.degree("peer"))
+    peers += of_people(network.degree("peer"), who)
     peers *= w.peer_weight
     total += peers
-    np.multiply(of(network.degree("community")), w.community_weight, out=term, dtype=REAL)
+    np.multiply(of_people(network.degree("community"), who), w.community_weight, out=term, dtype=REAL)
     np.subtract(1, barriers[BARRIER_INDEX["social_exclusion"]], out=prof_quality)
     term *= prof_quality
     total += term
@@ -58,11 +55,11 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
                   who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weekly hazards (up, down) of every person, or of ``who`` (``support`` and ``gate`` of the same people)."""
     r = params.recovery
-    stage = pop.stage if who is None else pop.stage[who]
+    stage = of_people(pop.stage, who)
     rates = np.array([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, 0.0], REAL)
     h_up = (rates / WEEKS_PER_YEAR)[stage] * support
     h_up *= gate
-    inpatients = (pop.in_hospital if who is None else pop.in_hospital[who]).nonzero()[0]
+    inpatients = of_people(pop.in_hospital, who).nonzero()[0]
     # Reunion cannot be reached in hospital: the factor is 0 from control.
     h_up[inpatients] *= np.where(stage[inpatients] == REUNION - 1, 0.0, r.hospital_progress_factor).astype(REAL)
     h_down = np.array([0.0, *[r.setback_rate / WEEKS_PER_YEAR] * 3], REAL)[stage]
