@@ -44,7 +44,7 @@ def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, param
         _fill_continuous(name, system, pop, params, who, out[BARRIER_INDEX[name]])
     # Two-valued modifiers (hospital stay, diagnosis) need two values per barrier and a choice, not a power per
     # person; the barriers raised by the same flag are filled together.
-    for mask, names in ((pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)):
+    for mask, names in _flag_groups(pop):
         levels = np.array([two_valued[name] for name in names], REAL)  # (barriers, [without, with])
         rows = [BARRIER_INDEX[name] for name in names]
         out[rows] = np.where(of_people(mask, who), levels[:, 1:], levels[:, :1])
@@ -76,10 +76,11 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params,
         row += intercept * log_keep
         np.expm1(row, out=row)
         means[BARRIER_INDEX[name]] = -float(np.add.reduce(row)) / pop.size
-    for name, (without, with_) in two_valued.items():
-        mask = pop.in_hospital if name in _HOSPITAL_BARRIERS else pop.schizophrenia
+    for mask, names in _flag_groups(pop):
         share = np.count_nonzero(mask) / pop.size
-        means[BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
+        for name in names:
+            without, with_ = two_valued[name]
+            means[BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
     by_degree = np.empty(peer_degree_counts.size, REAL)
     _fill_peers_unavailable(system, peer_availability, np.arange(peer_degree_counts.size), by_degree)
     means[BARRIER_INDEX["peers_unavailable"]] = float(peer_degree_counts @ by_degree.astype(np.float64)) / pop.size
@@ -119,6 +120,11 @@ def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_d
 _HOSPITAL_BARRIERS = ("choice_unavailable", "authority_slope")
 _DIAGNOSIS_BARRIERS = ("devalued_life", "social_exclusion")
 _TWO_VALUED = (*_HOSPITAL_BARRIERS, *_DIAGNOSIS_BARRIERS)
+
+
+def _flag_groups(pop) -> tuple[tuple[np.ndarray, tuple[str, ...]], ...]:
+    """Each person flag that raises two-valued barriers, with the barriers it raises."""
+    return (pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)
 _TWO_VALUED_ROWS = np.array([BARRIER_INDEX[name] for name in _TWO_VALUED])
 
 
