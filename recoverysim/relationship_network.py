@@ -265,7 +265,7 @@ def update_ties(model, social_exclusion: tuple[float, float], peer_availability:
     felt = np.array(social_exclusion, REAL)  # index 1: with a schizophrenia diagnosis
     p_gain = -np.expm1(-(w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - felt)))
     gain, u = streams.uniform_below("community_ties", n, float(p_gain.max()))
-    keep = (u < p_gain.max()) & ~pop.in_hospital[gain] & (pop.stage[gain] >= 2)
+    keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= 2)
     gain, u = gain[keep], u[keep]
     gain = gain[u < p_gain[pop.schizophrenia[gain].view(np.int8)]]
     # The keyed draws of the new ties (partner choice, loss thresholds), hashed in one pass.
