@@ -13,6 +13,15 @@ import pandas as pd  # noqa: E402
 
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR  # noqa: E402
 
+
+def save_figure(fig, path: Path, dpi: int = 100) -> Path:
+    """Lay out, write and close a figure (closing keeps long batch runs from piling up open figures)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 STAGE_COLOURS = {"discontinuity": "#b2182b", "safety": "#ef8a62", "control": "#67a9cf", "reunion": "#2166ac"}
 
 
@@ -54,10 +63,7 @@ def _save_share_plot(fig, ax, path: Path, ylabel: str, title: str) -> Path:
     ax.set(xlabel="years", ylabel=ylabel, ylim=(0, 1), title=title)
     ax.legend(loc="upper right", frameon=False)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def causal_loop_diagram(path: Path) -> Path:
@@ -87,7 +93,4 @@ def causal_loop_diagram(path: Path) -> Path:
     ax.set_ylim(-1.5, 1.25)
     ax.axis("off")
     ax.set_title("Causal-loop diagram of recoverysim (drawn from the model's declared links)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

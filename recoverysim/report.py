@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recoverysim.compare import KEY_OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: E402, F401
-from recoverysim.figures import draw_stage_occupancy  # noqa: E402
+from recoverysim.figures import draw_stage_occupancy, save_figure  # noqa: E402
 from recoverysim.outcomes import OUTCOMES  # noqa: E402
 from recoverysim.parameters import PAPER, WEEKS_PER_YEAR  # noqa: E402
 
@@ -47,13 +47,6 @@ def _colours(names: list[str]) -> dict[str, str]:
     return {n: ("#222222" if i == 0 else matplotlib.colors.to_hex(cmap((i - 1) % 10))) for i, n in enumerate(names)}
 
 
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
 def occupancy_grid(comparison, path: Path) -> Path:
     """Stage occupancy per scenario, as small multiples."""
     results = [comparison.base, *comparison.others]
@@ -72,7 +65,7 @@ def occupancy_grid(comparison, path: Path) -> Path:
     for ax in axes[:, 0]:
         ax.set_ylabel("share of people")
     axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def occupancy_difference(comparison, path: Path) -> Path:
@@ -91,7 +84,7 @@ def occupancy_difference(comparison, path: Path) -> Path:
         ax.set(xlabel="years", ylabel="difference (percentage points)", title=f"share in {stage} vs base")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, frameon=False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def forest(comparison, path: Path) -> Path:
@@ -119,7 +112,7 @@ def forest(comparison, path: Path) -> Path:
         ax.grid(alpha=0.3, axis="x")
     for ax in axes.flat[len(KEY_OUTCOMES):]:
         ax.axis("off")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def time_to_reunion(comparison, path: Path) -> Path:
@@ -135,7 +128,7 @@ def time_to_reunion(comparison, path: Path) -> Path:
     ax.set(xlabel="years", ylabel="share not yet in reunion", ylim=(max(0.0, low - 0.1), 1.0), title="Time to reunion")
     ax.legend(fontsize=8, frameon=False, loc="lower left")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def crn_intervals(comparison, path: Path) -> Path:
@@ -157,7 +150,7 @@ def crn_intervals(comparison, path: Path) -> Path:
     ax.set(xlabel=f"difference in {CRN_FIGURE_OUTCOME} ({unit})", title="What pairing the runs does to the interval")
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3, axis="x")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def draw_figures(comparison, folder: Path) -> dict[str, Path]:

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from recoverysim.calibration.validate import DISCHARGE_DAYS, READMISSION_DAYS  # noqa: E402
+from recoverysim.figures import save_figure  # noqa: E402
 from recoverysim.results import manifest, write_json  # noqa: E402
 
 #: Why the model may miss a target (used in the plain-language list of what it does not reproduce).
@@ -54,13 +55,6 @@ ALWAYS = [
 ]
 
 
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
 def _curve_stats(stats: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     arr = np.array([s["curves"][key] for s in stats], float)
     with warnings.catch_warnings():
@@ -83,7 +77,8 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
     ax.scatter(res, y, color=np.where(table["met"], "#1b7837", "#b2182b"), zorder=3)
     ax.set_yticks(y, table["target"])
     ax.set(xlabel="(simulated - observed) / tolerance (clipped at +/-5); green band: tolerance", xlim=(-5.2, 5.2))
-    out.append((_save(fig, folder / "targets.png"), "Every target: simulated mean relative to its tolerance band."))
+    out.append((save_figure(fig, folder / "targets.png"),
+                "Every target: simulated mean relative to its tolerance band."))
     fig, ax = plt.subplots(figsize=(8, 4.5))
     los = np.concatenate([s["curves"]["los"] for s in stats])
     if los.size:
@@ -100,7 +95,8 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
                 color="#b2182b")
     ax.set(xlabel="length of stay (days; last bin: 735+ or still in hospital)", ylabel="density",
            title="Simulated length of stay of admissions with 360+ days of follow-up")
-    out.append((_save(fig, folder / "length_of_stay.png"), "Length-of-stay distribution with the 90/360-day points."))
+    out.append((save_figure(fig, folder / "length_of_stay.png"),
+                "Length-of-stay distribution with the 90/360-day points."))
     for key, days, metric_prefix, title in (
             ("discharge", DISCHARGE_DAYS, "discharged_within_", "Share of admissions discharged by day d"),
             ("readmission", READMISSION_DAYS, "readmitted_within_", "Share of discharges readmitted by day d")):
@@ -117,7 +113,7 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
         ax.set(xlabel="days", ylabel="share", ylim=(0, 1), title=title)
         ax.legend(frameon=False, loc="lower right")
         ax.grid(alpha=0.3)
-        out.append((_save(fig, folder / f"{key}_curve.png"), title + ", simulated against observed."))
+        out.append((save_figure(fig, folder / f"{key}_curve.png"), title + ", simulated against observed."))
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for key, colour, metric in (("restraint_hours", "#b2182b", "restraint_median_hours"),
                                 ("seclusion_hours", "#2166ac", "seclusion_median_hours")):
@@ -128,7 +124,8 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
             ax.axvline(np.log10(row.observed), color=colour, ls="--")
     ax.set(xlabel="log10 episode hours (dashed: observed medians)", ylabel="episodes", title="Coercive episodes")
     ax.legend(frameon=False)
-    out.append((_save(fig, folder / "episode_hours.png"), "Simulated episode lengths against the observed medians."))
+    out.append((save_figure(fig, folder / "episode_hours.png"),
+                "Simulated episode lengths against the observed medians."))
     return out
 
 
@@ -233,7 +230,7 @@ def calibration_figures(folder: Path, result) -> list[tuple[Path, str]]:
     ax.semilogy(hist["evaluation"], hist["loss"].cummin(), color="#b2182b", label="best so far")
     ax.set(xlabel="evaluation", ylabel="loss", title="Loss history")
     ax.legend(frameon=False)
-    out = [(_save(fig, folder / "loss_history.png"), "Loss of every evaluation and the best so far.")]
+    out = [(save_figure(fig, folder / "loss_history.png"), "Loss of every evaluation and the best so far.")]
     n = len(result.free)
     cols = min(n, 4)
     rows = -(-n // cols)
@@ -246,7 +243,7 @@ def calibration_figures(folder: Path, result) -> list[tuple[Path, str]]:
         ax.axvline(result.fitted[p.name], color="#b2182b", ls="--")
         ax.axhline(result.loss + 1, color="#999999", ls=":")
         ax.set(xlabel=p.name, ylabel="loss")
-    out.append((_save(fig, folder / "profiles.png"),
+    out.append((save_figure(fig, folder / "profiles.png"),
                 "Loss profile around the optimum (others fixed); dotted: optimum + 1, the identification threshold."))
     return out
 

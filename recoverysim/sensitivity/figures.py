@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recoverysim.figures import save_figure
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
@@ -65,10 +67,7 @@ def morris_scatter(df: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("sigma (spread: non-linearity / interactions)")
     ax.set_title(f"Morris screening: {df['output'].iloc[0]}")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def index_bars(df: pd.DataFrame, path: Path) -> Path:
@@ -90,10 +89,7 @@ def index_bars(df: pd.DataFrame, path: Path) -> Path:
                   else "sensitivity index (bootstrap interval, indicative for FAST)")
     ax.set_title(f"{df['method'].iloc[0].upper()}: {df['output'].iloc[0]}")
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def convergence_plot(conv: pd.DataFrame, path: Path, top: int = 8) -> Path:
@@ -113,7 +109,4 @@ def convergence_plot(conv: pd.DataFrame, path: Path, top: int = 8) -> Path:
     ax.set_ylabel(key)
     ax.set_title(f"Convergence of {key}: {conv['output'].iloc[0]}")
     ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
