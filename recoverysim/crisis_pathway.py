@@ -75,43 +75,49 @@ def crisis_probability_bound(pop, params) -> float:
     return min(1.0, -math.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
+#: Keyed streams of each inpatient's week: discharge, then coercion later in the stay and that episode's kind,
+#: length and re-traumatisation. All are drawn for every inpatient in one pass; the episode draws of the few
+#: who are coerced are picked out later, and being keyed they are the numbers a separate draw would give.
+INPATIENT_STREAMS = ("discharge", "inpatient_coercion", "inpatient_coercion_kind", "inpatient_coercion_hours",
+                     "inpatient_retraumatisation")
+
+
 class Inpatients(NamedTuple):
-    """This week's discharges, and the inpatients who stay with their keyed "inpatient_coercion" draws."""
+    """This week's discharges, and the inpatients who stay with their keyed draws.
+
+    ``draws`` has one column per staying inpatient and one row per stream of ``INPATIENT_STREAMS[1:]``.
+    """
 
     leaving: np.ndarray
     staying: np.ndarray
-    u_coercion: np.ndarray
+    draws: np.ndarray
 
 
 def discharge(model) -> Inpatients:
-    """Discharge inpatients by their weekly hazard.
-
-    Each inpatient's keyed draws for discharge and for coercion later in the stay are hashed in one pass.
-    """
+    """Discharge inpatients by their weekly hazard."""
     pop, week, h = model.population, model.week, model.params.hospital
     inpatients = pop.in_hospital.nonzero()[0]
     if inpatients.size == 0:
-        return Inpatients(inpatients, inpatients, np.zeros(0))
+        return Inpatients(inpatients, inpatients, np.zeros((len(INPATIENT_STREAMS) - 1, 0)))
     mean_days = np.where(pop.long_stay[inpatients], h.long_stay_mean_days, h.short_stay_mean_days)
     hazard = (DAYS_PER_WEEK / mean_days
               * math.exp(-h.psychosocial_discharge_effect * model.roots["psychosocial_gap"])
               * (1 + h.stage_discharge_effect * pop.stage[inpatients]))
-    u, u_coercion = model.streams.keyed_uniforms(("discharge", "inpatient_coercion"), week, inpatients)
-    left = u < -np.expm1(-hazard)
+    draws = model.streams.keyed_uniforms(INPATIENT_STREAMS, week, inpatients)
+    left = draws[0] < -np.expm1(-hazard)
     leaving = inpatients[left]
     pop.in_hospital[leaving] = False
     pop.last_discharge_week[leaving] = week
     model.ledger.discharge(leaving, pop.admitted_week[leaving], week, pop.prevalent_stay[leaving])
     pop.prevalent_stay[leaving] = False
-    return Inpatients(leaving, inpatients[~left], u_coercion[~left])
+    stay = ~left
+    return Inpatients(leaving, inpatients[stay], draws[1:, stay])
 
 
 #: Event-level streams of a crisis, drawn for every crisis of the week in one pass. Each number is keyed by
 #: (stream, week, person), so drawing it for people who turn out not to need it changes nothing else.
 CRISIS_STREAMS = ("response", "community_priority", "bed_priority", "admission_type", "long_stay", "coercion",
                   "coercion_kind", "coercion_hours", "retraumatisation")
-#: The same for coercive episodes later in a stay, drawn for the people they happen to.
-IN_STAY_EPISODE_STREAMS = ("inpatient_coercion_kind", "inpatient_coercion_hours", "inpatient_retraumatisation")
 
 
 def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
@@ -173,17 +179,17 @@ def coerce(model, involuntary: np.ndarray, u_coercion: np.ndarray) -> np.ndarray
 
 
 def coerce_inpatients(model, inpatients: Inpatients) -> np.ndarray:
-    """People coerced later in a stay, among the inpatients who stay this week and are not under a measure.
+    """Positions (in ``inpatients.staying``) of those coerced later in a stay, among those not under a measure.
 
     Those inpatients were all admitted in earlier weeks, since discharges come before this week's admissions.
     """
     pop, week, c = model.population, model.week, model.params.crisis
     if c.inpatient_coercion_rate <= 0:
         return np.zeros(0, np.int64)
-    free = pop.coerced_until_week[inpatients.staying] <= week
-    stay = inpatients.staying[free]
-    hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, pop.involuntary[stay])
-    return stay[inpatients.u_coercion[free] < -np.expm1(-hazard)]
+    free = (pop.coerced_until_week[inpatients.staying] <= week).nonzero()[0]
+    involuntary = pop.involuntary[inpatients.staying[free]]
+    hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, involuntary)
+    return free[inpatients.draws[0, free] < -np.expm1(-hazard)]
 
 
 def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarray, u_retraumatisation: np.ndarray):
@@ -226,10 +232,10 @@ def run_week(model, inpatients: Inpatients) -> CrisisOutcome:
     later = coerce_inpatients(model, inpatients)
     # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week
     # or before); each keeps its own streams.
-    coerced = np.concatenate([crises[first], later])
-    later_draws = model.streams.keyed_uniforms(IN_STAY_EPISODE_STREAMS, week, later)
+    coerced = np.concatenate([crises[first], inpatients.staying[later]])
     episode_draws = (np.concatenate([draws[name][first], row]) for name, row in
-                     zip(("coercion_kind", "coercion_hours", "retraumatisation"), later_draws, strict=True))
+                     zip(("coercion_kind", "coercion_hours", "retraumatisation"), inpatients.draws[1:, later],
+                         strict=True))
     restraint, hours, retraumatised = _episodes(model, coerced, *episode_draws)
     return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, later.size)
 

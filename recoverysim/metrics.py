@@ -78,13 +78,17 @@ class Recorder:
     def __init__(self, weeks: int):
         self.table = np.zeros((weeks + 1, len(COLUMNS)))
         self.index = {c: i for i, c in enumerate(COLUMNS)}
+        self._positions: dict[tuple[str, ...], np.ndarray] = {}
 
     def record(self, week: int, values: dict[str, float]) -> None:
         """Store the values of one week (unnamed columns stay 0)."""
+        keys = tuple(values)
+        positions = self._positions.get(keys)
+        if positions is None:  # the same columns come every week: look their positions up once
+            positions = self._positions[keys] = np.array([self.index[k] for k in keys], np.intp)
         row = self.table[week]
         row[0] = week
-        for key, value in values.items():
-            row[self.index[key]] = value
+        row[positions] = list(values.values())
 
     def frame(self, weeks_done: int) -> pd.DataFrame:
         """Rows for weeks 0..weeks_done as a DataFrame."""

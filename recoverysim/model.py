@@ -62,6 +62,9 @@ class RecoveryModel(mesa.Model):
         self.week_events: dict[str, np.ndarray] = {}
         self._reunion_share_start = self._community_reunion_share()
         self._two_valued_modifiers = two_valued_modifiers(self.params, self.params.levers.social_exclusion)
+        self._declared_roots = {r: getattr(self.params.roots, r) for r in ROOTS}
+        self._declared_levers = {name: getattr(self.params.levers, name) for name in LEVERS}
+        self._reform_levels: tuple[float, ...] | None = None  # reform levels of the cached effects below
         self._update_system()
         self.record_barrier_means = record_barrier_means
         self.barrier_means = self._barrier_means()
@@ -143,12 +146,18 @@ class RecoveryModel(mesa.Model):
     def _update_system(self) -> None:
         """Roots after reforms and loops, levers with added capacity, system barrier levels."""
         p = self.params
-        effects = reform_effects(self.config.reforms, self.week)
-        roots = effective_roots({r: getattr(p.roots, r) for r in ROOTS}, effects)
+        # Reforms act through their levels only, which are constant before they start and after their ramps.
+        levels = tuple(reform.level(self.week) for reform in self.config.reforms)
+        if levels != self._reform_levels:
+            self._reform_levels = levels
+            self._effects = reform_effects(self.config.reforms, self.week)
+            self._reformed_roots = effective_roots(self._declared_roots, self._effects)
+        effects = self._effects
+        roots = dict(self._reformed_roots)
         roots["shame_pressure"] = effective_shame_pressure(
             roots["shame_pressure"], self._community_reunion_share(), self._reunion_share_start,
             p.stigma.visibility_effect, p.loops.stigma_visibility)
-        levers = {name: getattr(p.levers, name) for name in LEVERS}
+        levers = dict(self._declared_levers)
         levers["community_support_capacity"] += effects.added_capacity.get("community_support_capacity", 0.0)
         levers["peer_availability"] = effective_peer_availability(
             p.levers.peer_availability, int(np.count_nonzero(self.population.peer_worker)), p.peer.caseload,
@@ -196,7 +205,7 @@ class RecoveryModel(mesa.Model):
             community_ties=self.network.ties["community"].n_active,
             peer_availability=self.levers["peer_availability"],
             shame_pressure=self.roots["shame_pressure"],
-            mean_trauma_load=float(pop.trauma_load.mean()),
+            mean_trauma_load=float(np.add.reduce(pop.trauma_load) / pop.size),  # as .mean(), without its wrapper
             reform_cost_per_year=self.reform_cost,
         )
         values.update(zip(_BARRIER_COLUMNS, self.barrier_means.tolist(), strict=True))

@@ -98,10 +98,10 @@ class Population:
         if who.size == 0:
             return
         new_stage = np.asarray(new_stage, dtype=np.int8)
-        if new_stage.ndim == 0:
-            new_stage = np.full(who.shape, new_stage, np.int8)
         changed = self.stage[who] != new_stage
-        who, new_stage = who[changed], new_stage[changed]
+        who = who[changed]
+        if new_stage.ndim:
+            new_stage = new_stage[changed]
         self.stage[who] = new_stage
         self.stage_since[who] = week
         # Flat positions in reached_week: far cheaper than a 2-D fancy index with int8 stage codes.

@@ -33,7 +33,7 @@ class RandomStreams:
         self.seed = int(seed)
         self._streams: dict[str, np.random.Generator] = {}
         self._keys: dict[str, int] = {}
-        self._week_key = (None, 0)  # (week, its SplitMix64 mix), shared by every stream drawn that week
+        self._offset_tables: dict[tuple[str, ...], np.ndarray] = {}
         self.record = record
         self.digests: dict[str, hashlib._Hash] = {}
 
@@ -118,15 +118,27 @@ class RandomStreams:
                 self.digests.setdefault(name, hashlib.sha256()).update(row.tobytes())
 
     def _offsets(self, names: tuple[str, ...], week: int) -> np.ndarray:
-        return np.array([self._offset(name, week) for name in names], np.uint64)
+        """The scalar offsets of ``names`` in ``week``, read from a table built once per tuple of names.
+
+        A table holds every week up to a horizon (doubled when passed), computed in one vectorised pass: a
+        per-call Python loop over the names cost about as much as the hashing it keys.
+        """
+        table = self._offset_tables.get(names)
+        if table is None or week >= table.shape[1]:
+            horizon = max(1024, 2 * week + 1, 0 if table is None else 2 * table.shape[1])
+            bases = np.array([self._base(name) for name in names], np.uint64)
+            table = self._offset_tables[names] = _offset_table(bases, horizon)
+        return table[:, week]
 
     def _offset(self, name: str, week: int) -> int:
+        """One stream's offset in one week (the definition ``_offset_table`` vectorises)."""
+        return (_mix(self._base(name) ^ _mix(week & _MASK)) + 0x9E3779B97F4A7C15) & _MASK
+
+    def _base(self, name: str) -> int:
         base = self._keys.get(name)
         if base is None:
             base = self._keys[name] = _mix(self.seed ^ _mix(stream_key(name)))
-        if self._week_key[0] != week:
-            self._week_key = (week, _mix(week & _MASK))
-        return (_mix(base ^ self._week_key[1]) + 0x9E3779B97F4A7C15) & _MASK
+        return base
 
     def digest(self, name: str) -> str:
         """SHA-256 of everything drawn so far from ``name`` (only when recording)."""
@@ -161,8 +173,7 @@ def _keyed_draws(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     SplitMix64's first step (adding the golden ratio) is folded into each stream's scalar offset; uint64 array
     arithmetic wraps silently, as SplitMix64 needs.
     """
-    z = ids.astype(np.uint64)
-    z *= _GOLDEN
+    z = np.multiply(ids, _GOLDEN, dtype=np.uint64, casting="unsafe")  # ids are non-negative
     z = np.add(z, offsets)
     _finalise(z)
     z >>= _S11
@@ -177,3 +188,11 @@ def _finalise(z: np.ndarray) -> np.ndarray:
     z *= _M2
     z ^= z >> _S31
     return z
+
+
+def _offset_table(bases: np.ndarray, horizon: int) -> np.ndarray:
+    """``RandomStreams._offset`` of each base (rows) in every week 0..horizon-1 (columns), vectorised."""
+    weeks = np.arange(horizon, dtype=np.uint64) + _GOLDEN
+    z = (bases[:, None] ^ _finalise(weeks)) + _GOLDEN
+    _finalise(z)
+    return z + _GOLDEN

@@ -56,9 +56,7 @@ class TieMatrix:
     def _change_degree(self, rows: np.ndarray, cols: np.ndarray, sign: int) -> None:
         # A few changes: scatter-add; many: one bincount over everyone.
         if rows.size * 64 < self.n_people:
-            np.add.at(self.degree, rows, sign)
-            if self.symmetric:
-                np.add.at(self.degree, cols, sign)
+            np.add.at(self.degree, np.concatenate([rows, cols]) if self.symmetric else rows, sign)
         else:
             self.degree += sign * self._count(rows, cols)
 
