@@ -7,6 +7,7 @@ random numbers are keyed by (stream, week, person) so scenarios share them (comm
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -40,7 +41,7 @@ class CrisisOutcome:
 def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.ndarray:
     """Weekly crisis hazard of each person (or of ``who``) in the community (0 in hospital)."""
     c = params.crisis
-    h = (c.rate / WEEKS_PER_YEAR * c.stage_factor ** np.arange(4)).astype(REAL)[of_people(pop.stage, who)]
+    h = _stage_crisis_hazards(c.rate, c.stage_factor).take(of_people(pop.stage, who))
     # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
     factor = np.multiply(of_people(pop.trauma_load, who), c.trauma_effect)
     factor += 1
@@ -59,6 +60,14 @@ def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.n
     h[recent] *= 1 + c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
     h[of_people(pop.in_hospital, who)] = 0.0
     return h
+
+
+@functools.lru_cache(maxsize=64)
+def _stage_crisis_hazards(rate: float, stage_factor: float) -> np.ndarray:
+    """Weekly crisis hazard by stage before personal factors (read-only; one per parameter set)."""
+    table = (rate / WEEKS_PER_YEAR * stage_factor ** np.arange(4)).astype(REAL)
+    table.flags.writeable = False
+    return table
 
 
 def crisis_probability_bound(pop, params) -> float:
@@ -110,8 +119,8 @@ def discharge(model) -> Inpatients:
     pop.last_discharge_week[leaving] = week
     model.ledger.discharge(leaving, pop.admitted_week[leaving], week, pop.prevalent_stay[leaving])
     pop.prevalent_stay[leaving] = False
-    stay = ~left
-    return Inpatients(leaving, inpatients[stay], draws[1:, stay])
+    stay = (~left).nonzero()[0]
+    return Inpatients(leaving, inpatients.take(stay), draws[1:].take(stay, axis=1))
 
 
 #: Event-level streams of a crisis, drawn for every crisis of the week in one pass. Each number is keyed by

@@ -13,14 +13,19 @@ def update(model) -> tuple[int, int]:
     """Recruit and lose peer workers for one week; returns (recruited, left)."""
     pop, p, week = model.population, model.params.peer, model.week
     # A crisis or setback ends peer work (admission already did).
-    pop.peer_worker &= (pop.stage == REUNION) & ~pop.in_hospital
+    in_reunion_community = (pop.stage == REUNION) & ~pop.in_hospital
+    pop.peer_worker &= in_reunion_community
     workers = pop.peer_worker.nonzero()[0]
     demand = np.count_nonzero(pop.stage != REUNION) * model.levers["peer_availability"]
     hazard = peer_leaving_hazard(p.turnover_rate, p.burnout_rate, p.organisational_support, demand,
                                  workers.size, p.caseload, model.params.loops.peer_burnout)
     burnout_share = 0.0 if hazard <= 0 else (hazard - p.turnover_rate) / hazard
-    # Keyed draws for every worker in one pass (the burnout draw is each worker's own, used only if they leave).
-    u, u_burnout = model.streams.keyed_uniforms(("peer_leaving", "peer_burnout"), week, workers)
+    # Who can be recruited is known only after this week's leavers, but it is always among the people in reunion
+    # in the community now (today's workers included), so every keyed draw of the step is hashed in one pass:
+    # leaving and burnout for each worker (the burnout draw is used only if they leave), recruitment for them.
+    candidates = in_reunion_community.nonzero()[0]
+    u, u_burnout, u_recruit = model.streams.keyed_uniform_groups(
+        ("peer_leaving", "peer_burnout", "peer_recruitment"), week, (workers, workers, candidates))
     left = u < -np.expm1(-hazard / WEEKS_PER_YEAR)
     leaving = workers[left]
     pop.peer_worker[leaving] = False
@@ -28,8 +33,7 @@ def update(model) -> tuple[int, int]:
     burnt = leaving[u_burnout[left] < burnout_share * p.burnout_setback]
     pop.move_to_stage(burnt, pop.stage[burnt] - 1, week)
 
-    eligible = ((pop.stage == REUNION) & ~pop.in_hospital & ~pop.peer_worker).nonzero()[0]
-    u = model.streams.keyed_uniform("peer_recruitment", week, eligible)
-    recruited = eligible[u < -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR)]
+    eligible = (pop.stage.take(candidates) == REUNION) & ~pop.peer_worker.take(candidates)
+    recruited = candidates[eligible & (u_recruit < -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR))]
     pop.peer_worker[recruited] = True
     return recruited.size, leaving.size

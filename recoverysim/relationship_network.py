@@ -108,7 +108,8 @@ class TieMatrix:
         self._threshold[new], self._accumulated[new] = thresholds, 0.0
         self.m += k
         self.n_active += k
-        self.n_alters = max(self.n_alters, int(cols.max()) + 1)
+        if not self.symmetric:  # person-to-person ties: the alters are the people
+            self.n_alters = max(self.n_alters, int(cols.max()) + 1)
         self._change_degree(rows, cols, +1)
 
     def accumulate(self, hazard: float | tuple[float, float]) -> np.ndarray:
