@@ -104,5 +104,18 @@ def test_keyed_uniforms_rows_are_the_single_stream_draws():
         assert np.array_equal(got, RandomStreams(11).keyed_uniform(name, 8, ids))
 
 
+def test_weekly_key_table_equals_the_per_stream_definition():
+    s = RandomStreams(2021)
+    names = ("discharge", "coercion", "peer_partner")
+    for week in (0, 1, 519, 1023, 1024, 5000):  # 1024 and 5000 pass the first table's horizon
+        assert [int(v) for v in s._offsets(names, week)] == [s._offset(name, week) for name in names]
+    # A keyed draw is SplitMix64 of the id under that offset; spelled out with Python integers for one id.
+    z = (7 * 0x9E3779B97F4A7C15 + s._offset("coercion", 42)) % 2**64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
+    z ^= z >> 31
+    assert s.keyed_uniform("coercion", 42, np.array([7]))[0] == (z >> 11) * 2.0**-53
+
+
 def test_simulate_headline_is_simulate_without_the_tables(small):
     assert simulate_headline(small, 21) == simulate(small, seed=21).headline
