@@ -26,6 +26,17 @@ def write(tmp_path, text, name="exp.toml"):
     return path
 
 
+def test_second_order_override_sets_the_sobol_design_and_is_refused_for_other_methods():
+    shipped = load_experiment(ROOT / "experiments" / "sobol_barriers.toml")
+    full = load_experiment(ROOT / "experiments" / "sobol_barriers.toml", n=256, second_order=True)
+    d = full.design.d
+    assert shipped.design.n_rows == 64 * (d + 2)
+    assert full.design.n_rows == 256 * (2 * d + 2) == 10_752  # the full target
+    assert full.overrides == {"n": 256, "second_order": True}
+    with pytest.raises(ExperimentError, match="second-order applies to sobol"):
+        load_experiment(ROOT / "experiments" / "morris_screening.toml", second_order=True)
+
+
 @pytest.mark.parametrize("name", ["morris_screening.toml", "sobol_barriers.toml"])
 def test_shipped_experiments_load(name):
     exp = load_experiment(ROOT / "experiments" / name)

@@ -42,6 +42,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--population", type=int, default=None, help="override the population size of every run")
     p.add_argument("--years", type=int, default=None, help="override the simulated years of every run")
     p.add_argument("--replications", type=int, default=None, help="override replicates per sample point")
+    p.add_argument("--second-order", action=argparse.BooleanOptionalAction, default=None,
+                   help="sobol only: compute second-order indices (2d + 2 runs per base row) or not, "
+                        "overriding the file's sobol.second_order")
     p.add_argument("--chunk-size", type=int, default=None, help="sample rows per task (default automatic)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -64,7 +67,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise RecoverysimError(f"--chunk-size must be at least 1, got {args.chunk_size}")
     # Every input is validated before the results folder is touched.
     exp = load_experiment(args.experiment, n=args.n, population=args.population,
-                          replications=args.replications, years=args.years)
+                          replications=args.replications, years=args.years, second_order=args.second_order)
     func = build_model_function(exp)
     out = args.out if args.out is not None else Path("results") / "sensitivity" / exp.source.stem
     check_folder(out, args.resume)

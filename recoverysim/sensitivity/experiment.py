@@ -88,8 +88,12 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def load_experiment(path: str | Path, *, n: int | None = None, population: int | None = None,
-                    replications: int | None = None, years: int | None = None) -> Experiment:
-    """Read and validate an experiment file; keyword arguments override the file (command-line shrinking).
+                    replications: int | None = None, years: int | None = None,
+                    second_order: bool | None = None) -> Experiment:
+    """Read and validate an experiment file; keyword arguments override the file (from the command line).
+
+    ``second_order`` sets the Sobol option of that name (second-order indices need 2d + 2 runs per base row
+    instead of d + 2); it is an error for other methods.
 
     Raises:
         ExperimentError: Naming the file and the offending key.
@@ -130,6 +134,11 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
     options = data.get(method, {})
     if not isinstance(options, dict):
         raise ExperimentError(src, method, "must be a table of method options")
+    if second_order is not None:
+        if method != "sobol":
+            raise ExperimentError(src, "method", f"--second-order applies to sobol, but method is {method!r}")
+        options = {**options, "second_order": bool(second_order)}
+        cli["second_order"] = bool(second_order)  # recorded with the other command-line overrides
     for key in options:
         if key not in METHOD_OPTIONS[method]:
             raise ExperimentError(src, f"{method}.{key}", f"unknown {method} option"
