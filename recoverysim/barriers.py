@@ -120,12 +120,12 @@ def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_d
 _HOSPITAL_BARRIERS = ("choice_unavailable", "authority_slope")
 _DIAGNOSIS_BARRIERS = ("devalued_life", "social_exclusion")
 _TWO_VALUED = (*_HOSPITAL_BARRIERS, *_DIAGNOSIS_BARRIERS)
+_TWO_VALUED_ROWS = np.array([BARRIER_INDEX[name] for name in _TWO_VALUED])
 
 
 def _flag_groups(pop) -> tuple[tuple[np.ndarray, tuple[str, ...]], ...]:
     """Each person flag that raises two-valued barriers, with the barriers it raises."""
     return (pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)
-_TWO_VALUED_ROWS = np.array([BARRIER_INDEX[name] for name in _TWO_VALUED])
 
 
 def two_valued_modifiers(params, social_exclusion_pressure: float) -> np.ndarray:

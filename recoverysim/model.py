@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import mesa
 import numpy as np
 
@@ -218,3 +220,23 @@ class RecoveryModel(mesa.Model):
         snaps = self.yearly_stage
         return np.array([np.bincount(a.astype(np.int64) * k + b, minlength=k * k).reshape(k, k)
                          for a, b in zip(snaps[:-1], snaps[1:], strict=True)])
+
+
+def state_digest(model: RecoveryModel, *, skip_recorded: tuple[str, ...] = ()) -> str:
+    """SHA-256 of a run's state: every population array, each tie type's degrees and the weekly record.
+
+    For checks that a change left a run bit-identical. ``skip_recorded`` leaves out recorded columns whose
+    names start with one of these prefixes (e.g. ``("barrier_",)`` against a run that skipped the barrier
+    means). Only attributes every version of the model has are read.
+    """
+    h = hashlib.sha256()
+    for name, value in sorted(vars(model.population).items()):
+        if isinstance(value, np.ndarray):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+    for tie_type, ties in sorted(model.network.ties.items()):
+        h.update(tie_type.encode())
+        h.update(np.ascontiguousarray(ties.degree).tobytes())
+    kept = [i for column, i in model.recorder.index.items() if not column.startswith(skip_recorded)]
+    h.update(np.ascontiguousarray(model.recorder.table[:, kept]).tobytes())
+    return h.hexdigest()

@@ -6,29 +6,16 @@ degree counts and tie totals incrementally, and computes barrier means without t
 here switches a shortcut off (or recomputes its result the plain way) and compares.
 """
 
-import hashlib
-
 import numpy as np
 import pytest
 
 from recoverysim import crisis_pathway, recovery_stages
 from recoverysim.crisis_pathway import crisis_hazard, crisis_probability_bound
-from recoverysim.model import RecoveryModel
+from recoverysim.model import RecoveryModel, state_digest
 from recoverysim.random_streams import RandomStreams
 from recoverysim.recovery_stages import move_probability_bound, transition_probabilities
 from recoverysim.scenario import load_scenario
 from recoverysim.simulation import simulate, simulate_headline
-
-
-def _state_digest(model: RecoveryModel) -> str:
-    h = hashlib.sha256(model.recorder.table.tobytes())
-    pop = model.population
-    for name in ("stage", "reached_week", "trauma_load", "medication_burden", "life_security", "in_hospital",
-                 "peer_worker", "coerced_until_week"):
-        h.update(np.ascontiguousarray(getattr(pop, name)).tobytes())
-    for ties in model.network.ties.values():
-        h.update(ties.degree.tobytes())
-    return h.hexdigest()
 
 
 @pytest.mark.parametrize("scenario", ["japan_baseline.toml", "all_reforms.toml"])
@@ -36,10 +23,10 @@ def test_bounds_change_nothing(monkeypatch, scenario):
     """With every person examined every week (bounds of 1), the run is bit-identical."""
     path = f"scenarios/{scenario}"
     sc = load_scenario(path, {"population.size": 1500, "run.years": 3})
-    fast = _state_digest(RecoveryModel(sc, rng=4, materialise_agents=False).run())
+    fast = state_digest(RecoveryModel(sc, rng=4, materialise_agents=False).run())
     monkeypatch.setattr(crisis_pathway, "crisis_probability_bound", lambda pop, params: 1.0)
     monkeypatch.setattr(recovery_stages, "move_probability_bound", lambda params: 1.0)
-    plain = _state_digest(RecoveryModel(sc, rng=4, materialise_agents=False).run())
+    plain = state_digest(RecoveryModel(sc, rng=4, materialise_agents=False).run())
     assert fast == plain
 
 
