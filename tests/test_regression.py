@@ -25,4 +25,10 @@ def test_baseline_results_match_the_committed_ones():
                                    equal_nan=True, err_msg=f"summary {col} changed: rerun the refresh script "
                                    "if the change to the model was intended")
     expected_tail = pd.read_csv(HERE / "baseline_timeseries_tail.csv")
-    pd.testing.assert_frame_equal(tail, expected_tail, check_dtype=False, rtol=1e-8)
+    # The barrier means are means of single-precision levels computed with numpy's vectorised expm1, whose last
+    # bit depends on the CPU's SIMD kernels (AVX2 and AVX-512 machines differ by up to 2e-7 relative); the model's
+    # state and every other column do not depend on them.
+    barrier = [c for c in tail.columns if c.startswith("barrier_")]
+    pd.testing.assert_frame_equal(tail.drop(columns=barrier), expected_tail.drop(columns=barrier), check_dtype=False,
+                                  rtol=1e-8)
+    pd.testing.assert_frame_equal(tail[barrier], expected_tail[barrier], check_dtype=False, rtol=1e-6)
