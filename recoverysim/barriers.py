@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from recoverysim.parameters import BARRIERS, ROOTS, STAGES
-from recoverysim.population import REAL, of_people
+from recoverysim.population import REAL, of_people, of_runs
 
 BARRIER_NAMES = tuple(BARRIERS)
 BARRIER_INDEX = {b: i for i, b in enumerate(BARRIER_NAMES)}
@@ -26,64 +26,78 @@ FEEDS = np.array([[b in ROOTS[r] for r in ROOTS] for b in BARRIER_NAMES], dtype=
 _FEED_COUNTS = FEEDS.sum(axis=1)
 
 
-def system_barriers(roots: dict[str, float]) -> np.ndarray:
-    """System level of each barrier (mean of feeding roots), shape (8,)."""
-    levels = np.array([roots[r] for r in ROOTS])
-    return FEEDS @ levels / _FEED_COUNTS
+def system_barriers(roots: dict[str, np.ndarray]) -> np.ndarray:
+    """System level of each barrier (mean of feeding roots) in each run, shape (runs, 8)."""
+    levels = np.stack([roots[r] for r in ROOTS], axis=-1)
+    return levels @ FEEDS.T / _FEED_COUNTS
 
 
-def person_barriers(system: np.ndarray, two_valued: dict[str, tuple], pop, params, peer_availability: float,
+def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, params, peer_availability: np.ndarray,
                     peer_degree: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
     """Barrier levels felt by each person (or only ``who``), shape (8, n), one contiguous row per barrier.
 
-    ``two_valued`` is ``two_valued_barriers(system, ...)`` of the same week. Every operation is elementwise,
-    so the levels of a subset are bit-identical to the same people's levels computed for the whole population.
+    ``system`` is ``system_barriers`` and ``two_valued`` ``two_valued_barriers(system, ...)`` of the same week (one
+    row per run); each person feels their own run's levels. Every operation is elementwise, so the levels of a
+    subset are bit-identical to the same people's levels computed for the whole population.
     """
+    run = pop.run_of(who)
     out = np.empty((len(BARRIER_NAMES), pop.size if who is None else who.size), REAL)
     for name in _CONTINUOUS_BARRIERS:
-        _fill_continuous(name, system, pop, params, who, out[BARRIER_INDEX[name]])
+        _fill_continuous(name, system, pop, params, who, run, out[BARRIER_INDEX[name]])
     # Two-valued modifiers (hospital stay, diagnosis) need two values per barrier and a choice, not a power per
     # person; the barriers raised by the same flag are filled together.
     for mask, names in _flag_groups(pop):
-        levels = np.array([two_valued[name] for name in names], REAL)  # (barriers, [without, with])
+        levels = np.stack([two_valued[name] for name in names])  # (barriers, runs, [without, with])
+        if pop.runs > 1:
+            levels = levels.take(run, axis=1)
         rows = [BARRIER_INDEX[name] for name in names]
-        out[rows] = np.where(of_people(mask, who), levels[:, 1:], levels[:, :1])
-    _fill_peers_unavailable(system, peer_availability, of_people(peer_degree, who),
+        out[rows] = np.where(of_people(mask, who), levels[:, :, 1], levels[:, :, 0])
+    _fill_peers_unavailable(system, peer_availability, of_people(peer_degree, who), run,
                             out[BARRIER_INDEX["peers_unavailable"]])
     return out
 
 
-def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params, peer_availability: float,
-                  peer_degree_counts: np.ndarray) -> np.ndarray:
-    """Population mean of each barrier, shape (8,), without building the (8, n) matrix.
+def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, params,
+                  peer_availability: np.ndarray, peer_degree: np.ndarray) -> np.ndarray:
+    """Mean of each barrier over each run's people, shape (runs, 8), without building the (8, n) matrix.
 
     Two-valued barriers need only the count of people with the modifier, peers_unavailable the number of
-    people with each peer degree (``peer_degree_counts``); the others need one row at a time.
+    people with each peer degree; the others need one row at a time.
     """
-    means = np.empty(len(BARRIER_NAMES))
-    row = np.empty(pop.size, REAL)
-    for name in _CONTINUOUS_BARRIERS:
-        level = system[BARRIER_INDEX[name]]
-        attribute, slope, intercept = _linear_modifier(name, params)
-        if level >= 1.0:
-            _fill_continuous(name, system, pop, params, None, row)
-            means[BARRIER_INDEX[name]] = float(np.add.reduce(row)) / pop.size
-            continue
-        # mean(1 - (1 - level) ** m) = -mean(expm1(m * log(1 - level))), with m linear in the attribute:
-        # two passes build the exponent, one takes expm1, one sums.
-        log_keep = math.log1p(-level)
-        np.multiply(getattr(pop, attribute), slope * log_keep, out=row)
-        row += intercept * log_keep
-        np.expm1(row, out=row)
-        means[BARRIER_INDEX[name]] = -float(np.add.reduce(row)) / pop.size
-    for mask, names in _flag_groups(pop):
-        share = np.count_nonzero(mask) / pop.size
-        for name in names:
-            without, with_ = two_valued[name]
-            means[BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
-    by_degree = np.empty(peer_degree_counts.size, REAL)
-    _fill_peers_unavailable(system, peer_availability, np.arange(peer_degree_counts.size), by_degree)
-    means[BARRIER_INDEX["peers_unavailable"]] = float(peer_degree_counts @ by_degree.astype(np.float64)) / pop.size
+    n = pop.run_size
+    means = np.empty((pop.runs, len(BARRIER_NAMES)))
+    row = np.empty(n, REAL)
+    for r in range(pop.runs):
+        mine = slice(r * n, (r + 1) * n)
+        for name in _CONTINUOUS_BARRIERS:
+            level = system[r, BARRIER_INDEX[name]]
+            attribute, slope, intercept = _linear_modifier(name, params.barriers)
+            slope = float(slope[r]) if np.ndim(slope) else slope
+            values = getattr(pop, attribute)[mine]
+            if level >= 1.0:
+                np.copyto(row, np.where(values * slope + intercept > 0, 1.0, 0.0))
+                means[r, BARRIER_INDEX[name]] = float(np.add.reduce(row)) / n
+                continue
+            # mean(1 - (1 - level) ** m) = -mean(expm1(m * log(1 - level))), with m linear in the attribute:
+            # two passes build the exponent, one takes expm1, one sums.
+            log_keep = math.log1p(-level)
+            np.multiply(values, slope * log_keep, out=row)
+            row += intercept * log_keep
+            np.expm1(row, out=row)
+            means[r, BARRIER_INDEX[name]] = -float(np.add.reduce(row)) / n
+        for mask, names in _flag_groups(pop):
+            share = np.count_nonzero(mask[mine]) / n
+            for name in names:
+                without, with_ = two_valued[name][r]
+                means[r, BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
+        degree = peer_degree[mine]
+        positive = degree[degree > 0]
+        counts = np.bincount(positive, minlength=1)
+        counts[0] = n - positive.size
+        by_degree = np.empty(counts.size, REAL)
+        _fill_peers_unavailable(system[r:r + 1], peer_availability[r:r + 1], np.arange(counts.size),
+                                np.zeros(counts.size, np.intp), by_degree)
+        means[r, BARRIER_INDEX["peers_unavailable"]] = float(counts @ by_degree.astype(np.float64)) / n
     return means
 
 
@@ -91,29 +105,35 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, tuple], pop, params,
 _CONTINUOUS_BARRIERS = ("lack_of_compassion", "life_insecurity", "disempowerment")
 
 
-def _linear_modifier(name: str, params) -> tuple[str, float, float]:
-    """(population attribute, slope, intercept) of a continuous barrier's modifier: slope * attribute + intercept."""
+def _linear_modifier(name: str, barriers) -> tuple[str, np.ndarray | float, float]:
+    """(population attribute, slope, intercept) of a continuous barrier's modifier: slope * attribute + intercept.
+
+    The slope is a number, or one value per run from ``barriers`` (the ``[barriers]`` parameters, or their
+    single-precision values).
+    """
     if name == "lack_of_compassion":
-        return "trauma_load", params.barriers.trauma_amplifier, 1.0
+        return "trauma_load", barriers.trauma_amplifier, 1.0
     if name == "life_insecurity":
         # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
         return "life_security", -2.0, 2.0
     return "medication_burden", 1.0, 0.5
 
 
-def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, row: np.ndarray) -> None:
-    """Write the felt level of one continuous barrier of everyone (or ``who``) into ``row``."""
-    attribute, slope, intercept = _linear_modifier(name, params)
-    np.multiply(of_people(getattr(pop, attribute), who), slope, out=row)
+def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, run: np.ndarray,
+                     row: np.ndarray) -> None:
+    """Write the felt level of one continuous barrier of everyone (or ``who``, of runs ``run``) into ``row``."""
+    attribute, slope, intercept = _linear_modifier(name, params.barriers.real)
+    np.multiply(of_people(getattr(pop, attribute), who), of_runs(slope, run), out=row)
     row += intercept
-    _felt_in_place(system[BARRIER_INDEX[name]], row)
+    _felt_in_place(system[:, BARRIER_INDEX[name]], run, row)
 
 
-def _fill_peers_unavailable(system: np.ndarray, peer_availability: float, peer_degree: np.ndarray,
-                            row: np.ndarray) -> None:
+def _fill_peers_unavailable(system: np.ndarray, peer_availability: np.ndarray, peer_degree: np.ndarray,
+                            run: np.ndarray, row: np.ndarray) -> None:
     # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
     np.add(peer_degree, 1.0, out=row)
-    np.divide(1 - peer_availability * (1 - system[BARRIER_INDEX["peers_unavailable"]]), row, out=row)
+    offer = 1 - peer_availability * (1 - system[:, BARRIER_INDEX["peers_unavailable"]])
+    np.divide(of_runs(offer, run), row, out=row)
 
 
 #: Barriers raised by a hospital stay; the other two-valued ones are raised by a schizophrenia diagnosis.
@@ -128,41 +148,51 @@ def _flag_groups(pop) -> tuple[tuple[np.ndarray, tuple[str, ...]], ...]:
     return (pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)
 
 
-def two_valued_modifiers(params, social_exclusion_pressure: float) -> np.ndarray:
-    """Modifiers (without, with) of the barriers raised by a hospital stay or a diagnosis, shape (4, 2).
+def two_valued_modifiers(params, social_exclusion_pressure: np.ndarray) -> np.ndarray:
+    """Modifiers (without, with) of the barriers raised by a hospital stay or a diagnosis, shape (runs, 4, 2).
 
     They depend on parameters only, so a run computes them once.
     """
     b = params.barriers
-    hospital = (1.0, 1 + b.hospital_amplifier)
-    stigma = (1.0, 1 + b.schizophrenia_stigma_amplifier)
+    ones = np.ones_like(b.hospital_amplifier)
+    hospital = np.stack([ones, 1 + b.hospital_amplifier], axis=-1)
+    stigma = np.stack([ones, 1 + b.schizophrenia_stigma_amplifier], axis=-1)
     # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
-    exclusion = (0.5 + social_exclusion_pressure) * np.array(stigma)
-    return np.array([hospital, hospital, stigma, exclusion])
+    exclusion = (0.5 + social_exclusion_pressure)[:, None] * stigma
+    return np.stack([hospital, hospital, stigma, exclusion], axis=1)
 
 
-def two_valued_barriers(system: np.ndarray, modifiers: np.ndarray) -> dict[str, tuple]:
-    """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis.
+def two_valued_barriers(system: np.ndarray, modifiers: np.ndarray) -> dict[str, np.ndarray]:
+    """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis, (runs, 2) each.
 
-    ``modifiers`` is ``two_valued_modifiers(...)`` of the run.
+    ``modifiers`` is ``two_valued_modifiers(...)`` of the runs; the arithmetic is ``felt``'s, element by element.
     """
-    levels = system[_TWO_VALUED_ROWS]
-    if levels.max() >= 1.0:
-        values = np.array([felt(s, m) for s, m in zip(levels, modifiers, strict=True)])
+    levels = system[:, _TWO_VALUED_ROWS]
+    saturated = levels >= 1.0
+    if saturated.any():
+        values = np.where(saturated[:, :, None], np.where(modifiers > 0, 1.0, 0.0),
+                          -np.expm1(modifiers * np.log1p(-np.where(saturated, 0.0, levels))[:, :, None]))
     else:
-        # All four at once: the same arithmetic as ``felt`` element by element.
-        values = -np.expm1(modifiers * np.log1p(-levels)[:, None])
-    return dict(zip(_TWO_VALUED, map(tuple, values.astype(REAL)), strict=True))
+        values = -np.expm1(modifiers * np.log1p(-levels)[:, :, None])
+    values = values.astype(REAL)
+    return {name: values[:, k] for k, name in enumerate(_TWO_VALUED)}
 
 
-def _felt_in_place(system_level: float, modifier: np.ndarray) -> None:
-    """Overwrite ``modifier`` with ``felt(system_level, modifier)``."""
-    if system_level >= 1.0:
+def _felt_in_place(system_level: np.ndarray, run: np.ndarray, modifier: np.ndarray) -> None:
+    """Overwrite ``modifier`` with ``felt(level of each person's run, modifier)`` (``system_level``: one per run)."""
+    saturated = system_level >= 1.0
+    if saturated.all():
         np.copyto(modifier, np.where(modifier > 0, 1.0, 0.0))
         return
-    modifier *= math.log1p(-system_level)
+    hit = None
+    if saturated.any():
+        hit = saturated.take(run).nonzero()[0]
+        full = np.where(modifier[hit] > 0, 1.0, 0.0)
+    modifier *= of_runs(np.log1p(-np.where(saturated, 0.0, system_level)).astype(REAL), run)
     np.expm1(modifier, out=modifier)
     np.negative(modifier, out=modifier)
+    if hit is not None:
+        modifier[hit] = full
 
 
 def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:
@@ -176,8 +206,10 @@ def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:
     return -np.expm1(np.asarray(modifier, dtype=float) * np.log1p(-system_level))
 
 
-def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float) -> np.ndarray:
+def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float | np.ndarray) -> np.ndarray:
     """Share of the progress hazard that gets through the barriers of each person's next stage (1 in reunion).
+
+    ``strength`` is ``recovery.barrier_strength``: one number, or one per person (of their run).
 
     The gate of every stage is computed for everyone and each person's own is picked: a handful of whole-array
     operations instead of a selection per stage (the weekly callers pass only the few people who may move).

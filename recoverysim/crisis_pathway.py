@@ -7,8 +7,6 @@ random numbers are keyed by (stream, week, person) so scenarios share them (comm
 
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -17,7 +15,7 @@ from scipy.special import ndtri
 
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
-from recoverysim.population import REAL, of_people
+from recoverysim.population import REAL, of_people, of_runs
 
 DISCONTINUITY = 0
 COMMUNITY, VOLUNTARY, INVOLUNTARY = 0, 1, 2
@@ -34,54 +32,60 @@ class CrisisOutcome:
     restraint: np.ndarray  # bool per coerced person: restraint (else seclusion)
     episode_hours: np.ndarray
     retraumatised: np.ndarray
-    bed_shortage: int
-    coerced_in_stay: int  # how many of ``coerced`` (the last ones) happened later in a stay
+    bed_shortage: np.ndarray  # per run: admissions turned to the community for want of a bed
+    coerced_in_stay: np.ndarray  # per run: how many of ``coerced`` (the last ones) happened later in a stay
 
 
 def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.ndarray:
     """Weekly crisis hazard of each person (or of ``who``) in the community (0 in hospital)."""
     c = params.crisis
-    h = _stage_crisis_hazards(c.rate, c.stage_factor).take(of_people(pop.stage, who))
+    run = pop.run_of(who)
+    stage = of_people(pop.stage, who)
+    table = params.memo("crisis_by_stage", lambda: _stage_crisis_hazards(params))
+    h = table[0].take(stage) if pop.runs == 1 else table[run, stage]
     # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
-    factor = np.multiply(of_people(pop.trauma_load, who), c.trauma_effect)
+    factor = np.multiply(of_people(pop.trauma_load, who), of_runs(c.real.trauma_effect, run))
     factor += 1
     h *= factor
-    np.multiply(of_people(pop.medication_burden, who), c.medication_effect, out=factor)
+    np.multiply(of_people(pop.medication_burden, who), of_runs(c.real.medication_effect, run), out=factor)
     factor += 1
     h *= factor
     np.subtract(1, of_people(pop.life_security, who), out=factor)
-    factor *= c.insecurity_effect
+    factor *= of_runs(c.real.insecurity_effect, run)
     factor += 1
     h *= factor
     # The post-discharge risk is negligible after 30 decay times; only recent leavers need it.
     last_discharge = of_people(pop.last_discharge_week, who)
-    recent = (last_discharge > week - 30 * c.post_discharge_weeks).nonzero()[0]
+    recent = (last_discharge > week - 30 * of_runs(c.post_discharge_weeks, run)).nonzero()[0]
     since = week - last_discharge[recent]
-    h[recent] *= 1 + c.post_discharge_effect * np.exp(-since / c.post_discharge_weeks)
+    of_recent = run.take(recent)
+    h[recent] *= 1 + of_runs(c.post_discharge_effect, of_recent) * np.exp(
+        -since / of_runs(c.post_discharge_weeks, of_recent))
     h[of_people(pop.in_hospital, who)] = 0.0
     return h
 
 
-@functools.lru_cache(maxsize=64)
-def _stage_crisis_hazards(rate: float, stage_factor: float) -> np.ndarray:
-    """Weekly crisis hazard by stage before personal factors (read-only; one per parameter set)."""
-    table = (rate / WEEKS_PER_YEAR * stage_factor ** np.arange(4)).astype(REAL)
-    table.flags.writeable = False
-    return table
+def _stage_crisis_hazards(params) -> np.ndarray:
+    """Weekly crisis hazard by run (rows) and stage (columns) before personal factors."""
+    c = params.crisis
+    return (c.rate[:, None] / WEEKS_PER_YEAR * c.stage_factor[:, None] ** np.arange(4)).astype(REAL)
 
 
-def crisis_probability_bound(pop, params) -> float:
-    """An upper bound of anyone's weekly crisis probability, from the largest value of each factor.
+def crisis_probability_bound(pop, params) -> np.ndarray:
+    """An upper bound of anyone's weekly crisis probability in each run, from the largest value of each factor.
 
     The small margin covers single-precision rounding, so anyone whose draw is above it has no crisis.
     """
     c = params.crisis
-    top = c.rate / WEEKS_PER_YEAR * max(1.0, c.stage_factor ** 3)
-    top *= 1 + c.trauma_effect * max(0.0, float(pop.trauma_load.max(initial=0.0)))
-    top *= 1 + c.medication_effect * max(0.0, float(pop.medication_burden.max(initial=0.0)))
-    top *= 1 + c.insecurity_effect * max(0.0, 1 - float(pop.life_security.min(initial=1.0)))
-    top *= 1 + c.post_discharge_effect
-    return min(1.0, -math.expm1(-top) * (1 + 1e-4) + 1e-6)
+    by_run = (pop.runs, pop.run_size)
+    top = c.rate / WEEKS_PER_YEAR * np.maximum(1.0, c.stage_factor ** 3)
+    top = top * (1 + c.trauma_effect * np.maximum(0.0, pop.trauma_load.reshape(by_run).max(axis=1, initial=0.0)))
+    top = top * (1 + c.medication_effect * np.maximum(0.0, pop.medication_burden.reshape(by_run).max(axis=1,
+                                                                                                    initial=0.0)))
+    top = top * (1 + c.insecurity_effect * np.maximum(0.0, 1 - pop.life_security.reshape(by_run).min(axis=1,
+                                                                                                   initial=1.0)))
+    top = top * (1 + c.post_discharge_effect)
+    return np.minimum(1.0, -np.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
 #: Keyed streams of each inpatient's week: discharge, then coercion later in the stay and that episode's kind,
@@ -108,10 +112,13 @@ def discharge(model) -> Inpatients:
     inpatients = pop.in_hospital.nonzero()[0]
     if inpatients.size == 0:
         return Inpatients(inpatients, inpatients, np.zeros((len(INPATIENT_STREAMS) - 1, 0)))
-    mean_days = np.where(pop.long_stay[inpatients], h.long_stay_mean_days, h.short_stay_mean_days)
+    run = pop.run.take(inpatients)
+    mean_days = np.where(pop.long_stay[inpatients], of_runs(h.long_stay_mean_days, run),
+                         of_runs(h.short_stay_mean_days, run))
+    psychosocial = np.exp(-h.psychosocial_discharge_effect * model.roots["psychosocial_gap"])
     hazard = (DAYS_PER_WEEK / mean_days
-              * math.exp(-h.psychosocial_discharge_effect * model.roots["psychosocial_gap"])
-              * (1 + h.stage_discharge_effect * pop.stage[inpatients]))
+              * of_runs(psychosocial, run)
+              * (1 + of_runs(h.stage_discharge_effect, run) * pop.stage[inpatients]))
     draws = model.streams.keyed_uniforms(INPATIENT_STREAMS, week, inpatients)
     left = draws[0] < -np.expm1(-hazard)
     leaving = inpatients[left]
@@ -129,30 +136,33 @@ CRISIS_STREAMS = ("response", "community_priority", "bed_priority", "admission_t
                   "coercion_kind", "coercion_hours", "retraumatisation")
 
 
-def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
-    """Answer each crisis in the community or by admission, within community and bed capacity.
+def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Answer each crisis in the community or by admission, within each run's community and bed capacity.
 
-    ``draws`` holds each of ``CRISIS_STREAMS`` for the people in ``crises``.
+    ``draws`` holds each of ``CRISIS_STREAMS`` for the people in ``crises``. Returns the response of each
+    crisis and each run's bed shortage.
     """
-    pop, week, n = model.population, model.week, model.population.size
+    pop, week, n = model.population, model.week, model.population.run_size
     c = model.params.crisis
     psg, adv = model.roots["psychosocial_gap"], model.roots["advocacy_gap"]
+    run = pop.run.take(crises)
     response = np.full(crises.size, VOLUNTARY, np.int8)
-    wants_community = draws["response"] < c.community_preference * (1 - psg)
+    wants_community = draws["response"] < of_runs(c.community_preference * (1 - psg), run)
     # Community places go to those who want them, in random (keyed) order; the rest are admitted.
-    places = int(model.levers["community_support_capacity"] * n / 1000)
+    places = (model.levers["community_support_capacity"] * n / 1000).astype(np.int64)
     candidates = wants_community.nonzero()[0]
-    served = candidates[np.argsort(draws["community_priority"][candidates], kind="stable")[:places]]
+    served = candidates[_lowest_by_run(run[candidates], draws["community_priority"][candidates], places, pop.runs)]
     response[served] = COMMUNITY
     admit = (response != COMMUNITY).nonzero()[0]
-    free_beds = int(model.levers["bed_capacity"] * n / 1000) - np.count_nonzero(pop.in_hospital)
-    shortage = max(0, admit.size - max(free_beds, 0))
-    if shortage:
-        bed_order = np.argsort(draws["bed_priority"][admit], kind="stable")
-        response[admit[bed_order[admit.size - shortage:]]] = COMMUNITY
+    free_beds = (model.levers["bed_capacity"] * n / 1000).astype(np.int64) - pop.count_by_run(pop.in_hospital)
+    shortage = np.maximum(0, np.bincount(run[admit], minlength=pop.runs) - np.maximum(free_beds, 0))
+    if shortage.any():
+        # Those last in (keyed) bed priority in each run, beyond its free beds, are supported in the community.
+        turned = _lowest_by_run(run[admit], -draws["bed_priority"][admit], shortage, pop.runs, last_first=True)
+        response[admit[turned]] = COMMUNITY
         admit = (response != COMMUNITY).nonzero()[0]
-    p_invol = min(1.0, c.involuntary_share + c.advocacy_involuntary_effect * adv)
-    invol = draws["admission_type"][admit] < p_invol
+    p_invol = np.minimum(1.0, c.involuntary_share + c.advocacy_involuntary_effect * adv)
+    invol = draws["admission_type"][admit] < of_runs(p_invol, run[admit])
     response[admit[invol]] = INVOLUNTARY
     _admit(model, crises[admit], invol, draws["long_stay"][admit])
     # Setbacks: involuntary admission throws back to discontinuity, other responses one stage.
@@ -161,30 +171,49 @@ def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np
     return response, shortage
 
 
+def _lowest_by_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray, runs: int,
+                   last_first: bool = False) -> np.ndarray:
+    """Positions of the ``quota[r]`` items of each run r with the lowest priority (ties: earlier items first).
+
+    With ``last_first`` the priorities are negated ones and ties go to later items, so the positions are those
+    of the highest original priorities, as the last of a stable ascending sort would give.
+    """
+    if last_first:
+        order = np.lexsort((-np.arange(run.size), priority, run))
+    else:
+        order = np.lexsort((priority, run))
+    in_order = run[order]
+    first = np.searchsorted(in_order, np.arange(runs))
+    rank = np.arange(order.size) - first[in_order]
+    return order[rank < quota[in_order]]
+
+
 def _admit(model, people: np.ndarray, involuntary: np.ndarray, u_long_stay: np.ndarray) -> None:
     pop, week, c, h = model.population, model.week, model.params.crisis, model.params.hospital
     psg = model.roots["psychosocial_gap"]
+    run = pop.run.take(people)
     pop.in_hospital[people] = True
     pop.admitted_week[people] = week
     pop.involuntary[people] = involuntary
-    pop.long_stay[people] = u_long_stay < h.long_stay_share * psg
-    pop.medication_burden[people] = np.minimum(1.0, pop.medication_burden[people] + c.medication_increase * (1 + psg))
-    pop.life_security[people] *= 1 - c.admission_security_loss
+    pop.long_stay[people] = u_long_stay < of_runs(h.long_stay_share * psg, run)
+    pop.medication_burden[people] = np.minimum(
+        1.0, pop.medication_burden[people] + of_runs((c.medication_increase * (1 + psg)).astype(REAL), run))
+    pop.life_security[people] *= of_runs((1 - c.admission_security_loss).astype(REAL), run)
     pop.peer_worker[people] = False
     model.ledger.admit(people, week, involuntary)
 
 
-def coercion_risk(model, involuntary: np.ndarray) -> np.ndarray:
-    """The coercion lever scaled by trauma insensitivity, lower for voluntary patients."""
+def coercion_risk(model, involuntary: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """The coercion lever scaled by trauma insensitivity, lower for voluntary patients (``run``: their runs)."""
     c = model.params.crisis
     ti = model.roots["trauma_insensitivity"]
     p = model.levers["coercion"] * (1 - c.trauma_insensitivity_coercion_effect * (1 - ti))
-    return np.where(involuntary, p, p * c.voluntary_coercion_ratio)
+    return np.where(involuntary, of_runs(p, run), of_runs(p * c.voluntary_coercion_ratio, run))
 
 
-def coerce(model, involuntary: np.ndarray, u_coercion: np.ndarray) -> np.ndarray:
-    """Which admissions (flags per admitted person) start with a coercive measure."""
-    return u_coercion < coercion_risk(model, involuntary)
+def coerce(model, involuntary: np.ndarray, u_coercion: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """Which admissions (flags per admitted person, of runs ``run``) start with a coercive measure."""
+    return u_coercion < coercion_risk(model, involuntary, run)
 
 
 def coerce_inpatients(model, inpatients: Inpatients) -> np.ndarray:
@@ -193,28 +222,34 @@ def coerce_inpatients(model, inpatients: Inpatients) -> np.ndarray:
     Those inpatients were all admitted in earlier weeks, since discharges come before this week's admissions.
     """
     pop, week, c = model.population, model.week, model.params.crisis
-    if c.inpatient_coercion_rate <= 0:
+    if not (c.inpatient_coercion_rate > 0).any():
         return np.zeros(0, np.int64)
     free = (pop.coerced_until_week[inpatients.staying] <= week).nonzero()[0]
-    involuntary = pop.involuntary[inpatients.staying[free]]
-    hazard = c.inpatient_coercion_rate / WEEKS_PER_YEAR * coercion_risk(model, involuntary)
+    people = inpatients.staying[free]
+    run = pop.run.take(people)
+    hazard = of_runs(c.inpatient_coercion_rate / WEEKS_PER_YEAR, run) * coercion_risk(model, pop.involuntary[people],
+                                                                                        run)
     return free[inpatients.draws[0, free] < -np.expm1(-hazard)]
 
 
 def _episodes(model, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarray, u_retraumatisation: np.ndarray):
     """Kind and length of each coercive episode, and who is re-traumatised by it (draws aligned with ``coerced``)."""
-    pop, week, c = model.population, model.week, model.params.crisis
-    restraint = u_kind < c.restraint_share
-    median = np.where(restraint, c.restraint_median_hours, c.seclusion_median_hours)
+    pop, week, params = model.population, model.week, model.params
+    c = params.crisis
+    run = pop.run.take(coerced)
+    restraint = u_kind < of_runs(c.restraint_share, run)
+    median = np.where(restraint, of_runs(c.restraint_median_hours, run), of_runs(c.seclusion_median_hours, run))
     z = ndtri(np.minimum(np.maximum(u_hours, 1e-12), 1 - 1e-12))  # as np.clip, without its wrapper's cost
-    hours = median * np.exp(c.episode_hours_sigma * z)
+    hours = median * np.exp(of_runs(c.episode_hours_sigma, run) * z)
     pop.coerced_until_week[coerced] = week + hours / (24 * DAYS_PER_WEEK)
-    p_re = np.minimum(1.0, c.retraumatisation_probability
-                      * (1 + c.trauma_history_retraumatisation_effect * pop.trauma_history[coerced]))
-    retraumatised = coerced[u_retraumatisation < p_re]
+    p_re = np.minimum(1.0, of_runs(c.retraumatisation_probability, run)
+                      * (1 + of_runs(c.trauma_history_retraumatisation_effect, run) * pop.trauma_history[coerced]))
+    hit = u_retraumatisation < p_re
+    retraumatised = coerced[hit]
     pop.move_to_stage(retraumatised, DISCONTINUITY, week)
-    pop.trauma_load[retraumatised] += retraumatisation_trauma_increment(
-        c.trauma_load_increment, model.params.loops.coercion_trauma)
+    increment = params.memo("retraumatisation_increment", lambda: retraumatisation_trauma_increment(
+        c.trauma_load_increment, params.loops.coercion_trauma).astype(REAL))
+    pop.trauma_load[retraumatised] += of_runs(increment, run[hit])
     return restraint, hours, retraumatised
 
 
@@ -225,11 +260,10 @@ def run_week(model, inpatients: Inpatients) -> CrisisOutcome:
     """
     pop, week = model.population, model.week
     enabled = model.params.crisis.enabled
-    # Everyone draws one number a week (stream "crisis"). Only people whose draw is below everyone's bound can
+    # Everyone draws one number a week (stream "crisis"). Only people whose draw is below their run's bound can
     # have a crisis, so only their hazards are needed; the crises are exactly those of comparing every draw
     # with every hazard.
-    who, u = model.streams.uniform_below("crisis", pop.size,
-                                         crisis_probability_bound(pop, model.params) if enabled else 0.0)
+    who, u = model.streams.uniform_below("crisis", crisis_probability_bound(pop, model.params) if enabled else 0.0)
     if enabled:
         crises = who[u < -np.expm1(-crisis_hazard(pop, model.params, week, who))]
     else:
@@ -237,7 +271,8 @@ def run_week(model, inpatients: Inpatients) -> CrisisOutcome:
     draws = dict(zip(CRISIS_STREAMS, model.streams.keyed_uniforms(CRISIS_STREAMS, week, crises), strict=True))
     response, shortage = respond(model, crises, draws)
     admitted = (response != COMMUNITY).nonzero()[0]
-    first = admitted[coerce(model, response[admitted] == INVOLUNTARY, draws["coercion"][admitted])]
+    first = admitted[coerce(model, response[admitted] == INVOLUNTARY, draws["coercion"][admitted],
+                            pop.run.take(crises[admitted]))]
     later = coerce_inpatients(model, inpatients)
     # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week
     # or before); each keeps its own streams.
@@ -246,18 +281,21 @@ def run_week(model, inpatients: Inpatients) -> CrisisOutcome:
                      zip(("coercion_kind", "coercion_hours", "retraumatisation"), inpatients.draws[1:, later],
                          strict=True))
     restraint, hours, retraumatised = _episodes(model, coerced, *episode_draws)
-    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, later.size)
+    in_stay = np.bincount(pop.run.take(inpatients.staying[later]), minlength=pop.runs)
+    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, in_stay)
 
 
 def recover_slow_variables(model) -> None:
     """Trauma load and medication burden drift back towards each person's baseline."""
-    pop, c = model.population, model.params.crisis
+    pop, params = model.population, model.params
+    c = params.crisis
+    decay_t, decay_m = params.memo("slow_variable_decay", lambda: (
+        np.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR).astype(REAL),
+        np.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR).astype(REAL)))
     # Only people above their baseline move; most people sit at it, so work on that subset.
-    decay_t = math.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR)
     up = (pop.trauma_load > pop.trauma_history).nonzero()[0]
     base_t = pop.trauma_history[up].astype(REAL)
-    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * decay_t
-    decay_m = math.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR)
+    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * of_runs(decay_t, pop.run.take(up))
     up = ((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital).nonzero()[0]
     base_m = pop.medication_baseline[up]
-    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * decay_m
+    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * of_runs(decay_m, pop.run.take(up))

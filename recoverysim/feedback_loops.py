@@ -13,43 +13,41 @@ causal-loop diagram is drawn from this list, and the tests check each loop link'
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
 
-def effective_peer_availability(lever: float, peer_workers: int, caseload: float, population: int,
-                                added_per_1000: float, loop_on: bool) -> float:
-    """Share of users in reach of peer support: services' offer, reform capacity, and peer workers (R1)."""
+
+def effective_peer_availability(lever, peer_workers, caseload, population: int, added_per_1000, loop_on):
+    """Share of users in reach of peer support: services' offer, reform capacity, and peer workers (R1).
+
+    Every argument but ``population`` may be one value per run (arrays of the same length).
+    """
     reach = lever + added_per_1000 * caseload / 1000
-    if loop_on:
-        reach += peer_workers * caseload / max(population, 1)
-    return min(1.0, reach)
+    reach = np.where(loop_on, reach + peer_workers * caseload / max(population, 1), reach)
+    return np.minimum(1.0, reach)
 
 
-def peer_leaving_hazard(turnover: float, burnout_rate: float, organisational_support: float,
-                        demand: float, peer_workers: int, caseload: float, loop_on: bool) -> float:
+def peer_leaving_hazard(turnover, burnout_rate, organisational_support, demand, peer_workers, caseload, loop_on):
     """Yearly hazard that a peer worker leaves: turnover plus burnout from excess load (B1).
 
     ``demand`` is the number of users in reach of peer support who are not yet in reunion; the load is
-    demand over the caseload the peer workers can carry.
+    demand over the caseload the peer workers can carry. Arguments may be one value per run.
     """
-    if not loop_on or peer_workers == 0:
-        return turnover
-    load = demand / (peer_workers * caseload)
-    return turnover + burnout_rate * max(0.0, load - 1.0) * (1 - organisational_support)
+    burning = np.logical_and(loop_on, np.asarray(peer_workers) > 0)
+    load = demand / (np.where(burning, peer_workers, 1) * caseload)
+    return np.where(burning, turnover + burnout_rate * np.maximum(0.0, load - 1.0) * (1 - organisational_support),
+                    turnover)
 
 
-def effective_shame_pressure(root: float, reunion_share: float, reunion_share_at_start: float,
-                             effect: float, loop_on: bool) -> float:
-    """Shame pressure after visibility of reunion in the community (R2)."""
-    if not loop_on:
-        return root
-    return min(1.0, root * math.exp(-effect * (reunion_share - reunion_share_at_start)))
+def effective_shame_pressure(root, reunion_share, reunion_share_at_start, effect, loop_on):
+    """Shame pressure after visibility of reunion in the community (R2); arguments may be one value per run."""
+    return np.where(loop_on, np.minimum(1.0, root * np.exp(-effect * (reunion_share - reunion_share_at_start))), root)
 
 
-def retraumatisation_trauma_increment(increment: float, loop_on: bool) -> float:
-    """Trauma load added by one re-traumatisation (R3)."""
-    return increment if loop_on else 0.0
+def retraumatisation_trauma_increment(increment, loop_on):
+    """Trauma load added by one re-traumatisation (R3); arguments may be one value per run."""
+    return np.where(loop_on, increment, 0.0)
 
 
 @dataclass(frozen=True)

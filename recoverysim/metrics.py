@@ -38,9 +38,14 @@ COLUMNS = ("week", *COUNT_COLUMNS, *LEVEL_COLUMNS)
 
 
 class Ledger:
-    """Admission and discharge records, appended week by week (for stays and readmissions)."""
+    """Admission and discharge records, appended week by week (for stays and readmissions).
 
-    def __init__(self):
+    People are recorded by their index in the batch; ``admissions(run)`` and ``discharges(run)`` give one run's
+    records with its people numbered within the run.
+    """
+
+    def __init__(self, run_size: int | None = None):
+        self.run_size = run_size
         self._adm: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._dis: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -55,14 +60,25 @@ class Ledger:
             self._dis.append((people.copy(), admitted_week.copy(), np.full(people.size, week, np.int32),
                               prevalent.copy()))
 
-    def admissions(self) -> pd.DataFrame:
-        """person, week, involuntary."""
-        return _frame(self._adm, ("person", "week", "involuntary"), (np.int64, np.int32, bool))
+    def admissions(self, run: int = 0) -> pd.DataFrame:
+        """person, week, involuntary (of run ``run``)."""
+        return self._of_run(_frame(self._adm, ("person", "week", "involuntary"), (np.int64, np.int32, bool)), run)
 
-    def discharges(self) -> pd.DataFrame:
-        """person, admitted_week, week, prevalent (stay began before the run)."""
-        return _frame(self._dis, ("person", "admitted_week", "week", "prevalent"),
-                      (np.int64, np.int32, np.int32, bool))
+    def discharges(self, run: int = 0) -> pd.DataFrame:
+        """person, admitted_week, week, prevalent (stay began before the run), of run ``run``."""
+        return self._of_run(_frame(self._dis, ("person", "admitted_week", "week", "prevalent"),
+                                   (np.int64, np.int32, np.int32, bool)), run)
+
+    def _of_run(self, frame: pd.DataFrame, run: int) -> pd.DataFrame:
+        if self.run_size is None:
+            return frame
+        person = frame["person"].to_numpy()
+        mine = person // self.run_size == run
+        if mine.all():
+            return frame
+        out = frame[mine].reset_index(drop=True)
+        out["person"] -= run * self.run_size
+        return out
 
 
 def _frame(chunks, names, dtypes) -> pd.DataFrame:
@@ -73,26 +89,29 @@ def _frame(chunks, names, dtypes) -> pd.DataFrame:
 
 
 class Recorder:
-    """One row per week (row 0 is the initial state) in a preallocated array."""
+    """One row per run and week (row 0 is the initial state), preallocated: shape (runs, weeks + 1, columns)."""
 
-    def __init__(self, weeks: int):
-        self.table = np.zeros((weeks + 1, len(COLUMNS)))
+    def __init__(self, weeks: int, runs: int = 1):
+        self.table = np.zeros((runs, weeks + 1, len(COLUMNS)))
         self.index = {c: i for i, c in enumerate(COLUMNS)}
         self._positions: dict[tuple[str, ...], np.ndarray] = {}
 
-    def record(self, week: int, values: dict[str, float]) -> None:
-        """Store the values of one week (unnamed columns stay 0)."""
+    def record(self, week: int, values: dict[str, np.ndarray | float]) -> None:
+        """Store the values of one week: each one value per run, or one for every run (unnamed columns stay 0)."""
         keys = tuple(values)
         positions = self._positions.get(keys)
         if positions is None:  # the same columns come every week: look their positions up once
             positions = self._positions[keys] = np.array([self.index[k] for k in keys], np.intp)
-        row = self.table[week]
-        row[0] = week
-        row[positions] = list(values.values())
+        rows = self.table[:, week]
+        rows[:, 0] = week
+        if rows.shape[0] == 1:
+            rows[0, positions] = [v if np.ndim(v) == 0 else v[0] for v in values.values()]
+        else:
+            rows[:, positions] = np.stack([np.broadcast_to(v, rows.shape[:1]) for v in values.values()], axis=1)
 
-    def frame(self, weeks_done: int) -> pd.DataFrame:
-        """Rows for weeks 0..weeks_done as a DataFrame."""
-        df = pd.DataFrame(self.table[: weeks_done + 1], columns=COLUMNS)
+    def frame(self, weeks_done: int, run: int = 0) -> pd.DataFrame:
+        """Rows of run ``run`` for weeks 0..weeks_done as a DataFrame."""
+        df = pd.DataFrame(self.table[run, : weeks_done + 1], columns=COLUMNS)
         ints = ["week", *COUNT_COLUMNS]
         df[ints] = df[ints].astype(np.int64)
         return df

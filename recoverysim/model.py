@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
@@ -18,12 +19,13 @@ from recoverysim.barriers import (
     two_valued_barriers,
     two_valued_modifiers,
 )
+from recoverysim.batch import RunParameters
 from recoverysim.crisis_pathway import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
-from recoverysim.metrics import Ledger, Recorder
+from recoverysim.metrics import Ledger, Recorder, headline
 from recoverysim.parameters import LEVERS, ROOTS, STAGES, WEEKS_PER_YEAR
-from recoverysim.population import REAL, Population, of_people
-from recoverysim.random_streams import RandomStreams
+from recoverysim.population import REAL, Population, of_people, of_runs
+from recoverysim.random_streams import BatchStreams, RandomStreams
 from recoverysim.recovery_stages import REUNION
 from recoverysim.reforms import effective_roots, reform_effects
 from recoverysim.relationship_network import RelationshipNetwork, update_ties
@@ -41,24 +43,40 @@ class RecoveryModel(mesa.Model):
     acts on whole arrays. ``rng`` is the integer run seed: all random streams derive from it.
     ``record_barrier_means=False`` leaves the weekly barrier_* columns empty (NaN): no headline outcome uses them, and
     runs that need only headline outcomes (sensitivity analysis, calibration) save the pass over everyone.
+
+    ``runs`` steps several runs together instead, each a (scenario, seed) pair; they must agree on
+    ``batch.STRUCTURAL`` (population size, years, which rules are on). Run r's people are persons r*n .. (r+1)*n-1,
+    per-run quantities (``roots``, ``levers``, ``system_barriers``, ``params``) hold one value per run, and each
+    run is bit-identical to the same run stepped alone. One run is a batch of one.
     """
 
     def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
+                 runs: Sequence[tuple[Scenario, int]] | None = None,
                  materialise_agents: bool | None = None, record_draws: bool = False,
                  record_barrier_means: bool = True):
-        scenario = scenario or default_scenario()
-        seed = int(scenario.params.run.seed if rng is None else rng)
-        super().__init__(rng=seed)
-        self.config = scenario  # Mesa 3.5 reserves ``self.scenario``
-        self.params = scenario.params
-        self.seed = seed
-        self.streams = RandomStreams(seed, record=record_draws)
-        self.population = Population.create(self.params, self.streams)
-        self.network = RelationshipNetwork.create(self.params, self.streams, self.population.schizophrenia)
-        self.ledger = Ledger()
+        if runs is None:
+            scenario = scenario or default_scenario()
+            runs = [(scenario, int(scenario.params.run.seed if rng is None else rng))]
+        elif scenario is not None or rng is not None:
+            raise ValueError("give either scenario and rng, or runs")
+        configs, seeds = [sc for sc, _ in runs], [int(seed) for _, seed in runs]
+        super().__init__(rng=seeds[0])
+        self.config = configs[0]  # Mesa 3.5 reserves ``self.scenario``
+        self.configs, self.seeds, self.seed = configs, seeds, seeds[0]
+        self.params = RunParameters(configs)
+        self.runs = len(configs)
+        families = [RandomStreams(seed, record=record_draws) for seed in seeds]
+        parts = [Population.create(sc.params, f) for sc, f in zip(configs, families, strict=True)]
+        networks = [RelationshipNetwork.create(sc.params, f, part.schizophrenia)
+                    for sc, f, part in zip(configs, families, parts, strict=True)]
+        self.population = Population.stack(parts)
+        self.network = RelationshipNetwork.stack(networks)
+        self.run_size = self.population.run_size
+        self.streams = BatchStreams(families, self.run_size)
+        self.ledger = Ledger(self.run_size)
         self.week = 0
         self.weeks = self.params.run.years * WEEKS_PER_YEAR
-        self.recorder = Recorder(self.weeks)
+        self.recorder = Recorder(self.weeks, self.runs)
         self.initial_stage = self.population.stage.copy()
         self.yearly_stage = [self.initial_stage.copy()]
         self.week_events: dict[str, np.ndarray] = {}
@@ -71,11 +89,11 @@ class RecoveryModel(mesa.Model):
         self.record_barrier_means = record_barrier_means
         self.barrier_means = self._barrier_means()
         if materialise_agents is None:
-            materialise_agents = self.population.size <= MATERIALISE_LIMIT
+            materialise_agents = self.runs == 1 and self.population.size <= MATERIALISE_LIMIT
         if materialise_agents:
             for i in range(self.population.size):
                 Person(self, i)
-        self._record({})
+        self._record(dict.fromkeys(_ZERO_FLOWS, 0))
         self.running = True
 
     def step(self) -> None:
@@ -99,9 +117,9 @@ class RecoveryModel(mesa.Model):
         inpatients = crisis_pathway.discharge(self)
         outcome = crisis_pathway.run_week(self, inpatients)
         self.barrier_means = self._barrier_means()
-        # Only people whose draw is below everyone's bound can move, so only their hazards are needed; the
+        # Only people whose draw is below their run's bound can move, so only their hazards are needed; the
         # moves are exactly those of comparing every draw with every hazard.
-        movers, u = streams.uniform_below("progress", pop.size, recovery_stages.move_probability_bound(self.params))
+        movers, u = streams.uniform_below("progress", recovery_stages.move_probability_bound(self.params))
         p_up, p_down = recovery_stages.transition_probabilities(*self.stage_hazards(movers))
         recovery_stages.progress(pop, p_up, p_down, u, self.week, movers)
         peer_workforce.update(self)
@@ -116,19 +134,24 @@ class RecoveryModel(mesa.Model):
             "coerced": outcome.coerced, "restraint": outcome.restraint, "episode_hours": outcome.episode_hours,
             "retraumatised": outcome.retraumatised,
         }
+        runs = self.runs
+        crisis_run = pop.run.take(outcome.crises)
+        coerced_run = pop.run.take(outcome.coerced)
+        restraint_run = coerced_run[outcome.restraint]
         self._record({
-            "crises": outcome.crises.size,
-            "community_support": int(np.count_nonzero(response == COMMUNITY)),
-            "admissions_voluntary": int(np.count_nonzero(response == VOLUNTARY)),
-            "admissions_involuntary": int(np.count_nonzero(response == INVOLUNTARY)),
+            "crises": np.bincount(crisis_run, minlength=runs),
+            "community_support": np.bincount(crisis_run[response == COMMUNITY], minlength=runs),
+            "admissions_voluntary": np.bincount(crisis_run[response == VOLUNTARY], minlength=runs),
+            "admissions_involuntary": np.bincount(crisis_run[response == INVOLUNTARY], minlength=runs),
             "bed_shortage": outcome.bed_shortage,
-            "coercive_episodes": outcome.coerced.size,
+            "coercive_episodes": np.bincount(coerced_run, minlength=runs),
             "coercive_episodes_in_stay": outcome.coerced_in_stay,
-            "restraint_episodes": int(outcome.restraint.sum()),
-            "retraumatisations": outcome.retraumatised.size,
-            "discharges": inpatients.leaving.size,
-            "restraint_hours": float(outcome.episode_hours[outcome.restraint].sum()),
-            "seclusion_hours": float(outcome.episode_hours[~outcome.restraint].sum()),
+            "restraint_episodes": np.bincount(restraint_run, minlength=runs),
+            "retraumatisations": np.bincount(pop.run.take(outcome.retraumatised), minlength=runs),
+            "discharges": np.bincount(pop.run.take(inpatients.leaving), minlength=runs),
+            "restraint_hours": _sum_by_run(outcome.episode_hours[outcome.restraint], restraint_run, runs),
+            "seclusion_hours": _sum_by_run(outcome.episode_hours[~outcome.restraint],
+                                           coerced_run[~outcome.restraint], runs),
         })
         if self.week >= self.weeks:
             self.running = False
@@ -139,32 +162,45 @@ class RecoveryModel(mesa.Model):
             self.step()
         return self
 
+    # --- one run's results -----------------------------------------------------------------------------
+
+    def people_of(self, run: int) -> slice:
+        """The positions of run ``run``'s people in the population arrays."""
+        return slice(run * self.run_size, (run + 1) * self.run_size)
+
+    def headline(self, run: int = 0) -> dict[str, float]:
+        """The headline outcomes (``recoverysim.outcomes``) of run ``run`` so far."""
+        mine = self.people_of(run)
+        return headline(self.recorder.frame(self.week, run), self.ledger.admissions(run),
+                        self.ledger.discharges(run), self.population.reached_week[mine], self.initial_stage[mine],
+                        self.run_size)
+
     # --- helpers ------------------------------------------------------------------------------------
 
-    def _community_reunion_share(self) -> float:
+    def _community_reunion_share(self) -> np.ndarray:
         pop = self.population
-        return float(np.count_nonzero((pop.stage == REUNION) & ~pop.in_hospital)) / pop.size
+        return pop.count_by_run((pop.stage == REUNION) & ~pop.in_hospital) / pop.run_size
 
     def _update_system(self) -> None:
-        """Roots after reforms and loops, levers with added capacity, system barrier levels."""
+        """Roots after reforms and loops, levers with added capacity, system barrier levels (one value per run)."""
         p = self.params
         # Reforms act through their levels only, which are constant before they start and after their ramps.
-        levels = tuple(reform.level(self.week) for reform in self.config.reforms)
+        levels = tuple(reform.level(self.week) for config in self.configs for reform in config.reforms)
         if levels != self._reform_levels:
             self._reform_levels = levels
-            self._effects = reform_effects(self.config.reforms, self.week)
-            self._reformed_roots = effective_roots(self._declared_roots, self._effects)
-        effects = self._effects
+            self._reformed_roots, self._added_capacity, self._reform_cost = _reform_state(
+                self.configs, self._declared_roots, self.week)
         roots = dict(self._reformed_roots)
         roots["shame_pressure"] = effective_shame_pressure(
             roots["shame_pressure"], self._community_reunion_share(), self._reunion_share_start,
             p.stigma.visibility_effect, p.loops.stigma_visibility)
         levers = dict(self._declared_levers)
-        levers["community_support_capacity"] += effects.added_capacity.get("community_support_capacity", 0.0)
+        levers["community_support_capacity"] = (levers["community_support_capacity"]
+                                                + self._added_capacity["community_support_capacity"])
         levers["peer_availability"] = effective_peer_availability(
-            p.levers.peer_availability, int(np.count_nonzero(self.population.peer_worker)), p.peer.caseload,
-            self.population.size, effects.added_capacity.get("peer_availability", 0.0), p.loops.peer_role_models)
-        self.roots, self.levers, self.reform_cost = roots, levers, effects.cost_per_year
+            p.levers.peer_availability, self.population.count_by_run(self.population.peer_worker), p.peer.caseload,
+            self.run_size, self._added_capacity["peer_availability"], p.loops.peer_role_models)
+        self.roots, self.levers, self.reform_cost = roots, levers, self._reform_cost
         self.system_barriers = system_barriers(roots)
         self._two_valued = two_valued_barriers(self.system_barriers, self._two_valued_modifiers)
 
@@ -180,9 +216,9 @@ class RecoveryModel(mesa.Model):
 
     def _barrier_means(self) -> np.ndarray:
         if not self.record_barrier_means:
-            return np.full(len(BARRIER_NAMES), np.nan)
+            return np.full((self.runs, len(BARRIER_NAMES)), np.nan)
         return barrier_means(self.system_barriers, self._two_valued, self.population, self.params,
-                             self.levers["peer_availability"], self.network.ties["peer"].degree_counts())
+                             self.levers["peer_availability"], self.network.degree("peer"))
 
     def stage_hazards(self, who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Current weekly (up, down) hazards of everyone (or ``who``), from the barriers felt now."""
@@ -194,32 +230,61 @@ class RecoveryModel(mesa.Model):
         else:
             support = np.ones(pop.size if who is None else who.size, REAL)
         stage = of_people(pop.stage, who)
-        gate = progress_gate(barriers, stage, self.params.recovery.barrier_strength)
+        strength = of_runs(self.params.recovery.real.barrier_strength, pop.run_of(who))
+        gate = progress_gate(barriers, stage, strength)
         return recovery_stages.stage_hazards(pop, self.params, support, gate, who)
 
-    def _record(self, flows: dict[str, float]) -> None:
+    def _record(self, flows: dict[str, np.ndarray]) -> None:
         pop = self.population
-        values = dict(zip(STAGES, pop.stage_counts().tolist(), strict=True))
+        counts = pop.stage_counts_by_run()
+        values = {stage: counts[:, s] for s, stage in enumerate(STAGES)}
+        by_run = (self.runs, self.run_size)
         values.update(
-            in_hospital=int(np.count_nonzero(pop.in_hospital)),
-            peer_workers=int(np.count_nonzero(pop.peer_worker)),
-            peer_ties=self.network.ties["peer"].n_active,
-            community_ties=self.network.ties["community"].n_active,
+            in_hospital=pop.count_by_run(pop.in_hospital),
+            peer_workers=pop.count_by_run(pop.peer_worker),
+            peer_ties=self.network.ties["peer"].active_by_run,
+            community_ties=self.network.ties["community"].active_by_run,
             peer_availability=self.levers["peer_availability"],
             shame_pressure=self.roots["shame_pressure"],
-            mean_trauma_load=float(np.add.reduce(pop.trauma_load) / pop.size),  # as .mean(), without its wrapper
+            # as .mean(), without its wrapper
+            mean_trauma_load=np.add.reduce(pop.trauma_load.reshape(by_run), axis=1) / self.run_size,
             reform_cost_per_year=self.reform_cost,
         )
-        values.update(zip(_BARRIER_COLUMNS, self.barrier_means.tolist(), strict=True))
+        values.update(zip(_BARRIER_COLUMNS, self.barrier_means.T, strict=True))
         values.update(flows)
         self.recorder.record(self.week, values)
 
-    def yearly_transitions(self) -> np.ndarray:
-        """Counts of stage at year y (rows) to stage at year y+1 (columns), shape (years, 4, 4)."""
+    def yearly_transitions(self, run: int = 0) -> np.ndarray:
+        """Counts of stage at year y (rows) to stage at year y+1 (columns) in run ``run``, shape (years, 4, 4)."""
         k = len(STAGES)
-        snaps = self.yearly_stage
+        mine = self.people_of(run)
+        snaps = [a[mine] for a in self.yearly_stage]
         return np.array([np.bincount(a.astype(np.int64) * k + b, minlength=k * k).reshape(k, k)
                          for a, b in zip(snaps[:-1], snaps[1:], strict=True)])
+
+
+#: Flows recorded each week (zero in the initial row).
+_ZERO_FLOWS = ("crises", "community_support", "admissions_voluntary", "admissions_involuntary", "bed_shortage",
+               "coercive_episodes", "coercive_episodes_in_stay", "restraint_episodes", "retraumatisations",
+               "discharges", "restraint_hours", "seclusion_hours")
+
+
+def _sum_by_run(values: np.ndarray, run: np.ndarray, runs: int) -> np.ndarray:
+    """Sum of ``values`` within each run (each run's values summed as numpy sums them alone)."""
+    if runs == 1:
+        return np.array([np.add.reduce(values)])
+    return np.array([np.add.reduce(values[run == r]) for r in range(runs)])
+
+
+def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):
+    """Each run's roots after its reforms, the capacity they add and their cost per year, as arrays over runs."""
+    effects = [reform_effects(config.reforms, week) for config in configs]
+    reformed = [effective_roots({name: float(declared_roots[name][r]) for name in ROOTS}, e)
+                for r, e in enumerate(effects)]
+    roots = {name: np.array([run[name] for run in reformed]) for name in ROOTS}
+    added = {target: np.array([e.added_capacity.get(target, 0.0) for e in effects])
+             for target in ("community_support_capacity", "peer_availability")}
+    return roots, added, np.array([e.cost_per_year for e in effects])
 
 
 def state_digest(model: RecoveryModel, *, skip_recorded: tuple[str, ...] = ()) -> str:
@@ -238,5 +303,6 @@ def state_digest(model: RecoveryModel, *, skip_recorded: tuple[str, ...] = ()) -
         h.update(tie_type.encode())
         h.update(np.ascontiguousarray(ties.degree).tobytes())
     kept = [i for column, i in model.recorder.index.items() if not column.startswith(skip_recorded)]
-    h.update(np.ascontiguousarray(model.recorder.table[:, kept]).tobytes())
+    table = model.recorder.table
+    h.update(np.ascontiguousarray(table[0] if table.ndim == 3 and table.shape[0] == 1 else table)[..., kept].tobytes())
     return h.hexdigest()

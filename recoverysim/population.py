@@ -21,6 +21,14 @@ def of_people(values: np.ndarray, who: np.ndarray | None) -> np.ndarray:
     return values if who is None else values[who]
 
 
+def of_runs(values: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """A per-run quantity (one value per run) for each person of ``run`` (their runs), for elementwise use.
+
+    With a single run the one-element array itself broadcasts to the same numbers, without the gather.
+    """
+    return values if np.ndim(values) == 0 or values.size == 1 else values.take(run)
+
+
 @dataclass
 class Population:
     """State of every person. Arrays are indexed by person index 0..size-1."""
@@ -49,6 +57,9 @@ class Population:
     coerced_until_week: np.ndarray  # REAL, when the latest coercive episode ends (weeks; no overlap)
     # peer workforce
     peer_worker: np.ndarray  # bool
+    # batch layout: run r's people are r * run_size .. (r + 1) * run_size - 1
+    run: np.ndarray  # intp, the run of each person
+    run_size: int
 
     @classmethod
     def create(cls, params, streams: RandomStreams) -> Population:
@@ -91,7 +102,34 @@ class Population:
             last_discharge_week=np.full(n, NEVER, np.int32),
             coerced_until_week=np.zeros(n, REAL),
             peer_worker=np.zeros(n, bool),
+            run=np.zeros(n, np.intp),
+            run_size=n,
         )
+
+    @classmethod
+    def stack(cls, runs: list[Population]) -> Population:
+        """The populations of several runs (each of the same size) as one, run by run."""
+        if len(runs) == 1:
+            return runs[0]
+        n = runs[0].size
+        arrays = {name: np.concatenate([getattr(p, name) for p in runs]) for name, value in vars(runs[0]).items()
+                  if isinstance(value, np.ndarray) and name != "run"}
+        return cls(size=n * len(runs), run=np.repeat(np.arange(len(runs), dtype=np.intp), n), run_size=n, **arrays)
+
+    @property
+    def runs(self) -> int:
+        """Number of runs stepped together."""
+        return self.size // self.run_size
+
+    def run_of(self, who: np.ndarray | None) -> np.ndarray:
+        """The run of each person of ``who`` (or of everyone)."""
+        return self.run if who is None else self.run.take(who)
+
+    def count_by_run(self, mask: np.ndarray) -> np.ndarray:
+        """People of each run for whom ``mask`` (one flag per person) holds."""
+        if self.runs == 1:
+            return np.array([np.count_nonzero(mask)])
+        return np.count_nonzero(mask.reshape(self.runs, self.run_size), axis=1)
 
     def move_to_stage(self, who: np.ndarray, new_stage: np.ndarray | int, week: int) -> None:
         """Set the stage of ``who`` (indices) and record first arrivals."""
@@ -110,6 +148,10 @@ class Population:
         reached[flat[reached.take(flat) < 0]] = week
 
     def stage_counts(self) -> np.ndarray:
-        """People in each stage."""
+        """People in each stage (over every run)."""
+        return self.stage_counts_by_run().sum(axis=0)
+
+    def stage_counts_by_run(self) -> np.ndarray:
+        """People of each run (rows) in each stage (columns)."""
         # One comparison per stage is several times faster than bincount of int8 codes.
-        return np.array([np.count_nonzero(self.stage == s) for s in range(len(STAGES))])
+        return np.stack([self.count_by_run(self.stage == s) for s in range(len(STAGES))], axis=1)

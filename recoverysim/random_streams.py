@@ -196,3 +196,102 @@ def _offset_table(bases: np.ndarray, horizon: int) -> np.ndarray:
     z = (bases[:, None] ^ _finalise(weeks)) + _GOLDEN
     _finalise(z)
     return z + _GOLDEN
+
+
+class BatchStreams:
+    """The weekly random streams of several runs stepped together (run r's people are r*n .. (r+1)*n - 1).
+
+    Each run draws from its own family (``RandomStreams(seed_r)``) exactly the numbers it would draw alone:
+    per-person draws are taken run by run and joined; keyed draws are keyed by the person's index within their
+    run under their run's stream keys. One run is a batch of one, so a run in a batch equals the same run alone.
+    """
+
+    def __init__(self, families: list[RandomStreams], run_size: int):
+        self.families = families
+        self.runs = len(families)
+        self.run_size = run_size
+        self.record = families[0].record
+        self._offset_tables: dict[tuple[str, ...], np.ndarray] = {}
+
+    def run_of(self, people: np.ndarray) -> np.ndarray:
+        """The run of each person index."""
+        return people // self.run_size
+
+    def local(self, people: np.ndarray) -> np.ndarray:
+        """Each person's index within their run (the key of their keyed draws)."""
+        return people % self.run_size
+
+    def uniform_below(self, name: str, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``RandomStreams.uniform_below`` of every run, each run under its own bound (``bounds``: one per run).
+
+        Returns the people (batch indices) whose draw may be below their run's bound, and their draws.
+        """
+        n = self.run_size
+        bounds = np.broadcast_to(np.asarray(bounds, np.float64), (self.runs,))
+        if n % 2 or self.record:
+            parts = []
+            for r, family in enumerate(self.families):
+                draws = family.uniform(name, n)
+                who = (draws < bounds[r]).nonzero()[0]
+                parts.append((who + r * n, draws[who]))
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        raw = [family[name].bit_generator.random_raw(n // 2) for family in self.families]
+        bits = (raw[0] if self.runs == 1 else np.concatenate(raw)).view(np.uint32)
+        # A draw is (bits >> 8) * 2**-24, so draw < bound implies bits <= (floor(bound * 2**24) + 1) * 2**8 - 1.
+        top = (np.floor(np.clip(bounds, 0.0, 1.0) * 2.0**24).astype(np.int64) + 1) * 256 - 1
+        top = np.minimum(top, 2**32 - 1).astype(np.uint32)
+        who = (bits.reshape(self.runs, n) <= top[:, None]).reshape(-1).nonzero()[0]
+        return who, _unit_floats(bits[who])
+
+    def keyed_uniforms(self, names: tuple[str, ...], week: int, people: np.ndarray,
+                       keys: np.ndarray | None = None) -> np.ndarray:
+        """``RandomStreams.keyed_uniforms`` for people of any runs, shape (len(names), people.size).
+
+        ``keys`` are the draws' keys within each person's run (default: the person's index within it).
+        """
+        if people.size == 0:
+            draws = np.zeros((len(names), 0))
+        else:
+            run = self.run_of(people)
+            offsets = self._offsets(names, week).take(run, axis=0).T  # (names, people)
+            draws = _keyed_draws(self.local(people) if keys is None else keys, offsets)
+        self._record(names, draws, people)
+        return draws
+
+    def keyed_uniform_groups(self, names: tuple[str, ...], week: int, people: tuple[np.ndarray, ...],
+                             keys: tuple[np.ndarray, ...] | None = None) -> list[np.ndarray]:
+        """``keyed_uniforms(names[k], week, people[k], keys[k])`` for every k, hashed in one pass."""
+        sizes = [a.size for a in people]
+        if sum(sizes) == 0:
+            draws = [np.zeros(0) for _ in names]
+        else:
+            everyone = np.concatenate(people)
+            run = self.run_of(everyone)
+            stream = np.repeat(np.arange(len(names)), sizes)
+            offsets = self._offsets(names, week)[run, stream]
+            flat = _keyed_draws(self.local(everyone) if keys is None else np.concatenate(keys), offsets)
+            draws = np.split(flat, np.cumsum(sizes)[:-1])
+        for name, row, who in zip(names, draws, people, strict=True):
+            self._record((name,), row[None, :], who)
+        return draws
+
+    def _record(self, names: tuple[str, ...], draws, people: np.ndarray) -> None:
+        if self.record:
+            run = self.run_of(people)
+            for r, family in enumerate(self.families):
+                mine = run == r
+                family._record(names, [row[mine] for row in draws])
+
+    def _offsets(self, names: tuple[str, ...], week: int) -> np.ndarray:
+        """Each run's offsets of ``names`` in ``week``, shape (runs, len(names)), from a table built once."""
+        table = self._offset_tables.get(names)
+        if table is None or week >= table.shape[2]:
+            horizon = max(1024, 2 * week + 1, 0 if table is None else 2 * table.shape[2])
+            bases = np.array([[family._base(name) for name in names] for family in self.families], np.uint64)
+            table = _offset_table(bases.reshape(-1), horizon).reshape(self.runs, len(names), horizon)
+            self._offset_tables[names] = table
+        return table[:, :, week]
+
+    def digest(self, name: str, run: int = 0) -> str:
+        """SHA-256 of everything run ``run`` drew so far from ``name`` (only when recording)."""
+        return self.families[run].digest(name)

@@ -8,47 +8,50 @@ compete: ``p_any = 1 - exp(-(h_up + h_down))`` and the move is up with share ``h
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from recoverysim.barriers import BARRIER_INDEX
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
-from recoverysim.population import REAL, of_people
+from recoverysim.population import REAL, of_people, of_runs
 
 REUNION = STAGES.index("reunion")
 
 
-def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: float,
+def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: np.ndarray,
                           who: np.ndarray | None = None) -> np.ndarray:
     """Expected positive interactions per week from each person's ties (or only ``who``'s), weighed by the barriers.
 
-    ``barriers`` holds the columns of the same people (all, or ``who``).
+    ``barriers`` holds the columns of the same people (all, or ``who``); ``shame_pressure`` is one value per run.
     """
-    w = params.network
-
+    w = params.network.real
+    run = pop.run_of(who)
     prof_quality = 1 - 0.5 * (barriers[BARRIER_INDEX["lack_of_compassion"]]
                               + barriers[BARRIER_INDEX["authority_slope"]])
-    caseload = 1000 / params.levers.professionals_per_1000
-    prof_capacity = min(1.0, w.professional_caseload / caseload)
     in_reunion = pop.stage == REUNION
     # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
-    total = np.multiply(of_people(network.degree("family"), who), w.family_weight, dtype=REAL)
-    total *= 1 - shame_pressure
-    term = np.multiply(of_people(network.degree("professional"), who), w.professional_weight, dtype=REAL)
-    term *= prof_capacity
+    total = np.multiply(of_people(network.degree("family"), who), of_runs(w.family_weight, run), dtype=REAL)
+    total *= of_runs((1 - shame_pressure).astype(REAL), run)
+    term = np.multiply(of_people(network.degree("professional"), who), of_runs(w.professional_weight, run),
+                       dtype=REAL)
+    term *= of_runs(params.memo("professional_capacity", lambda: _professional_capacity(params)), run)
     term *= prof_quality
     total += term
     peers = network.peer_neighbour_sum(in_reunion, who).astype(REAL)
-    peers *= w.role_model_bonus
+    peers *= of_runs(w.role_model_bonus, run)
     peers += of_people(network.degree("peer"), who)
-    peers *= w.peer_weight
+    peers *= of_runs(w.peer_weight, run)
     total += peers
-    np.multiply(of_people(network.degree("community"), who), w.community_weight, out=term, dtype=REAL)
+    np.multiply(of_people(network.degree("community"), who), of_runs(w.community_weight, run), out=term, dtype=REAL)
     np.subtract(1, barriers[BARRIER_INDEX["social_exclusion"]], out=prof_quality)
     term *= prof_quality
     total += term
     return total
+
+
+def _professional_capacity(params) -> np.ndarray:
+    """Share of the professional contact each person gets, by run (caseload against what professionals carry)."""
+    caseload = 1000 / params.levers.professionals_per_1000
+    return np.minimum(1.0, params.network.professional_caseload / caseload).astype(REAL)
 
 
 def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
@@ -56,26 +59,41 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
     """Weekly hazards (up, down) of every person, or of ``who`` (``support`` and ``gate`` of the same people)."""
     r = params.recovery
     stage = of_people(pop.stage, who)
-    rates = np.array([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, 0.0], REAL)
-    h_up = (rates / WEEKS_PER_YEAR)[stage] * support
+    run = pop.run_of(who)
+    up_rates, down_rates = params.memo("stage_rates", lambda: _weekly_stage_rates(params))
+    if pop.runs == 1:
+        h_up, h_down = up_rates[0].take(stage), down_rates[0].take(stage)
+    else:
+        h_up, h_down = up_rates[run, stage], down_rates[run, stage]
+    h_up *= support
     h_up *= gate
     inpatients = of_people(pop.in_hospital, who).nonzero()[0]
     # Reunion cannot be reached in hospital: the factor is 0 from control.
-    h_up[inpatients] *= np.where(stage[inpatients] == REUNION - 1, 0.0, r.hospital_progress_factor).astype(REAL)
-    h_down = np.array([0.0, *[r.setback_rate / WEEKS_PER_YEAR] * 3], REAL)[stage]
+    h_up[inpatients] *= np.where(stage[inpatients] == REUNION - 1, 0.0,
+                                 of_runs(r.hospital_progress_factor, run.take(inpatients))).astype(REAL)
     return h_up, h_down
 
 
-def move_probability_bound(params) -> float:
-    """An upper bound of anyone's weekly probability of moving (up or down) in the current week.
+def _weekly_stage_rates(params) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly (up, down) hazards by run (rows) and stage (columns) before support, gate and hospital."""
+    r = params.recovery
+    zero = np.zeros_like(r.setback_rate)
+    up = np.stack([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, zero], axis=1)
+    setback = r.setback_rate / WEEKS_PER_YEAR
+    down = np.stack([zero, setback, setback, setback], axis=1)
+    return up.astype(REAL) / WEEKS_PER_YEAR, down.astype(REAL)
+
+
+def move_probability_bound(params) -> np.ndarray:
+    """An upper bound of anyone's weekly probability of moving (up or down) in the current week, by run.
 
     Support, gate and the hospital factor are all at most 1, so the hazards are at most the stage rates. The
     small margin covers single-precision rounding, so anyone whose draw is above the bound stays put.
     """
     r = params.recovery
-    top = max(r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion)
-    top *= max(1.0, r.hospital_progress_factor)
-    return min(1.0, -math.expm1(-(top + r.setback_rate) / WEEKS_PER_YEAR) * (1 + 1e-4) + 1e-6)
+    top = np.maximum(np.maximum(r.progress_rate_safety, r.progress_rate_control), r.progress_rate_reunion)
+    top = top * np.maximum(1.0, r.hospital_progress_factor)
+    return np.minimum(1.0, -np.expm1(-(top + r.setback_rate) / WEEKS_PER_YEAR) * (1 + 1e-4) + 1e-6)
 
 
 def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recoverysim.parameters import WEEKS_PER_YEAR
-from recoverysim.population import REAL
+from recoverysim.population import REAL, of_runs
 from recoverysim.random_streams import RandomStreams
 
 TIE_TYPES = ("family", "professional", "peer", "community")
@@ -24,8 +24,9 @@ class TieMatrix:
     Each tie also carries a loss threshold ``E ~ Exp(1)``, drawn once when the tie is made and keyed by the
     tie's identity, and its accumulated loss hazard; the tie ends when the accumulated hazard passes the
     threshold. This is exact for hazards that change week by week, and keeps tie losses aligned between
-    scenarios (common random numbers) however the tie lists differ. A tie may carry a flag (for community
-    ties: the person's schizophrenia diagnosis) that selects one of two weekly hazards.
+    scenarios (common random numbers) however the tie lists differ. Each tie carries a hazard key that selects
+    its weekly hazard from the table ``accumulate`` is given: the run of its person (peer ties), or that run
+    and the person's schizophrenia diagnosis (community ties: ``2 * run + flag``).
 
     Removed ties keep their slots (with an infinite threshold) until compaction, so a week's accumulation is
     one pass over contiguous arrays rather than a gather and scatter over the live ties.
@@ -35,10 +36,13 @@ class TieMatrix:
                ("_threshold", np.float64), ("_accumulated", np.float64))
 
     def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray,
-                 thresholds: np.ndarray | None = None, symmetric: bool = False, flags: np.ndarray | None = None):
+                 thresholds: np.ndarray | None = None, symmetric: bool = False, flags: np.ndarray | None = None,
+                 run_size: int | None = None):
         self.n_people = n_people
         self.n_alters = n_alters
         self.symmetric = symmetric  # person-to-person ties count for both ends
+        self.run_size = run_size or n_people  # ties join people of the same run
+        self.active_by_run = np.zeros(n_people // self.run_size, np.int64)
         cap = max(16, 2 * rows.size)
         for name, dtype in self._FIELDS:
             setattr(self, name, np.zeros(cap, dtype))
@@ -84,7 +88,7 @@ class TieMatrix:
 
     @property
     def flag(self) -> np.ndarray:
-        """The flag (0 or 1) of each tie: which of two hazards ``accumulate`` applies to it."""
+        """The hazard key of each tie: its position in the table ``accumulate`` is given."""
         return self._flag[: self.m]
 
     def as_sparse(self) -> sp.coo_array:
@@ -108,21 +112,25 @@ class TieMatrix:
         self._threshold[new], self._accumulated[new] = thresholds, 0.0
         self.m += k
         self.n_active += k
+        self._count_by_run(rows, +1)
         if not self.symmetric:  # person-to-person ties: the alters are the people
             self.n_alters = max(self.n_alters, int(cols.max()) + 1)
         self._change_degree(rows, cols, +1)
 
-    def accumulate(self, hazard: float | tuple[float, float]) -> np.ndarray:
+    def _count_by_run(self, rows: np.ndarray, sign: int) -> None:
+        if self.active_by_run.size == 1:
+            self.active_by_run[0] += sign * rows.size
+        else:
+            self.active_by_run += sign * np.bincount(rows // self.run_size, minlength=self.active_by_run.size)
+
+    def accumulate(self, hazard: np.ndarray) -> np.ndarray:
         """Add one week's loss hazard to the live ties and end those past their threshold; returns them.
 
-        ``hazard`` is one value for every tie, or a pair (hazard of unflagged ties, hazard of flagged ties).
+        ``hazard`` is the table of weekly hazards that each tie's key (``flag``) indexes.
         """
         acc = self._accumulated[: self.m]
-        if isinstance(hazard, tuple):
-            # A lookup by integer flag: much faster than np.where on an irregular mask.
-            acc += np.array(hazard, np.float64).take(self.flag)
-        else:
-            acc += hazard
+        # A lookup by integer key: much faster than np.where on an irregular mask.
+        acc += np.asarray(hazard, np.float64).take(self.flag)
         ended = (acc > self._threshold[: self.m]).nonzero()[0]
         self.remove(ended)
         return ended
@@ -134,6 +142,7 @@ class TieMatrix:
         self._data[edge_index] = 0
         self._threshold[edge_index] = np.inf
         self.n_active -= edge_index.size
+        self._count_by_run(self._row[edge_index], -1)
         self._change_degree(self._row[edge_index], self._col[edge_index], -1)
         if self.m > 1024 and self.n_active < self.m // 2:
             self._compact()
@@ -176,7 +185,7 @@ class RelationshipNetwork:
 
     @classmethod
     def create(cls, params, streams: RandomStreams, schizophrenia: np.ndarray) -> RelationshipNetwork:
-        """Initial ties: family (Poisson), one professional each, community thinned by thin_networks.
+        """Initial ties of one run: family (Poisson), one professional each, community thinned by thin_networks.
 
         ``schizophrenia`` (one flag per person) marks the community ties whose loss follows the stigma-raised
         social exclusion.
@@ -197,6 +206,32 @@ class RelationshipNetwork:
                               flags=schizophrenia[comm_rows])
         peer = TieMatrix(n, n, np.zeros(0, np.int32), np.zeros(0, np.int32), symmetric=True)
         return cls(n, {"family": family, "professional": prof, "peer": peer, "community": community})
+
+    @classmethod
+    def stack(cls, runs: list[RelationshipNetwork]) -> RelationshipNetwork:
+        """The initial networks of several runs (each of the same size) as one.
+
+        Run r's people and alters follow run r-1's, and each tie's hazard key gains its run (``2 * run + flag``
+        for community ties).
+        """
+        if len(runs) == 1:
+            return runs[0]
+        n, total = runs[0].n_people, runs[0].n_people * len(runs)
+        ties = {}
+        for tie_type, first in runs[0].ties.items():
+            parts = [net.ties[tie_type] for net in runs]
+            col_offsets = np.cumsum([0] + [t.n_alters for t in parts[:-1]])
+            rows = np.concatenate([t.row + r * n for r, t in enumerate(parts)]).astype(np.int32)
+            if first.symmetric:
+                cols = np.concatenate([t.col + r * n for r, t in enumerate(parts)]).astype(np.int32)
+            else:
+                cols = np.concatenate([t.col + off for t, off in zip(parts, col_offsets, strict=True)]).astype(np.int32)
+            keys = 2 if tie_type == "community" else 1
+            flags = np.concatenate([t.flag + keys * r for r, t in enumerate(parts)])
+            thresholds = np.concatenate([t._threshold[: t.m] for t in parts])
+            ties[tie_type] = TieMatrix(total, total if first.symmetric else int(sum(t.n_alters for t in parts)),
+                                       rows, cols, thresholds, symmetric=first.symmetric, flags=flags, run_size=n)
+        return cls(total, ties)
 
     def degree(self, tie_type: str) -> np.ndarray:
         """Active ties per person of one type (peer ties count for both ends)."""
@@ -228,13 +263,14 @@ class RelationshipNetwork:
                                    minlength=who.size)
         return out
 
-    def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray) -> None:
-        """Join each person to a partner (no self-ties)."""
+    def add_peer_ties(self, people: np.ndarray, partners: np.ndarray, thresholds: np.ndarray,
+                      run: np.ndarray) -> None:
+        """Join each person to a partner of the same run (``run``: theirs; no self-ties)."""
         ok = people != partners
-        self.ties["peer"].add(people[ok].astype(np.int32), partners[ok].astype(np.int32), thresholds[ok])
+        self.ties["peer"].add(people[ok].astype(np.int32), partners[ok].astype(np.int32), thresholds[ok], run[ok])
 
     def add_community_ties(self, people: np.ndarray, thresholds: np.ndarray, flags: np.ndarray) -> None:
-        """Give each listed person one new community tie to a new alter (flags: their diagnosis flags)."""
+        """Give each listed person one new community tie to a new alter (flags: their hazard keys)."""
         community = self.ties["community"]
         start = community.n_alters  # every community tie has its own alter, numbered in order
         community.add(people.astype(np.int32), np.arange(start, start + people.size, dtype=np.int32), thresholds,
@@ -245,39 +281,55 @@ class RelationshipNetwork:
         return self.ties[tie_type].as_sparse()
 
 
-def update_ties(model, social_exclusion: tuple[float, float], peer_availability: float) -> tuple[int, int]:
+def update_ties(model, social_exclusion: np.ndarray, peer_availability: np.ndarray) -> tuple[int, int]:
     """Weekly tie dynamics: peer availability creates peer ties, exclusion drops community ties.
 
-    ``social_exclusion`` is the felt level (without, with) a schizophrenia diagnosis. Every person draws one
-    uniform per process per week; only those below the highest probability can act, so only they are examined.
-    Returns (new peer ties, community ties lost).
+    ``social_exclusion`` is the felt level (without, with) a schizophrenia diagnosis in each run, shape (runs, 2);
+    ``peer_availability`` one value per run. Every person draws one uniform per process per week; only those below
+    their run's highest probability can act, so only they are examined. Peer partners are people of the seeker's
+    own run. Returns (new peer ties, community ties lost) over every run.
     """
-    pop, net, w, week = model.population, model.network, model.params.network, model.week
+    pop, net, params, week = model.population, model.network, model.params, model.week
+    w = params.network
     streams = model.streams
-    n = pop.size
     # Peer ties: partners are peer workers or people at least in control (role models), in the community.
     partners = (~pop.in_hospital & ((pop.stage >= 2) | pop.peer_worker)).nonzero()[0]
     p_seek = -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)
-    seekers, u = streams.uniform_below("peer_ties", n, p_seek)
-    seekers = seekers[(u < p_seek) & ~pop.in_hospital[seekers]]
+    seekers, u = streams.uniform_below("peer_ties", p_seek)
+    seekers = seekers[(u < of_runs(p_seek, pop.run.take(seekers))) & ~pop.in_hospital[seekers]]
     # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
-    felt = np.array(social_exclusion, REAL)  # index 1: with a schizophrenia diagnosis
-    p_gain = -np.expm1(-(w.community_tie_formation_rate / WEEKS_PER_YEAR * (1 - felt)))
-    gain, u = streams.uniform_below("community_ties", n, float(p_gain.max()))
+    felt = social_exclusion  # column 1: with a schizophrenia diagnosis
+    gain_rate = params.memo("community_tie_gain_rate",
+                            lambda: (w.community_tie_formation_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
+    p_gain = -np.expm1(-(gain_rate * (1 - felt)))
+    gain, u = streams.uniform_below("community_ties", p_gain.max(axis=1).astype(np.float64))
     keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= 2)
     gain, u = gain[keep], u[keep]
-    gain = gain[u < p_gain[pop.schizophrenia[gain].view(np.int8)]]
+    gain = gain[u < p_gain.reshape(-1).take(2 * pop.run.take(gain) + pop.schizophrenia[gain].view(np.int8))]
     # The keyed draws of the new ties (partner choice, loss thresholds), hashed in one pass.
+    local_seekers = streams.local(seekers)
     pick, u_peer_loss, u_community_loss = streams.keyed_uniform_groups(
-        ("peer_partner", "peer_tie_loss", "community_tie_loss"), week, (seekers, tie_keys(seekers), tie_keys(gain)))
+        ("peer_partner", "peer_tie_loss", "community_tie_loss"), week, (seekers, seekers, gain),
+        (local_seekers, tie_keys(local_seekers), tie_keys(streams.local(gain))))
     new_peer = 0
     if partners.size and seekers.size:
-        chosen = partners[(pick * partners.size).astype(np.int64)]
+        # Each seeker picks among the partners of their own run (partners are sorted, so each run's are together).
+        per_run = np.bincount(pop.run.take(partners), minlength=pop.runs)
+        first = np.cumsum(per_run) - per_run
+        run = pop.run.take(seekers)
+        if pop.runs == 1:
+            can, available = np.arange(seekers.size), per_run
+        else:
+            can = (per_run.take(run) > 0).nonzero()[0]
+            available = per_run.take(run[can])
+        chosen = partners[of_runs(first, run[can]) + (pick[can] * available).astype(np.int64)]
         before = net.ties["peer"].m
-        net.add_peer_ties(seekers, chosen, exp1_from_uniform(u_peer_loss))
+        net.add_peer_ties(seekers[can], chosen, exp1_from_uniform(u_peer_loss[can]), run[can])
         new_peer = net.ties["peer"].m - before
-    net.ties["peer"].accumulate(w.peer_tie_loss_rate / WEEKS_PER_YEAR)
-    net.add_community_ties(gain, exp1_from_uniform(u_community_loss), pop.schizophrenia[gain])
-    hazard = w.community_tie_loss_rate / WEEKS_PER_YEAR * felt
-    lost = net.ties["community"].accumulate((hazard[0], hazard[1]))
+    net.ties["peer"].accumulate(params.memo("peer_tie_loss", lambda: w.peer_tie_loss_rate / WEEKS_PER_YEAR))
+    net.add_community_ties(gain, exp1_from_uniform(u_community_loss),
+                           2 * pop.run.take(gain) + pop.schizophrenia[gain])
+    loss_rate = params.memo("community_tie_loss_rate",
+                            lambda: (w.community_tie_loss_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
+    lost = net.ties["community"].accumulate((loss_rate * felt).reshape(-1))
     return new_peer, lost.size

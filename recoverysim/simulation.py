@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recoverysim.metrics import headline, survival_curve, time_to_stage
+from recoverysim.batch import batch_key
+from recoverysim.metrics import survival_curve, time_to_stage
 from recoverysim.model import RecoveryModel
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
@@ -49,15 +50,15 @@ def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0, *,
         model.step()
         if on_step is not None:
             on_step(model)
-    pop = model.population
     ts = model.recorder.frame(model.week)
-    ts.insert(0, "replicate", replicate)
     adm, dis = model.ledger.admissions(), model.ledger.discharges()
+    summary = model.headline()
+    ts.insert(0, "replicate", replicate)
     result = RunResult(
         replicate=replicate,
         seed=seed,
         timeseries=ts,
-        headline=headline(ts, adm, dis, pop.reached_week, model.initial_stage, pop.size),
+        headline=summary,
         admissions=adm,
         discharges=dis,
         survival=_survival(model, replicate),
@@ -73,10 +74,32 @@ def simulate_headline(scenario: Scenario, seed: int) -> dict[str, float]:
 
     The same numbers as ``simulate(scenario, seed).headline``, without Mesa agents or the other tables.
     """
-    model = RecoveryModel(scenario, rng=seed, materialise_agents=False, record_barrier_means=False).run()
-    pop = model.population
-    return headline(model.recorder.frame(model.week), model.ledger.admissions(), model.ledger.discharges(),
-                    pop.reached_week, model.initial_stage, pop.size)
+    return simulate_headlines([(scenario, seed)])[0]
+
+
+#: Runs stepped together by ``simulate_headlines``: enough to share most of a step's fixed cost
+#: (benchmarks/README.md), few enough to keep a batch of 5,000-person runs in a few tens of MB.
+BATCH_SIZE = 16
+
+
+def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int = BATCH_SIZE) -> list[dict[str, float]]:
+    """Headline outcomes of many (scenario, seed) runs, in order, stepped together in batches.
+
+    Runs that agree on ``batch.STRUCTURAL`` share a batch (up to ``batch_size``); each run's outcomes are exactly
+    those of ``simulate_headline(scenario, seed)`` alone.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, (scenario, _seed) in enumerate(runs):
+        groups.setdefault(batch_key(scenario), []).append(i)
+    out: list[dict[str, float] | None] = [None] * len(runs)
+    for members in groups.values():
+        for start in range(0, len(members), batch_size):
+            chunk = members[start:start + batch_size]
+            model = RecoveryModel(runs=[runs[i] for i in chunk], materialise_agents=False,
+                                  record_barrier_means=False).run()
+            for r, i in enumerate(chunk):
+                out[i] = model.headline(r)
+    return out
 
 
 def _survival(model: RecoveryModel, replicate: int) -> pd.DataFrame:

@@ -27,7 +27,7 @@ def test_same_rules_baseline_gives_the_model_hazards():
     h_up, _ = model.stage_hazards()
     crisis = crisis_hazard(pop, model.params, model.week)
     baseline = bench.SameRulesModel(load_scenario(path, {"population.size": 10}))
-    baseline.shame_pressure = model.roots["shame_pressure"]  # with the stigma loop's week-0 adjustment
+    baseline.shame_pressure = float(model.roots["shame_pressure"][0])  # with the stigma loop's week-0 adjustment
     people = np.flatnonzero(~pop.in_hospital & (pop.stage < 3))[:400]
     assert set(pop.stage[people]) == {0, 1, 2}
     for i in people:
