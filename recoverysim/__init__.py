@@ -11,12 +11,12 @@ from recoverysim.errors import RecoverysimError, ScenarioError  # noqa: E402
 from recoverysim.scenario import Reform, Scenario, load_scenario  # noqa: E402
 
 __all__ = ["RecoverysimError", "Reform", "Scenario", "ScenarioError", "__version__", "load_scenario",
-           "simulate", "simulate_headline", "RecoveryModel"]
+           "simulate", "simulate_headline", "simulate_headlines", "RecoveryModel"]
 
 
 def __getattr__(name):
     # Lazy: importing the package for scenario work should not pull in Mesa and the model.
-    if name in ("simulate", "simulate_headline", "run_replications"):
+    if name in ("simulate", "simulate_headline", "simulate_headlines", "run_replications"):
         from recoverysim import simulation
 
         return getattr(simulation, name)

@@ -49,9 +49,18 @@ class Evaluation:
     evaluated_now: int
 
 
-def default_chunk_size(n_rows: int) -> int:
-    """Rows per task: about 256 tasks, 1 to 64 rows each; a function of the sample size only."""
-    return max(1, min(64, math.ceil(n_rows / 256)))
+def default_chunk_size(n_rows: int, batch_rows: int = 1) -> int:
+    """Rows per task: about 256 tasks, 1 to 64 rows each, rounded up to a multiple of ``batch_rows``.
+
+    A function of the sample size and the callable only (``batch_rows(func)``), never of the executor.
+    """
+    size = max(1, min(64, math.ceil(n_rows / 256)))
+    return batch_rows * math.ceil(size / batch_rows)
+
+
+def batch_rows(func: Callable[[np.ndarray], np.ndarray]) -> int:
+    """Rows the callable evaluates together to advantage: its ``batch_rows`` attribute, or 1."""
+    return max(1, int(getattr(func, "batch_rows", 1)))
 
 
 def evaluate_chunk(func: Callable[[np.ndarray], np.ndarray], indices: np.ndarray, x: np.ndarray) -> list[Row]:
@@ -187,7 +196,8 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
         executor: ``"serial"``, ``"processes"`` or ``"dask"``.
         workers: Worker processes (processes; dask without ``scheduler``).
         scheduler: Address of a running Dask scheduler to join (dask only).
-        chunk_size: Rows per task; default ``default_chunk_size(n)``. Keep it fixed across a resume.
+        chunk_size: Rows per task; default ``default_chunk_size(n, batch_rows(func))``. Keep it fixed across a
+            resume.
         store: Where rows are appended as they finish; rows already in it are not evaluated again.
         progress: Show a tqdm bar (rate and ETA).
         n_outputs: Expected k; inferred from the results when omitted.
@@ -200,7 +210,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
         raise RecoverysimError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     x = np.ascontiguousarray(x, dtype=float)
     n = x.shape[0]
-    chunk_size = chunk_size or default_chunk_size(n)
+    chunk_size = chunk_size or default_chunk_size(n, batch_rows(func))
     own_store = store is None
     if own_store:
         store = ResultStore(":memory:")

@@ -49,18 +49,26 @@ class ModelFunction:
     replications: int = 1
     seed: int = 0
 
+    @property
+    def batch_rows(self) -> int:
+        """Rows whose runs fill one batch of runs stepped together (``simulation.BATCH_SIZE``)."""
+        from recoverysim.simulation import BATCH_SIZE
+
+        return max(1, BATCH_SIZE // self.replications)
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Evaluate each row of ``x``; returns an (n, k) array."""
-        from recoverysim.simulation import simulate_headline
+        """Evaluate each row of ``x`` (its replicates stepped together with the other rows'); returns (n, k)."""
+        from recoverysim.simulation import simulate_headlines
 
         x = np.atleast_2d(np.asarray(x, dtype=float))
         seeds = replicate_seeds(self.seed, self.replications)
+        scenarios = [self.scenario.with_overrides(row_overrides(self.names, row), source="sensitivity sample")
+                     for row in x]
+        runs = simulate_headlines([(scenario, s) for scenario in scenarios for s in seeds])
         y = np.empty((x.shape[0], len(self.outputs)))
-        for i, row in enumerate(x):
-            scenario = self.scenario.with_overrides(row_overrides(self.names, row),
-                                                    source="sensitivity sample")
-            runs = [simulate_headline(scenario, s) for s in seeds]
-            y[i] = [np.mean([float(run[o]) for run in runs]) for o in self.outputs]
+        for i in range(x.shape[0]):
+            mine = runs[i * self.replications:(i + 1) * self.replications]
+            y[i] = [np.mean([float(run[o]) for run in mine]) for o in self.outputs]
         return y
 
 

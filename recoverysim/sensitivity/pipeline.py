@@ -17,7 +17,7 @@ import pandas as pd
 
 from recoverysim.errors import RecoverysimError
 from recoverysim.sensitivity.analysis import analyze, convergence
-from recoverysim.sensitivity.evaluation import ResultStore, default_chunk_size, evaluate
+from recoverysim.sensitivity.evaluation import ResultStore, batch_rows, default_chunk_size, evaluate
 from recoverysim.sensitivity.sampling import Design, sample
 
 STORE_NAME = "evaluations.sqlite"
@@ -112,7 +112,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
         with ResultStore(store_path) as store:  # verify before writing anything
             store.check_meta(**expected)
             chunk_size = store.meta().get("chunk_size", chunk_size)
-    chunk_size = int(chunk_size or default_chunk_size(x.shape[0]))
+    chunk_size = int(chunk_size or default_chunk_size(x.shape[0], batch_rows(func)))
     folder.mkdir(parents=True, exist_ok=True)
     with ResultStore(store_path) as store:
         store.set_meta(**expected, chunk_size=chunk_size, created_at=started_at)
