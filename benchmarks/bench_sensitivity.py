@@ -2,7 +2,7 @@
 
 Each configuration evaluates the same sample rows of the recoverysim model (5,000 people x 10 years by
 default) and reports the wall time with and without worker start-up. Tasks hold the rows the pipeline gives
-them (``default_chunk_size``: runs stepped together in batches of ``simulation.BATCH_SIZE``); the baseline in
+them (``default_chunk_size``: runs stepped together in batches of ``simulation.runs_per_batch``); the baseline in
 the same run gives each task one row, so each run is stepped alone, as before batching. The steady rate
 extrapolates the issue's target: Sobol, 20 parameters, N = 256 with second-order indices = 256 x 42 = 10,752
 runs in at most 60 minutes on 2 cores.
@@ -26,7 +26,7 @@ from recoverysim.sensitivity.evaluation import batch_rows, default_chunk_size, e
 from recoverysim.sensitivity.experiment import load_experiment
 from recoverysim.sensitivity.model_adapter import build_model_function
 from recoverysim.sensitivity.sampling import sample
-from recoverysim.simulation import BATCH_SIZE
+from recoverysim.simulation import runs_per_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RUNS = 256 * (2 * 20 + 2)
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     configs += [(executor, workers, chunk, args.evals) for executor in ("processes", "dask") for workers in (1, 2)]
     for executor, workers, size, evals in configs:
         total, steady = measure(func, x[:evals], executor, workers, size)
-        label = "one run per task" if size == 1 else f"batches of {min(size, BATCH_SIZE)}"
+        label = "one run per task" if size == 1 else f"batches of {min(size, runs_per_batch(args.population))}"
         rows.append((executor, workers, label, total, evals / total, steady))
         print(f"  {executor:<9} {workers} worker(s), {label}: {total:6.1f} s total, "
               f"{evals / total:5.2f} runs/s incl. start-up, {steady:5.2f} runs/s steady", flush=True)

@@ -97,7 +97,7 @@ class Recorder:
         self._positions: dict[tuple[str, ...], np.ndarray] = {}
 
     def record(self, week: int, values: dict[str, np.ndarray | float]) -> None:
-        """Store the values of one week: each one value per run, or one for every run (unnamed columns stay 0)."""
+        """Store the values of one week, each one value per run (unnamed columns stay 0)."""
         keys = tuple(values)
         positions = self._positions.get(keys)
         if positions is None:  # the same columns come every week: look their positions up once
@@ -107,7 +107,7 @@ class Recorder:
         if rows.shape[0] == 1:
             rows[0, positions] = [v if np.ndim(v) == 0 else v[0] for v in values.values()]
         else:
-            rows[:, positions] = np.stack([np.broadcast_to(v, rows.shape[:1]) for v in values.values()], axis=1)
+            rows[:, positions] = np.array(list(values.values()), np.float64).T
 
     def frame(self, weeks_done: int, run: int = 0) -> pd.DataFrame:
         """Rows of run ``run`` for weeks 0..weeks_done as a DataFrame."""

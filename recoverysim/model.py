@@ -93,7 +93,7 @@ class RecoveryModel(mesa.Model):
         if materialise_agents:
             for i in range(self.population.size):
                 Person(self, i)
-        self._record(dict.fromkeys(_ZERO_FLOWS, 0))
+        self._record({flow: np.zeros(self.runs) for flow in _ZERO_FLOWS})
         self.running = True
 
     def step(self) -> None:

@@ -129,7 +129,8 @@ class Population:
         """People of each run for whom ``mask`` (one flag per person) holds."""
         if self.runs == 1:
             return np.array([np.count_nonzero(mask)])
-        return np.count_nonzero(mask.reshape(self.runs, self.run_size), axis=1)
+        # Row by row: count_nonzero of a whole row is several times faster than a reduction along an axis.
+        return np.array([np.count_nonzero(row) for row in mask.reshape(self.runs, self.run_size)])
 
     def move_to_stage(self, who: np.ndarray, new_stage: np.ndarray | int, week: int) -> None:
         """Set the stage of ``who`` (indices) and record first arrivals."""

@@ -77,24 +77,32 @@ def simulate_headline(scenario: Scenario, seed: int) -> dict[str, float]:
     return simulate_headlines([(scenario, seed)])[0]
 
 
-#: Runs stepped together by ``simulate_headlines``: enough to share most of a step's fixed cost
-#: (benchmarks/README.md), few enough to keep a batch of 5,000-person runs in a few tens of MB.
-BATCH_SIZE = 16
+#: People per batch of runs stepped together by ``simulate_headlines``: enough to share most of a step's fixed
+#: cost among runs of a few thousand people (48 runs of 5,000; benchmarks/README.md), few enough to keep a batch
+#: within a few hundred MB. Runs of 240,000 people or more are stepped one at a time.
+BATCH_PEOPLE = 240_000
 
 
-def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int = BATCH_SIZE) -> list[dict[str, float]]:
+def runs_per_batch(population_size: int) -> int:
+    """How many runs of ``population_size`` people ``simulate_headlines`` steps together."""
+    return max(1, BATCH_PEOPLE // max(population_size, 1))
+
+
+def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int | None = None) -> list[dict[str, float]]:
     """Headline outcomes of many (scenario, seed) runs, in order, stepped together in batches.
 
-    Runs that agree on ``batch.STRUCTURAL`` share a batch (up to ``batch_size``); each run's outcomes are exactly
-    those of ``simulate_headline(scenario, seed)`` alone.
+    Runs that agree on ``batch.STRUCTURAL`` share a batch of up to ``batch_size`` runs (default
+    ``runs_per_batch`` of their population size); each run's outcomes are exactly those of
+    ``simulate_headline(scenario, seed)`` alone.
     """
     groups: dict[tuple, list[int]] = {}
     for i, (scenario, _seed) in enumerate(runs):
         groups.setdefault(batch_key(scenario), []).append(i)
     out: list[dict[str, float] | None] = [None] * len(runs)
     for members in groups.values():
-        for start in range(0, len(members), batch_size):
-            chunk = members[start:start + batch_size]
+        size = batch_size or runs_per_batch(runs[members[0]][0].params.population.size)
+        for start in range(0, len(members), size):
+            chunk = members[start:start + size]
             model = RecoveryModel(runs=[runs[i] for i in chunk], materialise_agents=False,
                                   record_barrier_means=False).run()
             for r, i in enumerate(chunk):

@@ -51,10 +51,10 @@ class ModelFunction:
 
     @property
     def batch_rows(self) -> int:
-        """Rows whose runs fill one batch of runs stepped together (``simulation.BATCH_SIZE``)."""
-        from recoverysim.simulation import BATCH_SIZE
+        """Rows whose runs fill one batch of runs stepped together (``simulation.runs_per_batch``)."""
+        from recoverysim.simulation import runs_per_batch
 
-        return max(1, BATCH_SIZE // self.replications)
+        return max(1, runs_per_batch(self.scenario.params.population.size) // self.replications)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Evaluate each row of ``x`` (its replicates stepped together with the other rows'); returns (n, k)."""
