@@ -9,7 +9,6 @@ mechanisms differ; a rerun with the same seed is bit-identical.
 from __future__ import annotations
 
 import hashlib
-import math
 import zlib
 
 import numpy as np
@@ -62,24 +61,6 @@ class RandomStreams:
             self.digests.setdefault(name, hashlib.sha256()).update(draws.tobytes())
         return draws
 
-    def uniform_below(self, name: str, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
-        """The people whose ``uniform(name, n)`` draw is below ``bound``, and their draws.
-
-        The stream advances exactly as ``uniform`` would and the draws are the same numbers, but the comparison
-        is made on the integers behind them, so no float array of everyone is built (rare events: most weekly
-        draws are only compared and dropped). Everyone below ``bound`` is returned, possibly with a few just
-        above it; callers make the exact comparison on what comes back.
-        """
-        if n % 2 or self.record:
-            draws = self.uniform(name, n)
-            who = (draws < bound).nonzero()[0]
-            return who, draws[who]
-        bits = self[name].bit_generator.random_raw(n // 2).view(np.uint32)
-        # A draw is (bits >> 8) * 2**-24, so draw < bound implies (bits >> 8) <= floor(bound * 2**24).
-        limit = (math.floor(min(max(bound, 0.0), 1.0) * 2**24) + 1) << 8
-        who = np.arange(n) if limit >= 2**32 else (bits < np.uint32(limit)).nonzero()[0]
-        return who, _unit_floats(bits[who])
-
     def keyed_uniform(self, name: str, week: int, ids: np.ndarray) -> np.ndarray:
         """Uniforms keyed by (seed, stream, week, id): one fixed number per person-week, drawn for any subset.
 
@@ -98,17 +79,6 @@ class RandomStreams:
             draws = np.zeros((len(names), 0))
         else:
             draws = _keyed_draws(ids, self._offsets(names, week)[:, None])
-        self._record(names, draws)
-        return draws
-
-    def keyed_uniform_groups(self, names: tuple[str, ...], week: int, ids: tuple[np.ndarray, ...]) -> list[np.ndarray]:
-        """``keyed_uniform(names[k], week, ids[k])`` for every k, hashed in one pass (each ids[k] its own length)."""
-        sizes = [a.size for a in ids]
-        if sum(sizes) == 0:
-            draws = [np.zeros(0) for _ in names]
-        else:
-            draws = np.split(_keyed_draws(np.concatenate(ids), np.repeat(self._offsets(names, week), sizes)),
-                             np.cumsum(sizes)[:-1])
         self._record(names, draws)
         return draws
 
@@ -222,9 +192,12 @@ class BatchStreams:
         return people % self.run_size
 
     def uniform_below(self, name: str, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``RandomStreams.uniform_below`` of every run, each run under its own bound (``bounds``: one per run).
+        """The people whose ``uniform(name, n)`` draw of their run is below their run's bound, and their draws.
 
-        Returns the people (batch indices) whose draw may be below their run's bound, and their draws.
+        Each run's stream advances exactly as ``RandomStreams.uniform`` would and the draws are the same numbers,
+        but the comparison is made on the integers behind them, so no float array of everyone is built (rare
+        events: most weekly draws are only compared and dropped). Everyone below their bound is returned,
+        possibly with a few just above it; callers make the exact comparison on what comes back.
         """
         n = self.run_size
         bounds = np.broadcast_to(np.asarray(bounds, np.float64), (self.runs,))

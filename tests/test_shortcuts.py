@@ -12,7 +12,7 @@ import pytest
 from recoverysim import crisis_pathway, recovery_stages
 from recoverysim.crisis_pathway import crisis_hazard, crisis_probability_bound
 from recoverysim.model import RecoveryModel, state_digest
-from recoverysim.random_streams import RandomStreams
+from recoverysim.random_streams import BatchStreams, RandomStreams
 from recoverysim.recovery_stages import move_probability_bound, transition_probabilities
 from recoverysim.scenario import load_scenario
 from recoverysim.simulation import simulate, simulate_headline
@@ -67,35 +67,46 @@ def test_subset_computations_equal_the_same_people_in_the_whole(small):
 
 @pytest.mark.parametrize("n", [1000, 1001])
 def test_uniform_below_gives_the_same_numbers_as_uniform(n):
-    plain, fast = RandomStreams(9), RandomStreams(9)
-    for bound in (0.0, 0.003, 0.2, 1.0):
-        u = plain.uniform("s", n)
-        who, v = fast.uniform_below("s", n, bound)
+    plain = [RandomStreams(9), RandomStreams(10)]
+    fast = BatchStreams([RandomStreams(9), RandomStreams(10)], n)
+    for bounds in ((0.0, 0.2), (0.003, 0.003), (0.2, 1.0), (1.0, 0.0)):
+        u = np.concatenate([streams.uniform("s", n) for streams in plain])
+        who, v = fast.uniform_below("s", np.array(bounds))
+        bound = np.repeat(bounds, n)
         below = np.flatnonzero(u < bound)
-        assert np.isin(below, who).all()  # everyone below the bound is returned
+        assert np.isin(below, who).all()  # everyone below their run's bound is returned
         assert np.array_equal(v, u[who])  # with their own draws
-        assert (v < bound + 2.0**-24).all()
-    assert np.array_equal(plain.uniform("s", n), fast.uniform("s", n))  # the streams stayed in step
+        assert (v < bound[who] + 2.0**-24).all()
+    for r, streams in enumerate(plain):  # each run's stream stayed in step
+        assert np.array_equal(streams.uniform("s", n), fast.families[r].uniform("s", n))
 
 
-def test_keyed_uniforms_rows_are_the_single_stream_draws():
-    s = RandomStreams(11)
-    ids = np.array([0, 7, 7, 123456, 99])
-    rows = s.keyed_uniforms(("a", "b", "c"), 3, ids)
+def test_keyed_uniforms_rows_are_each_runs_single_stream_draws():
+    n = 1000
+    s = BatchStreams([RandomStreams(11), RandomStreams(12)], n)
+    people = np.array([0, 7, 7, 999, 1000, 1007, 1999, 99])
+    rows = s.keyed_uniforms(("a", "b", "c"), 3, people)
     for name, row in zip(("a", "b", "c"), rows, strict=True):
-        assert np.array_equal(row, RandomStreams(11).keyed_uniform(name, 3, ids))
+        for r, seed in enumerate((11, 12)):
+            mine = people // n == r
+            assert np.array_equal(row[mine], RandomStreams(seed).keyed_uniform(name, 3, people[mine] - r * n))
     assert s.keyed_uniforms(("a", "b"), 3, np.zeros(0, np.int64)).shape == (2, 0)
-    groups = (np.array([4, 1]), np.zeros(0, np.int64), np.array([9, 9, 2]))
-    for name, ids, got in zip(("a", "b", "c"), groups, s.keyed_uniform_groups(("a", "b", "c"), 8, groups),
-                              strict=True):
-        assert np.array_equal(got, RandomStreams(11).keyed_uniform(name, 8, ids))
+    groups = (np.array([4, 1001]), np.zeros(0, np.int64), np.array([1009, 9, 2]))
+    keys = (np.array([4, 1]), np.zeros(0, np.int64), np.array([64 * 9, 64 * 9 + 1, 5]))
+    drawn = s.keyed_uniform_groups(("a", "b", "c"), 8, groups, keys)
+    for name, ids, key, got in zip(("a", "b", "c"), groups, keys, drawn, strict=True):
+        for r, seed in enumerate((11, 12)):
+            mine = ids // n == r
+            assert np.array_equal(got[mine], RandomStreams(seed).keyed_uniform(name, 8, key[mine]))
 
 
 def test_weekly_key_table_equals_the_per_stream_definition():
     s = RandomStreams(2021)
     names = ("discharge", "coercion", "peer_partner")
+    batch = BatchStreams([RandomStreams(7), s], 10)
     for week in (0, 1, 519, 1023, 1024, 5000):  # 1024 and 5000 pass the first table's horizon
         assert [int(v) for v in s._offsets(names, week)] == [s._offset(name, week) for name in names]
+        assert [int(v) for v in batch._offsets(names, week)[1]] == [s._offset(name, week) for name in names]
     # A keyed draw is SplitMix64 of the id under that offset; spelled out with Python integers for one id.
     z = (7 * 0x9E3779B97F4A7C15 + s._offset("coercion", 42)) % 2**64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
