@@ -10,6 +10,7 @@ second time with seeds from an unrelated root seed and compared unpaired (Welch 
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from recoverysim.batch import batch_key
 from recoverysim.errors import RecoverysimError
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
@@ -29,7 +31,7 @@ from recoverysim.random_streams import derive_seed
 from recoverysim.results import atomic_directory, file_hash, write_json
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import Results, RunResult, replicate_seed, simulate
+from recoverysim.simulation import Results, RunResult, replicate_seed, runs_per_batch, simulate_together
 
 #: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
@@ -272,11 +274,6 @@ class Comparison:
         return pd.DataFrame(rows, columns=cols)
 
 
-def _run_job(job: tuple[Scenario, int, int]) -> RunResult:
-    scenario, seed, replicate = job
-    return simulate(scenario, seed=seed, replicate=replicate)
-
-
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
                    independent: bool = True, progress: bool = False, workers: int = 1) -> Comparison:
     """Run base (first) and others on common random numbers; optionally the others again on independent seeds."""
@@ -305,32 +302,53 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
 
 
 def _execute(jobs: list[tuple[Scenario, int, int]], labels: list[str], progress: bool, workers: int) -> list[RunResult]:
-    """Run jobs in order (serially or in worker processes), with a progress bar over scenarios and replicates."""
+    """Run jobs in batches of runs stepped together (serially or in worker processes), with a progress bar.
+
+    Each result is exactly what the job run alone gives (docs/ODD.md section 3), so batching changes only speed.
+    """
+    batches = _batches(jobs, workers)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), unit="run", desc="compare", file=sys.stderr, mininterval=0.5)
-    out: list[RunResult] = []
+    out: list[RunResult] = [None] * len(jobs)  # type: ignore[list-item]
     try:
         if workers <= 1:
-            for job, label in zip(jobs, labels, strict=True):
-                if bar is not None:
-                    bar.set_postfix_str(f"{label} r{job[2]}", refresh=False)
-                out.append(_run_job(job))
-                if bar is not None:
-                    bar.update(1)
+            done = map(simulate_together, ([jobs[i] for i in batch] for batch in batches))
+            pool = None
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for label, run in zip(labels, pool.map(_run_job, jobs), strict=True):
-                    out.append(run)
-                    if bar is not None:
-                        bar.set_postfix_str(f"{label} r{run.replicate}", refresh=False)
-                        bar.update(1)
+            pool = ProcessPoolExecutor(max_workers=workers)
+            done = pool.map(simulate_together, [[jobs[i] for i in batch] for batch in batches])
+        try:
+            for batch, runs in zip(batches, done, strict=True):
+                for i, run in zip(batch, runs, strict=True):
+                    out[i] = run
+                if bar is not None:
+                    bar.set_postfix_str(f"{labels[batch[-1]]} r{jobs[batch[-1]][2]}", refresh=False)
+                    bar.update(len(batch))
+        finally:
+            if pool is not None:
+                pool.shutdown()
     finally:
         if bar is not None:
             bar.close()
     return out
+
+
+def _batches(jobs: list[tuple[Scenario, int, int]], workers: int) -> list[list[int]]:
+    """Job positions grouped into batches of the same shape, small enough to keep every worker busy."""
+    groups: dict[tuple, list[int]] = {}
+    for i, (scenario, _, _) in enumerate(jobs):
+        groups.setdefault(batch_key(scenario), []).append(i)
+    batches = []
+    for members in groups.values():
+        size = runs_per_batch(jobs[members[0]][0].params.population.size)
+        # A multiple of the workers' count of batches, as equal as they can be.
+        count = max(1, workers) * math.ceil(len(members) / (max(1, workers) * size))
+        size = math.ceil(len(members) / count)
+        batches += [members[k:k + size] for k in range(0, len(members), size)]
+    return batches
 
 
 def default_workers() -> int:

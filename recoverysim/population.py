@@ -26,7 +26,7 @@ def of_runs(values: np.ndarray, run: np.ndarray) -> np.ndarray:
 
     With a single run the one-element array itself broadcasts to the same numbers, without the gather.
     """
-    return values if np.ndim(values) == 0 or values.size == 1 else values.take(run)
+    return values if getattr(values, "size", 1) == 1 else values.take(run)
 
 
 @dataclass
@@ -155,4 +155,6 @@ class Population:
     def stage_counts_by_run(self) -> np.ndarray:
         """People of each run (rows) in each stage (columns)."""
         # One comparison per stage is several times faster than bincount of int8 codes.
+        if self.runs == 1:
+            return np.array([[np.count_nonzero(self.stage == s) for s in range(len(STAGES))]])
         return np.stack([self.count_by_run(self.stage == s) for s in range(len(STAGES))], axis=1)

@@ -9,6 +9,7 @@ mechanisms differ; a rerun with the same seed is bit-identical.
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 
 import numpy as np
@@ -200,7 +201,8 @@ class BatchStreams:
         possibly with a few just above it; callers make the exact comparison on what comes back.
         """
         n = self.run_size
-        bounds = np.broadcast_to(np.asarray(bounds, np.float64), (self.runs,))
+        bounds = np.asarray(bounds, np.float64)
+        bounds = bounds.tolist() if bounds.ndim else [float(bounds)] * self.runs
         if n % 2 or self.record:
             parts = []
             for r, family in enumerate(self.families):
@@ -211,9 +213,12 @@ class BatchStreams:
         raw = [family[name].bit_generator.random_raw(n // 2) for family in self.families]
         bits = (raw[0] if self.runs == 1 else np.concatenate(raw)).view(np.uint32)
         # A draw is (bits >> 8) * 2**-24, so draw < bound implies bits <= (floor(bound * 2**24) + 1) * 2**8 - 1.
-        top = (np.floor(np.clip(bounds, 0.0, 1.0) * 2.0**24).astype(np.int64) + 1) * 256 - 1
-        top = np.minimum(top, 2**32 - 1).astype(np.uint32)
-        who = (bits.reshape(self.runs, n) <= top[:, None]).reshape(-1).nonzero()[0]
+        # Python integers for these few numbers: cheaper than a chain of small array operations.
+        top = [min(((math.floor(min(max(b, 0.0), 1.0) * 2**24) + 1) << 8) - 1, 2**32 - 1) for b in bounds]
+        if self.runs == 1:
+            who = (bits <= np.uint32(top[0])).nonzero()[0]
+        else:
+            who = (bits.reshape(self.runs, n) <= np.array(top, np.uint32)[:, None]).reshape(-1).nonzero()[0]
         return who, _unit_floats(bits[who])
 
     def keyed_uniforms(self, names: tuple[str, ...], week: int, people: np.ndarray,

@@ -90,7 +90,10 @@ def move_probability_bound(params) -> np.ndarray:
     Support, gate and the hospital factor are all at most 1, so the hazards are at most the stage rates. The
     small margin covers single-precision rounding, so anyone whose draw is above the bound stays put.
     """
-    r = params.recovery
+    return params.memo("move_probability_bound", lambda: _move_probability_bound(params.recovery))
+
+
+def _move_probability_bound(r) -> np.ndarray:
     top = np.maximum(np.maximum(r.progress_rate_safety, r.progress_rate_control), r.progress_rate_reunion)
     top = top * np.maximum(1.0, r.hospital_progress_factor)
     return np.minimum(1.0, -np.expm1(-(top + r.setback_rate) / WEEKS_PER_YEAR) * (1 + 1e-4) + 1e-6)

@@ -46,27 +46,51 @@ def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0, *,
     if seed is None:
         seed = replicate_seed(scenario.params.run.seed, replicate)
     model = RecoveryModel(scenario, rng=seed)
+    _step_to_end(model, on_step)
+    return _result(model, 0, replicate, keep_model)
+
+
+def simulate_replicates(scenario: Scenario, replicates: Sequence[int], seed: int | None = None, *,
+                        on_step: Callable[[RecoveryModel], None] | None = None) -> list[RunResult]:
+    """Run these replicates of ``scenario`` stepped together (one batch); each result equals ``simulate``'s."""
+    root = scenario.params.run.seed if seed is None else seed
+    return simulate_together([(scenario, replicate_seed(root, r), r) for r in replicates], on_step=on_step)
+
+
+def simulate_together(jobs: Sequence[tuple[Scenario, int, int]], *,
+                      on_step: Callable[[RecoveryModel], None] | None = None) -> list[RunResult]:
+    """Run (scenario, seed, replicate) jobs stepped together in one batch; each result equals ``simulate``'s.
+
+    The scenarios must agree on ``batch.STRUCTURAL``.
+    """
+    model = RecoveryModel(runs=[(scenario, seed) for scenario, seed, _ in jobs])
+    _step_to_end(model, on_step)
+    return [_result(model, run, replicate) for run, (_, _, replicate) in enumerate(jobs)]
+
+
+def _step_to_end(model: RecoveryModel, on_step: Callable[[RecoveryModel], None] | None) -> None:
     while model.running:
         model.step()
         if on_step is not None:
             on_step(model)
-    ts = model.recorder.frame(model.week)
-    adm, dis = model.ledger.admissions(), model.ledger.discharges()
-    summary = model.headline()
+
+
+def _result(model: RecoveryModel, run: int, replicate: int, keep_model: bool = False) -> RunResult:
+    """What run ``run`` of ``model`` produced, as replicate ``replicate``."""
+    ts = model.recorder.frame(model.week, run)
     ts.insert(0, "replicate", replicate)
-    result = RunResult(
+    return RunResult(
         replicate=replicate,
-        seed=seed,
+        seed=model.seeds[run],
         timeseries=ts,
-        headline=summary,
-        admissions=adm,
-        discharges=dis,
-        survival=_survival(model, replicate),
-        yearly_transitions=model.yearly_transitions(),
-        subgroups=_subgroups(model, replicate),
+        headline=model.headline(run),
+        admissions=model.ledger.admissions(run),
+        discharges=model.ledger.discharges(run),
+        survival=_survival(model, run, replicate),
+        yearly_transitions=model.yearly_transitions(run),
+        subgroups=_subgroups(model, run, replicate),
         model=model if keep_model else None,
     )
-    return result
 
 
 def simulate_headline(scenario: Scenario, seed: int) -> dict[str, float]:
@@ -110,31 +134,33 @@ def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int | N
     return out
 
 
-def _survival(model: RecoveryModel, replicate: int) -> pd.DataFrame:
+def _survival(model: RecoveryModel, run: int, replicate: int) -> pd.DataFrame:
     weeks = model.week
+    mine = model.people_of(run)
     frames = []
     for k, stage in enumerate(STAGES[1:], start=1):
-        t, event = time_to_stage(model.population.reached_week, model.initial_stage, k, weeks)
+        t, event = time_to_stage(model.population.reached_week[mine], model.initial_stage[mine], k, weeks)
         frames.append(pd.DataFrame({"replicate": replicate, "stage": stage, "week": np.arange(weeks + 1),
                                     "not_reached": survival_curve(t, event, weeks), "at_risk": t.size}))
     return pd.concat(frames, ignore_index=True)
 
 
-def _subgroups(model: RecoveryModel, replicate: int) -> pd.DataFrame:
-    pop = model.population
+def _subgroups(model: RecoveryModel, run: int, replicate: int) -> pd.DataFrame:
+    pop, mine = model.population, model.people_of(run)
+    stage = pop.stage[mine]
     groups = {
-        "diagnosis": (pop.diagnosis, DIAGNOSES),
-        "gender": (pop.female.astype(np.int8), ("male", "female")),
-        "trauma_history": (pop.trauma_history.astype(np.int8), ("no", "yes")),
+        "diagnosis": (pop.diagnosis[mine], DIAGNOSES),
+        "gender": (pop.female[mine].astype(np.int8), ("male", "female")),
+        "trauma_history": (pop.trauma_history[mine].astype(np.int8), ("no", "yes")),
     }
     rows = []
     for name, (codes, labels) in groups.items():
         for code, label in enumerate(labels):
             who = codes == code
             n = int(who.sum())
-            counts = np.bincount(pop.stage[who], minlength=len(STAGES))
-            for s, stage in enumerate(STAGES):
-                rows.append((replicate, name, label, n, stage, counts[s] / n if n else np.nan))
+            counts = np.bincount(stage[who], minlength=len(STAGES))
+            for s, stage_name in enumerate(STAGES):
+                rows.append((replicate, name, label, n, stage_name, counts[s] / n if n else np.nan))
     return pd.DataFrame(rows, columns=["replicate", "subgroup", "level", "people", "stage", "share_end"])
 
 
@@ -200,19 +226,24 @@ def mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float,
 
 def run_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,
                      progress: bool = False) -> Results:
-    """Run replicates 0..R-1 (seeds derived from ``seed``, default ``run.seed``)."""
+    """Run replicates 0..R-1 (seeds derived from ``seed``, default ``run.seed``), stepped together in batches.
+
+    Each replicate's results are exactly those of ``simulate`` alone (``runs_per_batch`` replicates a batch).
+    """
     replications = replications or scenario.params.run.replications
     seed = scenario.params.run.seed if seed is None else seed
+    per_batch = runs_per_batch(scenario.params.population.size)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=replications * scenario.params.run.years * WEEKS_PER_YEAR, unit="week",
                    desc=scenario.name, leave=False, mininterval=0.5)
-    runs = []
-    for r in range(replications):
-        runs.append(simulate(scenario, seed=replicate_seed(seed, r), replicate=r,
-                             on_step=(lambda _m: bar.update(1)) if bar is not None else None))
+    runs: list[RunResult] = []
+    for start in range(0, replications, per_batch):
+        batch = range(start, min(start + per_batch, replications))
+        runs.extend(simulate_replicates(scenario, batch, seed,
+                                        on_step=(lambda m: bar.update(m.runs)) if bar is not None else None))
     if bar is not None:
         bar.close()
     return Results(scenario, runs)
