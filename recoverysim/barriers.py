@@ -16,6 +16,7 @@ import numpy as np
 
 from recoverysim.parameters import BARRIERS, ROOTS, STAGES
 from recoverysim.population import REAL, of_people, of_runs
+from recoverysim.relationship_network import degree_counts
 
 BARRIER_NAMES = tuple(BARRIERS)
 BARRIER_INDEX = {b: i for i, b in enumerate(BARRIER_NAMES)}
@@ -90,10 +91,7 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, pa
             for name in names:
                 without, with_ = two_valued[name][r]
                 means[r, BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
-        degree = peer_degree[mine]
-        positive = degree[degree > 0]
-        counts = np.bincount(positive, minlength=1)
-        counts[0] = n - positive.size
+        counts = degree_counts(peer_degree[mine])
         by_degree = np.empty(counts.size, REAL)
         _fill_peers_unavailable(system[r:r + 1], peer_availability[r:r + 1], np.arange(counts.size),
                                 np.zeros(counts.size, np.intp), by_degree)

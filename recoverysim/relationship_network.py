@@ -47,7 +47,6 @@ class TieMatrix:
         for name, dtype in self._FIELDS:
             setattr(self, name, np.zeros(cap, dtype))
         self.m = 0
-        self.n_active = 0
         self.degree = np.zeros(n_people, np.int32)
         self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds, flags)
 
@@ -66,10 +65,7 @@ class TieMatrix:
 
     def degree_counts(self) -> np.ndarray:
         """Number of people with each degree 0, 1, 2, ... (cheap when most people have no tie of this type)."""
-        positive = self.degree[self.degree > 0]
-        counts = np.bincount(positive, minlength=1)
-        counts[0] = self.n_people - positive.size
-        return counts
+        return degree_counts(self.degree)
 
     @property
     def row(self) -> np.ndarray:
@@ -111,11 +107,15 @@ class TieMatrix:
         self._flag[new] = 0 if flags is None else flags
         self._threshold[new], self._accumulated[new] = thresholds, 0.0
         self.m += k
-        self.n_active += k
         self._count_by_run(rows, +1)
         if not self.symmetric:  # person-to-person ties: the alters are the people
             self.n_alters = max(self.n_alters, int(cols.max()) + 1)
         self._change_degree(rows, cols, +1)
+
+    @property
+    def n_active(self) -> int:
+        """Live ties (over every run)."""
+        return int(self.active_by_run.sum())
 
     def _count_by_run(self, rows: np.ndarray, sign: int) -> None:
         if self.active_by_run.size == 1:
@@ -141,7 +141,6 @@ class TieMatrix:
             return
         self._data[edge_index] = 0
         self._threshold[edge_index] = np.inf
-        self.n_active -= edge_index.size
         self._count_by_run(self._row[edge_index], -1)
         self._change_degree(self._row[edge_index], self._col[edge_index], -1)
         if self.m > 1024 and self.n_active < self.m // 2:
@@ -158,6 +157,14 @@ class TieMatrix:
     def active_index(self) -> np.ndarray:
         """Positions of active ties."""
         return self.active.view(np.bool_).nonzero()[0]
+
+
+def degree_counts(degree: np.ndarray) -> np.ndarray:
+    """Number of people with each degree 0, 1, 2, ... among ``degree`` (cheap when most degrees are 0)."""
+    positive = degree[degree > 0]
+    counts = np.bincount(positive, minlength=1)
+    counts[0] = degree.size - positive.size
+    return counts
 
 
 def loss_thresholds(streams: RandomStreams, tie_type: str, people: np.ndarray, week: int,
