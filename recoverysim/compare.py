@@ -10,7 +10,6 @@ second time with seeds from an unrelated root seed and compared unpaired (Welch 
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -23,7 +22,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recoverysim.batch import batch_key
 from recoverysim.errors import RecoverysimError
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
@@ -31,7 +29,8 @@ from recoverysim.random_streams import derive_seed
 from recoverysim.results import atomic_directory, file_hash, write_json
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import Results, RunResult, replicate_seed, runs_per_batch, simulate_together
+from recoverysim.simulation import Results, RunResult, replicate_seed, simulate_together
+from recoverysim.simulation import batches as simulation_batches
 
 #: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
@@ -306,7 +305,7 @@ def _execute(jobs: list[tuple[Scenario, int, int]], labels: list[str], progress:
 
     Each result is exactly what the job run alone gives (docs/ODD.md section 3), so batching changes only speed.
     """
-    batches = _batches(jobs, workers)
+    batches = simulation_batches([scenario for scenario, _, _ in jobs], parts=max(1, workers))
     bar = None
     if progress:
         from tqdm import tqdm
@@ -334,21 +333,6 @@ def _execute(jobs: list[tuple[Scenario, int, int]], labels: list[str], progress:
         if bar is not None:
             bar.close()
     return out
-
-
-def _batches(jobs: list[tuple[Scenario, int, int]], workers: int) -> list[list[int]]:
-    """Job positions grouped into batches of the same shape, small enough to keep every worker busy."""
-    groups: dict[tuple, list[int]] = {}
-    for i, (scenario, _, _) in enumerate(jobs):
-        groups.setdefault(batch_key(scenario), []).append(i)
-    batches = []
-    for members in groups.values():
-        size = runs_per_batch(jobs[members[0]][0].params.population.size)
-        # A multiple of the workers' count of batches, as equal as they can be.
-        count = max(1, workers) * math.ceil(len(members) / (max(1, workers) * size))
-        size = math.ceil(len(members) / count)
-        batches += [members[k:k + size] for k in range(0, len(members), size)]
-    return batches
 
 
 def default_workers() -> int:

@@ -151,14 +151,15 @@ def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np
     # Community places go to those who want them, in random (keyed) order; the rest are admitted.
     places = (model.levers["community_support_capacity"] * n / 1000).astype(np.int64)
     candidates = wants_community.nonzero()[0]
-    served = candidates[_lowest_by_run(run[candidates], draws["community_priority"][candidates], places, pop.runs)]
+    served = candidates[_by_priority_in_run(run[candidates], draws["community_priority"][candidates], places,
+                                            pop.runs)]
     response[served] = COMMUNITY
     admit = (response != COMMUNITY).nonzero()[0]
     free_beds = (model.levers["bed_capacity"] * n / 1000).astype(np.int64) - pop.count_by_run(pop.in_hospital)
     shortage = np.maximum(0, np.bincount(run[admit], minlength=pop.runs) - np.maximum(free_beds, 0))
     if shortage.any():
         # Those last in (keyed) bed priority in each run, beyond its free beds, are supported in the community.
-        turned = _lowest_by_run(run[admit], -draws["bed_priority"][admit], shortage, pop.runs, last_first=True)
+        turned = _by_priority_in_run(run[admit], draws["bed_priority"][admit], shortage, pop.runs, highest=True)
         response[admit[turned]] = COMMUNITY
         admit = (response != COMMUNITY).nonzero()[0]
     p_invol = np.minimum(1.0, c.involuntary_share + c.advocacy_involuntary_effect * adv)
@@ -171,20 +172,19 @@ def respond(model, crises: np.ndarray, draws: dict[str, np.ndarray]) -> tuple[np
     return response, shortage
 
 
-def _lowest_by_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray, runs: int,
-                   last_first: bool = False) -> np.ndarray:
-    """Positions of the ``quota[r]`` items of each run r with the lowest priority (ties: earlier items first).
+def _by_priority_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray, runs: int,
+                        highest: bool = False) -> np.ndarray:
+    """Positions of the ``quota[r]`` items of each run r first (or, with ``highest``, last) in priority order.
 
-    With ``last_first`` the priorities are negated ones and ties go to later items, so the positions are those
-    of the highest original priorities, as the last of a stable ascending sort would give.
+    The order is that of a stable ascending sort of each run's priorities, so ties go to earlier items.
     """
-    if last_first:
-        order = np.lexsort((-np.arange(run.size), priority, run))
-    else:
-        order = np.lexsort((priority, run))
+    order = np.lexsort((priority, run))
     in_order = run[order]
-    first = np.searchsorted(in_order, np.arange(runs))
-    rank = np.arange(order.size) - first[in_order]
+    position = np.arange(order.size)
+    if highest:
+        rank = np.searchsorted(in_order, np.arange(runs), side="right")[in_order] - 1 - position
+    else:
+        rank = position - np.searchsorted(in_order, np.arange(runs))[in_order]
     return order[rank < quota[in_order]]
 
 

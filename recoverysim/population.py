@@ -155,6 +155,4 @@ class Population:
     def stage_counts_by_run(self) -> np.ndarray:
         """People of each run (rows) in each stage (columns)."""
         # One comparison per stage is several times faster than bincount of int8 codes.
-        if self.runs == 1:
-            return np.array([[np.count_nonzero(self.stage == s) for s in range(len(STAGES))]])
-        return np.stack([self.count_by_run(self.stage == s) for s in range(len(STAGES))], axis=1)
+        return np.array([self.count_by_run(self.stage == s) for s in range(len(STAGES))]).T

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -119,18 +120,32 @@ def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int | N
     ``runs_per_batch`` of their population size); each run's outcomes are exactly those of
     ``simulate_headline(scenario, seed)`` alone.
     """
-    groups: dict[tuple, list[int]] = {}
-    for i, (scenario, _seed) in enumerate(runs):
-        groups.setdefault(batch_key(scenario), []).append(i)
     out: list[dict[str, float] | None] = [None] * len(runs)
+    for chunk in batches([scenario for scenario, _ in runs], batch_size):
+        model = RecoveryModel(runs=[runs[i] for i in chunk], materialise_agents=False,
+                              record_barrier_means=False).run()
+        for r, i in enumerate(chunk):
+            out[i] = model.headline(r)
+    return out
+
+
+def batches(scenarios: Sequence[Scenario], batch_size: int | None = None, parts: int = 1) -> list[list[int]]:
+    """Positions of ``scenarios`` grouped into batches that can be stepped together, in order within each.
+
+    Runs that agree on ``batch.STRUCTURAL`` share batches of up to ``batch_size`` runs (default
+    ``runs_per_batch`` of their population size). With ``parts`` > 1 each group is cut into a multiple of
+    ``parts`` batches of near-equal size, so that as many workers stay busy.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, scenario in enumerate(scenarios):
+        groups.setdefault(batch_key(scenario), []).append(i)
+    out = []
     for members in groups.values():
-        size = batch_size or runs_per_batch(runs[members[0]][0].params.population.size)
-        for start in range(0, len(members), size):
-            chunk = members[start:start + size]
-            model = RecoveryModel(runs=[runs[i] for i in chunk], materialise_agents=False,
-                                  record_barrier_means=False).run()
-            for r, i in enumerate(chunk):
-                out[i] = model.headline(r)
+        size = batch_size or runs_per_batch(scenarios[members[0]].params.population.size)
+        if parts > 1:
+            count = parts * math.ceil(len(members) / (parts * size))
+            size = math.ceil(len(members) / count)
+        out += [members[k:k + size] for k in range(0, len(members), size)]
     return out
 
 
