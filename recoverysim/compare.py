@@ -275,7 +275,10 @@ class Comparison:
 
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
                    independent: bool = True, progress: bool = False, workers: int = 1) -> Comparison:
-    """Run base (first) and others on common random numbers; optionally the others again on independent seeds."""
+    """Run base (first) and others on common random numbers; optionally the others again on independent seeds.
+
+    The scenarios are checked here, once per comparison (:func:`check_comparable`), before any run.
+    """
     check_comparable(scenarios)
     base = scenarios[0]
     replications = int(replications or base.params.run.replications)
@@ -380,7 +383,6 @@ def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: in
                       seed: int | None = None, *, independent: bool = True, progress: bool = False,
                       workers: int = 1, command: list[str] | None = None) -> Comparison:
     """Run the comparison and write ``out`` atomically (nothing is left behind if anything fails)."""
-    check_comparable(scenarios)
     comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
                                 workers=workers)
     with atomic_directory(Path(out)) as tmp:

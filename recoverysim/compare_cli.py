@@ -33,14 +33,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def load_compared(names: list[str], args: argparse.Namespace):
     """Resolve names or paths and load every scenario with the command's overrides (all before any run)."""
     from recoverysim.cli import scenario_from_args
-    from recoverysim.compare import check_comparable, resolve_scenario
+    from recoverysim.compare import resolve_scenario
 
     paths = [resolve_scenario(n) for n in names]
     # --replications and --seed are applied by the comparison itself, not to the scenario files.
     overrides = argparse.Namespace(sets=args.sets, years=args.years, population=args.population)
-    scenarios = [scenario_from_args(str(p), overrides) for p in paths]
-    check_comparable(scenarios)
-    return scenarios
+    # Whether they can be compared is checked once, by the comparison itself (compare.run_comparison).
+    return [scenario_from_args(str(p), overrides) for p in paths]
 
 
 def default_out(scenarios) -> Path:

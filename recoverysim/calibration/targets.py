@@ -59,10 +59,6 @@ class Target:
         d = (self.high - self.value) if simulated >= self.value else (self.value - self.low)
         return (simulated - self.value) / d
 
-    def band_text(self) -> str:
-        """The band as text."""
-        return f"[{self.low:.4g}, {self.high:.4g}]"
-
 
 @dataclass(frozen=True)
 class Targets:

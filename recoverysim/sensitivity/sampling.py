@@ -6,8 +6,6 @@ method options, so the same code serves the model and any test function.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -112,10 +110,6 @@ class Design:
         out["names"] = list(self.names)
         out["bounds"] = [list(b) for b in self.bounds]
         return out
-
-    def fingerprint(self) -> str:
-        """Hash of everything that determines the sample and the analysis."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
 def check_sample_size(method: str, n: Any, options: dict[str, Any]) -> tuple[str, str] | None:
