@@ -20,23 +20,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
 from recoverysim.results import atomic_directory, file_hash, write_json
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import Results, RunResult, replicate_seed, simulate_together
+from recoverysim.seeds import replicate_seed
+from recoverysim.simulation import Results, RunResult, simulate_together
 from recoverysim.simulation import batches as simulation_batches
 
 #: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 #: Path component that turns the root seed into the root seed of the independent (unpaired) runs.
 INDEPENDENT_STREAM = 7_919
-CONFIDENCE = 0.95
 #: Outcomes shown in the forest plot and the short summary (the full table has all of them).
 KEY_OUTCOMES = ("share_reunion_end", "share_discontinuity_end", "crises_per_1000_person_years",
                 "involuntary_share_of_admissions", "coercive_episodes_per_1000_person_years",
@@ -148,29 +148,7 @@ def paired_difference(base: np.ndarray, other: np.ndarray, confidence: float = C
     base, other = base[ok], other[ok]
     if base.size == 0:
         return (np.nan,) * 5
-    d = other - base
-    mean = float(d.mean())
-    if d.size < 2:
-        return float(base.mean()), float(other.mean()), mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-    return float(base.mean()), float(other.mean()), mean, mean - half, mean + half
-
-
-def welch_difference(base: np.ndarray, other: np.ndarray, confidence: float = CONFIDENCE):
-    """(mean difference, ci_low, ci_high) of independent samples (Welch t interval)."""
-    a = np.asarray(base, float)
-    b = np.asarray(other, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size < 2 or b.size < 2:
-        return np.nan, np.nan, np.nan
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    diff = float(b.mean() - a.mean())
-    se2 = va + vb
-    if se2 == 0:
-        return diff, diff, diff
-    dof = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(se2)
-    return diff, diff - half, diff + half
+    return (float(base.mean()), float(other.mean()), *mean_interval(other - base, confidence))
 
 
 def _relative(diff: float, base: float) -> float:
@@ -235,18 +213,14 @@ class Comparison:
     def _occupancy_differences(self) -> pd.DataFrame:
         """Weekly paired differences in each stage's share (vectorised over weeks)."""
         base = _occupancy(self.base)
-        r = base.shape[0]
-        t = stats.t.ppf(0.5 + CONFIDENCE / 2, r - 1) if r > 1 else np.nan
         frames = []
         for other in self.others:
-            d = _occupancy(other) - base
-            mean = d.mean(axis=0)
-            half = t * d.std(axis=0, ddof=1) / np.sqrt(r) if r > 1 else np.full_like(mean, np.nan)
+            mean, low, high = mean_interval(_occupancy(other) - base, CONFIDENCE)
             for k, stage in enumerate(STAGES):
                 frames.append(pd.DataFrame({
                     "scenario": other.scenario.name, "stage": stage, "week": np.arange(mean.shape[0]),
                     "base_mean": base[:, :, k].mean(axis=0), "scenario_mean": base[:, :, k].mean(axis=0) + mean[:, k],
-                    "difference": mean[:, k], "ci_low": mean[:, k] - half[:, k], "ci_high": mean[:, k] + half[:, k]}))
+                    "difference": mean[:, k], "ci_low": low[:, k], "ci_high": high[:, k]}))
         return pd.concat(frames, ignore_index=True)
 
     def _crn_table(self) -> pd.DataFrame:
@@ -262,7 +236,7 @@ class Comparison:
                 b = base_h[metric].to_numpy(float)
                 o, i = other.headlines[metric].to_numpy(float), indep.headlines[metric].to_numpy(float)
                 _, _, d, lo, hi = paired_difference(b, o)
-                di, ilo, ihi = welch_difference(b, i)
+                di, ilo, ihi = welch_interval(b, i, CONFIDENCE)
                 ok = np.isfinite(b) & np.isfinite(o)
                 var_paired = np.var(o[ok] - b[ok], ddof=1) if ok.sum() > 1 else np.nan
                 var_indep = np.nanvar(b, ddof=1) + np.nanvar(i, ddof=1)

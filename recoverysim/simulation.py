@@ -8,21 +8,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from recoverysim.batch import batch_key
+from recoverysim.intervals import CONFIDENCE, mean_interval
 from recoverysim.metrics import survival_curve, time_to_stage
 from recoverysim.model import RecoveryModel
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.population import DIAGNOSES
-from recoverysim.random_streams import derive_seed
 from recoverysim.scenario import Scenario
-
-
-def replicate_seed(seed: int, replicate: int) -> int:
-    """Seed of replicate ``replicate`` of a run with root seed ``seed`` (same for every scenario: CRN)."""
-    return derive_seed(seed, replicate)
+from recoverysim.seeds import replicate_seed
 
 
 @dataclass
@@ -213,30 +208,19 @@ class Results:
         with np.errstate(invalid="ignore"):
             return counts / counts.sum(axis=1, keepdims=True)
 
-    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+    def summary(self, confidence: float = CONFIDENCE) -> pd.DataFrame:
         """``metric, mean, ci_low, ci_high`` (t interval over replicates) for every headline outcome."""
         return summarise(self.headlines, confidence)
 
 
-def summarise(headlines: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def summarise(headlines: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Mean and t-based confidence interval of each outcome column over replicates."""
     rows = []
     for metric in OUTCOMES:
         values = headlines[metric].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
-        rows.append((metric, *mean_ci(values, confidence), values.size))
+        rows.append((metric, *mean_interval(values, confidence), values.size))
     return pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high", "replicates"])
-
-
-def mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t interval; the interval is NaN with fewer than two values."""
-    if values.size == 0:
-        return (np.nan, np.nan, np.nan)
-    mean = float(values.mean())
-    if values.size < 2:
-        return (mean, np.nan, np.nan)
-    half = stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-    return (mean, mean - half, mean + half)
 
 
 def run_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.calibration.targets import Targets
+from recoverysim.intervals import mean_interval
 from recoverysim.metrics import readmission_days, within
 from recoverysim.parameters import DAYS_PER_WEEK, STAGES, WEEKS_PER_YEAR
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import mean_ci, replicate_seed, simulate
+from recoverysim.simulation import replicate_seed, simulate
 
 #: Statistics the validation code computes from one replicate: name -> (unit, description).
 METRICS: dict[str, tuple[str, str]] = {
@@ -161,7 +162,7 @@ def compare(targets: Targets, stats: list[dict[str, Any]]) -> pd.DataFrame:
     for t in targets.targets:
         f = targets.factor(t)
         values = np.array([s["metrics"][t.metric] for s in stats], float) * f
-        mean, lo, hi = mean_ci(values[np.isfinite(values)])
+        mean, lo, hi = mean_interval(values[np.isfinite(values)])
         rows.append({
             "target": t.key, "description": t.description, "metric": t.metric, "unit": t.unit,
             "observed": t.value, "low": t.low, "high": t.high, "simulated": mean, "ci_low": lo, "ci_high": hi,

@@ -1,8 +1,8 @@
 """The recoverysim model as an (n, d) -> (n, k) callable for the generic pipeline.
 
 Each sample row becomes a scenario (the base scenario with the row's values as overrides); each scenario
-runs ``replications`` replicates with seeds ``derive_seed(seed, r)``, the same seeds for every row (common
-random numbers), and the headline outputs are averaged over the replicates.
+runs ``replications`` replicates with seeds ``replicate_seed(seed, r)`` (``recoverysim.seeds``), the same
+seeds for every row (common random numbers), and the headline outputs are averaged over the replicates.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ import numpy as np
 
 from recoverysim.errors import ScenarioError
 from recoverysim.parameters import PARAMETERS
-from recoverysim.random_streams import derive_seed
+from recoverysim.seeds import replicate_seeds
 from recoverysim.sensitivity.experiment import ExperimentError
 
-
-def replicate_seeds(seed: int, replications: int) -> list[int]:
-    """Seeds of the replicates: a function of (experiment seed, replicate index) only."""
-    return [derive_seed(seed, r) for r in range(replications)]
+__all__ = ["build_model_function", "replicate_seeds", "row_overrides"]
 
 
 def row_overrides(names: tuple[str, ...], row: np.ndarray) -> dict[str, Any]:
