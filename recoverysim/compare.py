@@ -23,7 +23,7 @@ import pandas as pd
 
 from recoverysim.errors import RecoverysimError
 from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
-from recoverysim.outcomes import OUTCOMES
+from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
 from recoverysim.results import atomic_directory, file_hash, write_json
@@ -33,14 +33,12 @@ from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import Results, RunResult, simulate_together
 from recoverysim.simulation import batches as simulation_batches
 
+__all__ = ["KEY_OUTCOMES", "fmt_diff", "fmt_value", "verdict"]  # re-exported for the command line
+
 #: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 #: Path component that turns the root seed into the root seed of the independent (unpaired) runs.
 INDEPENDENT_STREAM = 7_919
-#: Outcomes shown in the forest plot and the short summary (the full table has all of them).
-KEY_OUTCOMES = ("share_reunion_end", "share_discontinuity_end", "crises_per_1000_person_years",
-                "involuntary_share_of_admissions", "coercive_episodes_per_1000_person_years",
-                "retraumatisations_per_1000_person_years", "bed_days_per_person_year", "mean_length_of_stay_days")
 DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
                       "relative_change"]
 
@@ -103,36 +101,6 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
         listing = "; ".join(s.source for s in scenarios if s.name in repeated)
         raise RecoverysimError(f"scenario name(s) {', '.join(repeated)} appear more than once ({listing}); "
                                "each compared scenario needs its own name")
-
-
-# --- numbers in words ---------------------------------------------------------------------------------
-
-
-def fmt_value(v: float, metric: str) -> str:
-    """A level, shares as percentages."""
-    if v != v:
-        return "n/a"
-    return f"{100 * v:.1f}%" if OUTCOMES[metric].unit == "share" else f"{v:.4g}"
-
-
-def fmt_diff(v: float, metric: str) -> str:
-    """A difference, shares in percentage points."""
-    if v != v:
-        return "n/a"
-    return f"{100 * v:+.1f} pp" if OUTCOMES[metric].unit == "share" else f"{v:+.3g}"
-
-
-def verdict(metric: str, lo: float, hi: float) -> str:
-    """Plain-language reading of a 95% interval of a difference."""
-    if lo != lo or hi != hi:
-        return "too few replicates"
-    if lo <= 0 <= hi:
-        return "no clear difference"
-    up = lo > 0
-    better = OUTCOMES[metric].better
-    if better == "neither":
-        return "higher" if up else "lower"
-    return "better" if up == (better == "higher") else "worse"
 
 
 # --- statistics ---------------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     new = ~discharges["prevalent"].to_numpy()
     out["mean_length_of_stay_days"] = float(stay[new].mean()) if new.any() else float("nan")
     adm_week = admissions["week"].to_numpy()
-    los = _stay_of_admissions(admissions, discharges, weeks)
+    los = stay_of_admissions(admissions, discharges)
     followed = (weeks - adm_week) * DAYS_PER_WEEK
     out["discharged_within_90_days"] = within(los, followed, 90)
     out["discharged_within_365_days"] = within(los, followed, 365)
@@ -200,12 +200,21 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     return {k: float(v) for k, v in out.items()}
 
 
-def _stay_of_admissions(admissions: pd.DataFrame, discharges: pd.DataFrame, weeks: int) -> np.ndarray:
-    """Length in days of each admission's stay (inf if not discharged by the end)."""
+def stay_of_admissions(admissions: pd.DataFrame, discharges: pd.DataFrame) -> np.ndarray:
+    """Length in days of each admission's stay, in the order of ``admissions`` (inf if not discharged by the end).
+
+    The one length of stay of an admission, used by the headline outcomes and by validation. A stay is
+    matched to its admission by (person, admission week), which is unique because a person is admitted at most
+    once a week; stays that began before the run (``prevalent``) have no
+    admission record and are left out. The match is one sort and one binary search on an integer key
+    (``person * 10**7 + week``, exact while runs are shorter than 10**7 weeks) rather than a table merge: it
+    gives the same matches without building frames, and every admission keeps its position, so a share of
+    admissions and its follow-up line up element by element.
+    """
     los = np.full(len(admissions), np.inf)
     if len(admissions) == 0:
         return los
-    new = discharges[~discharges["prevalent"]]
+    new = discharges[~discharges["prevalent"].to_numpy()]
     key_a = admissions["person"].to_numpy() * 10**7 + admissions["week"].to_numpy()
     key_d = new["person"].to_numpy() * 10**7 + new["admitted_week"].to_numpy()
     order = np.argsort(key_d)

@@ -1,21 +1,51 @@
-"""The headline outcomes, declared once for summaries, comparisons, sensitivity analysis and calibration."""
+"""Every quantity the model reports about a run, declared once (headline outcomes and target statistics).
+
+The headline outcomes are reported by ``run``, ``compare`` and sensitivity analysis; the target statistics
+are compared with observed targets by ``validate`` and ``calibrate``.
+
+An :class:`Outcome` says what it is (name, unit, description, which direction is better) and how it is
+computed (``computed``): ``headline`` outcomes come from ``recoverysim.metrics.headline`` over the whole run;
+``target`` outcomes come from ``recoverysim.calibration.validate.replicate_statistics`` over the weeks after
+the targets file's burn-in (the same formula over a later window where an outcome is both). The views
+:data:`OUTCOMES` (headline) and :data:`TARGET_METRICS` are what consumers look names up in.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from recoverysim.parameters import DAYS_PER_WEEK
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """One headline metric computed from a single replicate."""
+    """One quantity computed from a single replicate."""
 
     name: str
     unit: str
     better: str  # "higher", "lower" or "neither"
     description: str
+    headline: bool = True  # in every run's summary, comparison and sensitivity output
+    target: bool = False  # may be compared with an observed target (after burn-in)
+
+    @property
+    def computed(self) -> str:
+        """Where the value is computed (and over which weeks)."""
+        where = []
+        if self.headline:
+            where.append("recoverysim.metrics.headline (whole run)")
+        if self.target:
+            where.append("recoverysim.calibration.validate.replicate_statistics (after burn-in)")
+        return "; ".join(where)
 
 
-OUTCOMES: dict[str, Outcome] = {
+def _target(name: str, unit: str, better: str, description: str) -> Outcome:
+    return Outcome(name, unit, better, description, headline=False, target=True)
+
+
+REGISTRY: dict[str, Outcome] = {
     o.name: o
     for o in (
         Outcome("share_discontinuity_end", "share", "lower", "Share in discontinuity at the end"),
@@ -26,28 +56,83 @@ OUTCOMES: dict[str, Outcome] = {
                 "Kaplan-Meier median time to first reunion for people not in reunion at the start "
                 "(capped at the horizon when fewer than half get there)"),
         Outcome("crises_per_1000_person_years", "per 1,000 person-years", "lower", "Crisis rate"),
-        Outcome("admissions_per_1000_person_years", "per 1,000 person-years", "lower", "Admission rate"),
+        Outcome("admissions_per_1000_person_years", "per 1,000 person-years", "lower", "Admission rate",
+                target=True),
         Outcome("involuntary_share_of_admissions", "share", "lower", "Involuntary share of admissions"),
         Outcome("coercive_episodes_per_1000_person_years", "per 1,000 person-years", "lower",
                 "Seclusion and restraint episodes"),
         Outcome("retraumatisations_per_1000_person_years", "per 1,000 person-years", "lower",
                 "Re-traumatisation events"),
         Outcome("restraint_per_million_per_day", "per million users per day", "lower",
-                "People under physical restraint on an average day, per million service users"),
+                "People under physical restraint on an average day, per million service users", target=True),
         Outcome("bed_days_per_person_year", "days", "lower", "Psychiatric bed-days per person-year"),
         Outcome("mean_length_of_stay_days", "days", "lower",
-                "Mean length of completed stays of admissions made during the run"),
+                "Mean length of completed stays of admissions made during the run (after burn-in for targets)",
+                target=True),
         Outcome("discharged_within_90_days", "share", "higher",
-                "Share of admissions (with 90 days of follow-up) discharged within 90 days"),
+                "Share of admissions (with 90 days of follow-up) discharged within 90 days", target=True),
         Outcome("discharged_within_365_days", "share", "higher",
-                "Share of admissions (with 365 days of follow-up) discharged within 365 days"),
+                "Share of admissions (with 365 days of follow-up) discharged within 365 days", target=True),
         Outcome("readmitted_within_90_days", "share", "lower",
-                "Share of discharges (with 90 days of follow-up) readmitted within 90 days"),
+                "Share of discharges (with 90 days of follow-up) readmitted within 90 days", target=True),
         Outcome("readmitted_within_180_days", "share", "lower",
-                "Share of discharges (with 180 days of follow-up) readmitted within 180 days"),
+                "Share of discharges (with 180 days of follow-up) readmitted within 180 days", target=True),
         Outcome("readmitted_within_365_days", "share", "lower",
-                "Share of discharges (with 365 days of follow-up) readmitted within 365 days"),
+                "Share of discharges (with 365 days of follow-up) readmitted within 365 days", target=True),
         Outcome("peer_workers_per_1000_end", "per 1,000 users", "higher", "Peer workforce at the end"),
         Outcome("reform_cost_per_year", "currency/year", "neither", "Running cost of the reforms at the end"),
+        _target("alos_mhlw_days", "days", "lower", "bed-days / ((admissions + discharges) / 2), MHLW formula"),
+        _target("discharged_within_360_days", "share", "higher",
+                "Share of admissions (with 360 days of follow-up) discharged within 360 days"),
+        _target("restraint_median_hours", "hours", "lower", "Median restraint episode length"),
+        _target("seclusion_median_hours", "hours", "lower", "Median seclusion episode length"),
+        _target("yearly_stay_share", "share", "neither", "Person-years staying in their stage"),
+        _target("yearly_improve_share", "share", "higher", "Person-years moving to a later stage"),
+        _target("yearly_worsen_share", "share", "lower", "Person-years moving to an earlier stage"),
+        _target("schizophrenia_reunion_share_end", "share", "higher",
+                "Reunion share at the end, schizophrenia diagnosis"),
     )
 }
+#: The headline outcomes of every run (summary.csv, compare, sensitivity outputs), in report order.
+OUTCOMES: dict[str, Outcome] = {n: o for n, o in REGISTRY.items() if o.headline}
+#: The statistics a targets file may name as ``metric``.
+TARGET_METRICS: dict[str, Outcome] = {n: o for n, o in REGISTRY.items() if o.target}
+
+#: Days at which validation draws its discharge and readmission curves (weekly steps).
+DISCHARGE_CURVE_DAYS = np.arange(0, 729, DAYS_PER_WEEK)
+READMISSION_CURVE_DAYS = np.arange(0, 366, DAYS_PER_WEEK)
+
+#: Outcomes shown in the forest plot and the short summary of a comparison (the full table has all of them).
+KEY_OUTCOMES = ("share_reunion_end", "share_discontinuity_end", "crises_per_1000_person_years",
+                "involuntary_share_of_admissions", "coercive_episodes_per_1000_person_years",
+                "retraumatisations_per_1000_person_years", "bed_days_per_person_year", "mean_length_of_stay_days")
+
+
+# --- numbers in words ---------------------------------------------------------------------------------
+
+
+def fmt_value(v: float, metric: str) -> str:
+    """A level, shares as percentages."""
+    if v != v:
+        return "n/a"
+    return f"{100 * v:.1f}%" if REGISTRY[metric].unit == "share" else f"{v:.4g}"
+
+
+def fmt_diff(v: float, metric: str) -> str:
+    """A difference, shares in percentage points."""
+    if v != v:
+        return "n/a"
+    return f"{100 * v:+.1f} pp" if REGISTRY[metric].unit == "share" else f"{v:+.3g}"
+
+
+def verdict(metric: str, lo: float, hi: float) -> str:
+    """Plain-language reading of a 95% interval of a difference."""
+    if lo != lo or hi != hi:
+        return "too few replicates"
+    if lo <= 0 <= hi:
+        return "no clear difference"
+    up = lo > 0
+    better = REGISTRY[metric].better
+    if better == "neither":
+        return "higher" if up else "lower"
+    return "better" if up == (better == "higher") else "worse"

@@ -18,9 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from recoverysim.compare import KEY_OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: E402, F401
 from recoverysim.figures import draw_stage_occupancy, save_figure  # noqa: E402
-from recoverysim.outcomes import OUTCOMES  # noqa: E402
+from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: E402, F401
 from recoverysim.parameters import PAPER, WEEKS_PER_YEAR  # noqa: E402
 
 #: Outcome used to picture what common random numbers do to an interval.

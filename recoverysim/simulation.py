@@ -34,6 +34,8 @@ class RunResult:
     yearly_transitions: np.ndarray
     subgroups: pd.DataFrame
     model: RecoveryModel | None = field(default=None, repr=False)
+    #: Coercive episodes (person, week, hours, restraint), when asked for with ``episodes=True``.
+    episodes: pd.DataFrame | None = None
 
 
 def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0, *, keep_model: bool = False,
@@ -47,26 +49,61 @@ def simulate(scenario: Scenario, seed: int | None = None, replicate: int = 0, *,
 
 
 def simulate_replicates(scenario: Scenario, replicates: Sequence[int], seed: int | None = None, *,
-                        on_step: Callable[[RecoveryModel], None] | None = None) -> list[RunResult]:
+                        on_step: Callable[[RecoveryModel], None] | None = None,
+                        episodes: bool = False) -> list[RunResult]:
     """Run these replicates of ``scenario`` stepped together (one batch); each result equals ``simulate``'s."""
     root = scenario.params.run.seed if seed is None else seed
-    return simulate_together([(scenario, replicate_seed(root, r), r) for r in replicates], on_step=on_step)
+    return simulate_together([(scenario, replicate_seed(root, r), r) for r in replicates], on_step=on_step,
+                             episodes=episodes)
 
 
 def simulate_together(jobs: Sequence[tuple[Scenario, int, int]], *,
-                      on_step: Callable[[RecoveryModel], None] | None = None) -> list[RunResult]:
+                      on_step: Callable[[RecoveryModel], None] | None = None,
+                      episodes: bool = False) -> list[RunResult]:
     """Run (scenario, seed, replicate) jobs stepped together in one batch; each result equals ``simulate``'s.
 
-    The scenarios must agree on ``batch.STRUCTURAL``.
+    The scenarios must agree on ``batch.STRUCTURAL``. With ``episodes`` each result carries its coercive
+    episodes (``RunResult.episodes``).
     """
     model = RecoveryModel(runs=[(scenario, seed) for scenario, seed, _ in jobs])
-    _step_to_end(model, on_step)
-    return [_result(model, run, replicate) for run, (_, _, replicate) in enumerate(jobs)]
+    log = EpisodeLog() if episodes else None
+    _step_to_end(model, on_step, log)
+    results = [_result(model, run, replicate) for run, (_, _, replicate) in enumerate(jobs)]
+    if log is not None:
+        for run, result in enumerate(results):
+            result.episodes = log.frame(run, model.run_size)
+    return results
 
 
-def _step_to_end(model: RecoveryModel, on_step: Callable[[RecoveryModel], None] | None) -> None:
+class EpisodeLog:
+    """Coercive episodes of every week of a batch: person (in the batch), week, hours, restraint."""
+
+    def __init__(self):
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, model: RecoveryModel) -> None:
+        """Take this week's episodes from the model (the only reader of the model's week record here)."""
+        ev = model.week_events
+        if len(ev["episode_hours"]):
+            people = np.asarray(ev["coerced"], np.int64)
+            self._chunks.append((people, np.full(people.size, model.week, np.int32),
+                                 np.asarray(ev["episode_hours"], float), np.asarray(ev["restraint"], bool)))
+
+    def frame(self, run: int, run_size: int) -> pd.DataFrame:
+        """Run ``run``'s episodes in week order, its people numbered within the run."""
+        cols = [np.concatenate(c) for c in zip(*self._chunks, strict=True)] if self._chunks else [
+            np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, bool)]
+        mine = cols[0] // run_size == run
+        return pd.DataFrame({"person": cols[0][mine] - run * run_size, "week": cols[1][mine],
+                             "hours": cols[2][mine], "restraint": cols[3][mine]})
+
+
+def _step_to_end(model: RecoveryModel, on_step: Callable[[RecoveryModel], None] | None,
+                 log: EpisodeLog | None = None) -> None:
     while model.running:
         model.step()
+        if log is not None:
+            log.add(model)
         if on_step is not None:
             on_step(model)
 

@@ -10,7 +10,8 @@ import pytest
 
 from recoverysim.calibration.calibrate import FreeParameter, calibrate, calibrated_text, format_value, parse_free
 from recoverysim.calibration.targets import load_targets
-from recoverysim.calibration.validate import compare, evaluate_replicates, stay_of_admissions
+from recoverysim.calibration.validate import compare, evaluate_replicates
+from recoverysim.metrics import stay_of_admissions
 from recoverysim.cli import main
 from recoverysim.scenario import load_scenario
 
@@ -25,13 +26,13 @@ FROZEN = ROOT / "tests" / "regression" / "regression_scenario.toml"
 TINY = {"population.size": 1000, "run.years": 3, "run.seed": 7, "hospital.long_stay_share": 0.0}
 TRUTH = {"hospital.short_stay_mean_days": 40.0, "crisis.rate": 0.3}
 # statistic -> relative tolerance of the synthetic target
-SYNTHETIC = {"discharged_within_90_days": 0.03, "mean_completed_stay_days": 0.03,
+SYNTHETIC = {"discharged_within_90_days": 0.03, "mean_length_of_stay_days": 0.03,
              "admissions_per_1000_person_years": 0.03}
 
 
 def _targets_text(stats, tolerances) -> str:
     lines = ["title = 'synthetic'", "[settings]", "burn_in_years = 1"]
-    units = {"discharged_within_90_days": "share", "mean_completed_stay_days": "days",
+    units = {"discharged_within_90_days": "share", "mean_length_of_stay_days": "days",
              "admissions_per_1000_person_years": "per 1,000 person-years"}
     for metric, rel in tolerances.items():
         value = float(np.mean([s["metrics"][metric] for s in stats]))

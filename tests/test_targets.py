@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from recoverysim.calibration.targets import UNITS, TargetsError, load_targets
-from recoverysim.calibration.validate import METRICS
 from recoverysim.cli import main
+from recoverysim.outcomes import TARGET_METRICS as METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
 JAPAN = ROOT / "data" / "targets" / "japan.toml"

@@ -86,6 +86,7 @@ class Objective:
     free: list[FreeParameter]
     replications: int
     pool: ProcessPoolExecutor | None = None
+    workers: int = 1  # batches of replicates are cut into this many parts for the pool
     history: list[dict[str, Any]] = field(default_factory=list)
     cache: dict[tuple, float] = field(default_factory=dict)
     phase: str = "search"
@@ -103,7 +104,7 @@ class Objective:
             return self.cache[key]
         scenario = self.scenario.with_overrides(values, source="calibrate")
         stats = evaluate_replicates(scenario, self.replications, self.targets.burn_in_years, curves=False,
-                                    pool=self.pool)
+                                    workers=self.workers, pool=self.pool)
         table = compare(self.targets, stats)
         loss = float(table["loss"].sum())
         self.history.append({"evaluation": len(self.history), "phase": self.phase, **values, "loss": loss})
@@ -165,7 +166,7 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
     u0 = np.array([p.to_unit(start[p.name]) for p in free])
     pool = ProcessPoolExecutor(max_workers=min(workers, replications)) if workers > 1 and replications > 1 else None
     try:
-        obj = Objective(scenario, targets, free, replications, pool)
+        obj = Objective(scenario, targets, free, replications, pool, workers if pool is not None else 1)
         start_loss = obj(u0)
         _say(log, f"start loss {start_loss:.3f}")
         if method == "de":

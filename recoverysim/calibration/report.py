@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from recoverysim.calibration.validate import DISCHARGE_DAYS, READMISSION_DAYS  # noqa: E402
 from recoverysim.figures import save_figure  # noqa: E402
+from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS  # noqa: E402
 from recoverysim.results import manifest, write_json  # noqa: E402
 
 #: Why the model may miss a target (used in the plain-language list of what it does not reproduce).
@@ -32,9 +32,9 @@ WHY = {
                                  "exponentially; the observed curve may not have that shape.",
     "readmitted_within_180_days": "As for 90 days.",
     "readmitted_within_365_days": "As for 90 days.",
-    "restraint_per_million_users_per_day": "The model restrains at most once per admission, at admission, and its "
-                                           "episode lengths are not cut short by discharge; prevalence then rests "
-                                           "on the heavy lognormal tail and is noisy between replicates.",
+    "restraint_per_million_per_day": "The model restrains at most once per admission, at admission, and its "
+                                     "episode lengths are not cut short by discharge; prevalence then rests "
+                                     "on the heavy lognormal tail and is noisy between replicates.",
     "restraint_median_hours": "Medians are set directly by the cited parameters; a miss is sampling noise.",
     "seclusion_median_hours": "Medians are set directly by the cited parameters; a miss is sampling noise.",
     "yearly_stay_share": "The model's stages are not the measured recovery states of Castelein et al.",
@@ -98,8 +98,8 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
     out.append((save_figure(fig, folder / "length_of_stay.png"),
                 "Length-of-stay distribution with the 90/360-day points."))
     for key, days, metric_prefix, title in (
-            ("discharge", DISCHARGE_DAYS, "discharged_within_", "Share of admissions discharged by day d"),
-            ("readmission", READMISSION_DAYS, "readmitted_within_", "Share of discharges readmitted by day d")):
+            ("discharge", DISCHARGE_CURVE_DAYS, "discharged_within_", "Share of admissions discharged by day d"),
+            ("readmission", READMISSION_CURVE_DAYS, "readmitted_within_", "Share of discharges readmitted by day d")):
         mean, lo, hi = _curve_stats(stats, key)
         fig, ax = plt.subplots(figsize=(8, 4.5))
         ax.plot(days, mean, color="#2166ac", label="simulated (mean of replicates)")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from recoverysim.errors import ScenarioError
+from recoverysim.outcomes import TARGET_METRICS
 
 #: Units a target may use. Shares are fractions (0.641, not 64.1).
 UNITS = ("days", "hours", "share", "per million population per day", "per million users per day",
@@ -82,8 +83,6 @@ class Targets:
 
 def load_targets(path: str | Path) -> Targets:
     """Load and validate a targets file; raises :class:`TargetsError` naming the file and key."""
-    from recoverysim.calibration.validate import METRICS
-
     path = Path(path)
     src = str(path)
     if not path.is_file():
@@ -113,7 +112,7 @@ def load_targets(path: str | Path) -> Targets:
     raw = _table(src, data, "targets")
     if not raw:
         raise TargetsError(src, "targets", "no targets declared ([targets.<key>] tables)")
-    targets = [_target(src, key, entry, METRICS, conversions) for key, entry in raw.items()]
+    targets = [_target(src, key, entry, TARGET_METRICS, conversions) for key, entry in raw.items()]
     return Targets(path=src, title=str(data.get("title", path.stem)), targets=tuple(targets),
                    conversions=conversions, conversion_sources=conv_sources,
                    burn_in_years=int(settings.get("burn_in_years", SETTINGS["burn_in_years"])))

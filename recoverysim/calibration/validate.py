@@ -1,15 +1,16 @@
 """Simulated statistics comparable with observed targets, and the simulated-vs-observed comparison.
 
-Each replicate is turned into the statistics of :data:`METRICS` (after the targets file's burn-in) plus the
-curves the report plots. Replicates run with seeds ``replicate_seed(seed, r)``: the same seeds for every
-parameter set, so calibration compares parameter sets on common random numbers.
+Each replicate is turned into the statistics of :data:`recoverysim.outcomes.TARGET_METRICS` (after the targets
+file's burn-in) plus the curves the report plots. Replicates run in batches through the simulation's entry
+point with seeds ``replicate_seed(seed, r)``: the same seeds for every parameter set, so calibration compares
+parameter sets on common random numbers.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,71 +19,27 @@ import pandas as pd
 
 from recoverysim.calibration.targets import Targets
 from recoverysim.intervals import mean_interval
-from recoverysim.metrics import readmission_days, within
-from recoverysim.parameters import DAYS_PER_WEEK, STAGES, WEEKS_PER_YEAR
+from recoverysim.metrics import readmission_days, stay_of_admissions, within
+from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
+from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import replicate_seed, simulate
-
-#: Statistics the validation code computes from one replicate: name -> (unit, description).
-METRICS: dict[str, tuple[str, str]] = {
-    "alos_mhlw_days": ("days", "bed-days / ((admissions + discharges) / 2), MHLW formula"),
-    "mean_completed_stay_days": ("days", "mean length of completed stays of admissions after burn-in"),
-    "discharged_within_90_days": ("share", "admissions discharged within 90 days"),
-    "discharged_within_360_days": ("share", "admissions discharged within 360 days"),
-    "discharged_within_365_days": ("share", "admissions discharged within 365 days"),
-    "readmitted_within_90_days": ("share", "discharges readmitted within 90 days"),
-    "readmitted_within_180_days": ("share", "discharges readmitted within 180 days"),
-    "readmitted_within_365_days": ("share", "discharges readmitted within 365 days"),
-    "restraint_per_million_users_per_day": ("per million users per day", "people under restraint on a day"),
-    "restraint_median_hours": ("hours", "median restraint episode length"),
-    "seclusion_median_hours": ("hours", "median seclusion episode length"),
-    "yearly_stay_share": ("share", "person-years staying in their stage"),
-    "yearly_improve_share": ("share", "person-years moving to a later stage"),
-    "yearly_worsen_share": ("share", "person-years moving to an earlier stage"),
-    "schizophrenia_reunion_share_end": ("share", "reunion share at the end, schizophrenia diagnosis"),
-    "admissions_per_1000_person_years": ("per 1,000 person-years", "admissions after burn-in"),
-}
-DISCHARGE_DAYS = np.arange(0, 729, DAYS_PER_WEEK)
-READMISSION_DAYS = np.arange(0, 366, DAYS_PER_WEEK)
+from recoverysim.simulation import RunResult, simulate_replicates
+from recoverysim.simulation import batches as simulation_batches
 
 
-@dataclass
-class ScenarioSpec:
-    """A picklable description of a scenario (``Scenario.values`` is a read-only mapping proxy)."""
+def replicate_statistics(scenario: Scenario, replicates: Sequence[int], burn_in_years: int = 0,
+                         curves: bool = True) -> list[dict[str, Any]]:
+    """Run these replicates stepped together (one batch); each gives ``{"metrics": {...}, "curves": {...}}``.
 
-    name: str
-    values: dict[str, Any]
-    reforms: tuple
-    source: str
-
-    @classmethod
-    def of(cls, scenario: Scenario) -> ScenarioSpec:
-        """Capture a scenario."""
-        return cls(scenario.name, dict(scenario.values), tuple(scenario.reforms), scenario.source)
-
-    def build(self) -> Scenario:
-        """Rebuild the scenario."""
-        return Scenario(name=self.name, values=self.values, reforms=self.reforms, source=self.source)
-
-
-def replicate_statistics(spec: ScenarioSpec | Scenario, replicate: int, burn_in_years: int = 0,
-                         curves: bool = True) -> dict[str, Any]:
-    """Run one replicate; returns ``{"metrics": {name: value}, "curves": {...}}``."""
-    scenario = spec.build() if isinstance(spec, ScenarioSpec) else spec
-    hours: list[tuple[np.ndarray, np.ndarray]] = []
+    The metrics are the outcomes of :data:`recoverysim.outcomes.TARGET_METRICS`; each replicate's numbers are
+    those of the replicate run alone (``simulation.simulate_replicates``).
+    """
     burn = min(burn_in_years * WEEKS_PER_YEAR, (scenario.params.run.years - 1) * WEEKS_PER_YEAR)
-
-    def collect(model) -> None:
-        ev = model.week_events
-        if model.week > burn and len(ev["episode_hours"]):
-            hours.append((np.asarray(ev["episode_hours"], float), np.asarray(ev["restraint"], bool)))
-
-    run = simulate(scenario, seed=replicate_seed(scenario.params.run.seed, replicate), replicate=replicate,
-                   on_step=collect)
-    return _statistics(run, scenario, burn, hours, curves)
+    runs = simulate_replicates(scenario, replicates, episodes=True)
+    return [_statistics(run, scenario, burn, curves) for run in runs]
 
 
-def _statistics(run, scenario: Scenario, burn: int, hours, curves: bool) -> dict[str, Any]:
+def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> dict[str, Any]:
     size = scenario.params.population.size
     ts = run.timeseries
     weeks = int(ts["week"].iloc[-1])
@@ -94,14 +51,14 @@ def _statistics(run, scenario: Scenario, burn: int, hours, curves: bool) -> dict
     m: dict[str, float] = {}
     m["alos_mhlw_days"] = bed_days / ((n_adm + n_dis) / 2) if n_adm + n_dis else np.nan
     m["admissions_per_1000_person_years"] = n_adm * 1000 / (person_days / DAYS_PER_WEEK / WEEKS_PER_YEAR)
-    m["restraint_per_million_users_per_day"] = float(after["restraint_hours"].sum()) / 24 / person_days * 1e6
+    m["restraint_per_million_per_day"] = float(after["restraint_hours"].sum()) / 24 / person_days * 1e6
     adm, dis = run.admissions, run.discharges
     los = stay_of_admissions(adm, dis)
     new = adm["week"].to_numpy() > burn
     los_new = los[new]
     followed = (weeks - adm["week"].to_numpy()[new]) * DAYS_PER_WEEK
     finished = np.isfinite(los_new)
-    m["mean_completed_stay_days"] = float(los_new[finished].mean()) if finished.any() else np.nan
+    m["mean_length_of_stay_days"] = float(los_new[finished].mean()) if finished.any() else np.nan
     for d in (90, 360, 365):
         m[f"discharged_within_{d}_days"] = within(los_new, followed, d)
     readm = readmission_days(adm, dis)
@@ -109,8 +66,8 @@ def _statistics(run, scenario: Scenario, burn: int, hours, curves: bool) -> dict
     followed_d = (weeks - dis["week"].to_numpy()[dis_new]) * DAYS_PER_WEEK
     for d in (90, 180, 365):
         m[f"readmitted_within_{d}_days"] = within(readm[dis_new], followed_d, d)
-    h = np.concatenate([x for x, _ in hours]) if hours else np.zeros(0)
-    r = np.concatenate([y for _, y in hours]) if hours else np.zeros(0, bool)
+    episodes = run.episodes[run.episodes["week"].to_numpy() > burn]
+    h, r = episodes["hours"].to_numpy(float), episodes["restraint"].to_numpy(bool)
     m["restraint_median_hours"] = float(np.median(h[r])) if r.any() else np.nan
     m["seclusion_median_hours"] = float(np.median(h[~r])) if (~r).any() else np.nan
     counts = np.asarray(run.yearly_transitions)[burn // WEEKS_PER_YEAR:].sum(axis=0).astype(float)
@@ -124,8 +81,8 @@ def _statistics(run, scenario: Scenario, burn: int, hours, curves: bool) -> dict
     out: dict[str, Any] = {"metrics": {k: float(v) for k, v in m.items()}}
     if curves:
         out["curves"] = {
-            "discharge": np.array([within(los_new, followed, d) for d in DISCHARGE_DAYS]),
-            "readmission": np.array([within(readm[dis_new], followed_d, d) for d in READMISSION_DAYS]),
+            "discharge": np.array([within(los_new, followed, d) for d in DISCHARGE_CURVE_DAYS]),
+            "readmission": np.array([within(readm[dis_new], followed_d, d) for d in READMISSION_CURVE_DAYS]),
             "los": los_new[followed >= 360],
             "restraint_hours": h[r],
             "seclusion_hours": h[~r],
@@ -134,26 +91,23 @@ def _statistics(run, scenario: Scenario, burn: int, hours, curves: bool) -> dict
     return out
 
 
-def stay_of_admissions(admissions: pd.DataFrame, discharges: pd.DataFrame) -> np.ndarray:
-    """Days in hospital of each admission (inf if it had not ended by the end of the run)."""
-    new = discharges[~discharges["prevalent"].to_numpy()]
-    ends = pd.DataFrame({"person": new["person"].to_numpy(), "week": new["admitted_week"].to_numpy(),
-                         "end": new["week"].to_numpy()})
-    merged = admissions[["person", "week"]].merge(ends, on=["person", "week"], how="left")
-    return ((merged["end"] - merged["week"]) * DAYS_PER_WEEK).fillna(np.inf).to_numpy(float)
-
-
 def evaluate_replicates(scenario: Scenario, replications: int, burn_in_years: int, workers: int = 1,
                         curves: bool = True, pool: ProcessPoolExecutor | None = None) -> list[dict[str, Any]]:
-    """Statistics of replicates 0..R-1 (run in a process pool when ``workers`` > 1 or ``pool`` is given)."""
-    spec = ScenarioSpec.of(scenario)
-    args = [(spec, r, burn_in_years, curves) for r in range(replications)]
+    """Statistics of replicates 0..R-1, in batches of replicates stepped together.
+
+    The batches are cut into ``workers`` parts and run in a process pool when ``workers`` > 1 or ``pool`` is
+    given; the numbers do not depend on how they are cut.
+    """
+    groups = simulation_batches([scenario] * replications, parts=max(1, workers))
+    args = [(scenario, group, burn_in_years, curves) for group in groups]
     if pool is not None:
-        return list(pool.map(replicate_statistics, *zip(*args, strict=True)))
-    if workers <= 1 or replications == 1:
-        return [replicate_statistics(*a) for a in args]
-    with ProcessPoolExecutor(max_workers=min(workers, replications)) as ex:
-        return list(ex.map(replicate_statistics, *zip(*args, strict=True)))
+        done = pool.map(replicate_statistics, *zip(*args, strict=True))
+    elif workers <= 1 or len(groups) == 1:
+        done = (replicate_statistics(*a) for a in args)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as ex:
+            done = list(ex.map(replicate_statistics, *zip(*args, strict=True)))
+    return [stats for batch in done for stats in batch]
 
 
 def compare(targets: Targets, stats: list[dict[str, Any]]) -> pd.DataFrame:
@@ -193,5 +147,4 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
     return table
 
 
-__all__ = ["METRICS", "STAGES", "ScenarioSpec", "compare", "evaluate_replicates", "loss", "replicate_statistics",
-           "stay_of_admissions", "validate_to_folder"]
+__all__ = ["compare", "evaluate_replicates", "loss", "replicate_statistics", "validate_to_folder"]
