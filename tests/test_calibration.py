@@ -11,8 +11,8 @@ import pytest
 from recoverysim.calibration.calibrate import FreeParameter, calibrate, calibrated_text, format_value, parse_free
 from recoverysim.calibration.targets import load_targets
 from recoverysim.calibration.validate import compare, evaluate_replicates
-from recoverysim.metrics import stay_of_admissions
 from recoverysim.cli import main
+from recoverysim.metrics import stay_of_admissions
 from recoverysim.scenario import load_scenario
 
 pytestmark = pytest.mark.timeout(300)
