@@ -1,7 +1,8 @@
 """Speed of the model at a git revision against the working tree, interleaved in one process.
 
     .venv/bin/python benchmarks/bench_revision.py REV [--population 5000] [--years 3] [--pairs 8]
-                                                      [--scenario scenarios/japan_baseline.toml]
+                                                      [--scenario scenarios/japan_baseline.toml] [--batch 48]
+    .venv/bin/python benchmarks/bench_revision.py REV --identity [--seeds 1 2] [--population N] [--years N]
 
 The revision's ``recoverysim`` package is exported (``git archive``) to a temporary folder and renamed
 ``recoverysim_at_rev``, its imports rewritten to match, so both versions load side by side. The two then run
@@ -10,6 +11,12 @@ Mesa agents): the machine's drift in speed (up to 1.5x within minutes on the dev
 alike. Reports each version's fastest and median run and the median of the per-pair ratios, and whether the
 two final states are bit-identical (a speed change that should not change results). Revisions whose model
 records the weekly barrier means unconditionally record them here too, which the final-state check ignores.
+``--batch K`` times K runs of the scenario (seeds seed .. seed+K-1) stepped together in one model instead.
+
+``--identity`` times nothing: it runs every shipped scenario (scenarios/*.toml) with each seed of ``--seeds``,
+one run at a time and all scenarios of a seed stepped together as one batch, in both versions (barrier means
+recorded), and prints whether each final ``state_digest`` agrees. Without ``--population``/``--years`` the
+scenarios' own sizes and horizons are used.
 """
 
 from __future__ import annotations
@@ -54,12 +61,19 @@ def export_revision(rev: str, into: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("rev", help="git revision to compare with (e.g. HEAD~3 or a commit hash)")
-    ap.add_argument("--population", type=int, default=5000)
-    ap.add_argument("--years", type=int, default=3)
+    ap.add_argument("--population", type=int, default=None, help="people (default 5000; --identity: scenario's)")
+    ap.add_argument("--years", type=int, default=None, help="years (default 3; --identity: scenario's)")
+    ap.add_argument("--batch", type=int, default=1, help="runs stepped together per timed run (default 1)")
+    ap.add_argument("--identity", action="store_true", help="check bit-identity on every shipped scenario")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="seeds of --identity (default 1 2)")
     ap.add_argument("--pairs", type=int, default=8, help="alternating pairs of runs (default 8)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "japan_baseline.toml")
     args = ap.parse_args(argv)
+    if args.identity:
+        return identity(args)
+    args.population = 5000 if args.population is None else args.population
+    args.years = 3 if args.years is None else args.years
 
     with tempfile.TemporaryDirectory(prefix="recoverysim_rev_") as tmp:
         export_revision(args.rev, Path(tmp))
@@ -78,7 +92,11 @@ def main(argv=None) -> int:
             if "record_barrier_means" not in inspect.signature(model_class).parameters:  # older revisions
                 del options["record_barrier_means"]
             t0 = time.perf_counter()
-            model = model_class(scenario, args.seed, **options).run()
+            if args.batch > 1:
+                runs = [(scenario, args.seed + k) for k in range(args.batch)]
+                model = model_class(runs=runs, **options).run()
+            else:
+                model = model_class(scenario, args.seed, **options).run()
             return time.perf_counter() - t0, model
 
         labels = list(versions)
@@ -89,8 +107,9 @@ def main(argv=None) -> int:
             for label in labels:
                 times[label].append(run(label)[0])
 
+    batch = f"batches of {args.batch} runs, " if args.batch > 1 else ""
     print(f"{args.population} people x {args.years} years of {args.scenario.name}, seed {args.seed}, "
-          f"{args.pairs} alternating pairs in one process")
+          f"{batch}{args.pairs} alternating pairs in one process")
     for label in labels:
         t = times[label]
         print(f"  {label:<14} fastest {min(t):.4f} s, median {statistics.median(t):.4f} s")
@@ -100,6 +119,41 @@ def main(argv=None) -> int:
     same = digests[labels[0]] == digests[labels[1]]
     print(f"final state: {'bit-identical' if same else 'DIFFERENT'}")
     return 0
+
+
+def identity(args) -> int:
+    """Final states of every shipped scenario and seed, alone and batched, in both versions; 0 if all agree."""
+    overrides = {}
+    if args.population is not None:
+        overrides["population.size"] = args.population
+    if args.years is not None:
+        overrides["run.years"] = args.years
+    paths = sorted((ROOT / "scenarios").glob("*.toml"))
+    with tempfile.TemporaryDirectory(prefix="recoverysim_rev_") as tmp:
+        export_revision(args.rev, Path(tmp))
+        sys.path.insert(0, tmp)
+        digests: dict[str, dict[str, str]] = {}
+        for label, package in ((args.rev, ALIAS), ("working tree", "recoverysim")):
+            load = importlib.import_module(f"{package}.scenario").load_scenario
+            model_class = importlib.import_module(f"{package}.model").RecoveryModel
+            digest = importlib.import_module(f"{package}.model").state_digest
+            scenarios = [load(path, overrides=overrides) for path in paths]
+            out = digests[label] = {}
+            for seed in args.seeds:
+                for path, scenario in zip(paths, scenarios, strict=True):
+                    model = model_class(scenario, seed, materialise_agents=False).run()
+                    out[f"{path.stem} seed {seed}"] = digest(model)
+                batched = model_class(runs=[(s, seed) for s in scenarios]).run()
+                out[f"all {len(paths)} scenarios batched, seed {seed}"] = digest(batched)
+    labels = list(digests)
+    failures = 0
+    for key, before in digests[labels[0]].items():
+        same = before == digests[labels[1]][key]
+        failures += not same
+        print(f"  {key:<48} {'bit-identical' if same else 'DIFFERENT'}")
+    print(f"{len(digests[labels[0]]) - failures} of {len(digests[labels[0]])} final states bit-identical "
+          f"to {args.rev}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

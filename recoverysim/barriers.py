@@ -146,12 +146,11 @@ def _flag_groups(pop) -> tuple[tuple[np.ndarray, tuple[str, ...]], ...]:
     return (pop.in_hospital, _HOSPITAL_BARRIERS), (pop.schizophrenia, _DIAGNOSIS_BARRIERS)
 
 
-def two_valued_modifiers(params, social_exclusion_pressure: np.ndarray) -> np.ndarray:
+def two_valued_modifiers(b, social_exclusion_pressure: np.ndarray) -> np.ndarray:
     """Modifiers (without, with) of the barriers raised by a hospital stay or a diagnosis, shape (runs, 4, 2).
 
-    They depend on parameters only, so a run computes them once.
+    ``b`` is the ``[barriers]`` section. They depend on parameters only, so a run computes them once.
     """
-    b = params.barriers
     ones = np.ones_like(b.hospital_amplifier)
     hospital = np.stack([ones, 1 + b.hospital_amplifier], axis=-1)
     stigma = np.stack([ones, 1 + b.schizophrenia_stigma_amplifier], axis=-1)

@@ -2,43 +2,73 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from recoverysim.codes import Stage
 from recoverysim.feedback_loops import peer_leaving_hazard
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import of_runs
-from recoverysim.recovery_stages import REUNION
+
+#: Keyed streams of a week: leaving and burnout for each worker (burnout used only if they leave), recruitment
+#: for each candidate.
+STREAMS = ("peer_leaving", "peer_burnout", "peer_recruitment")
 
 
-def update(model) -> tuple[int, int]:
-    """Recruit and lose peer workers for one week; returns (recruited, left) over every run."""
-    pop, params, week = model.population, model.params, model.week
-    p = params.peer
+@dataclass(frozen=True)
+class PeerDraws:
+    """The week's keyed draws: ``leaving`` and ``burnout`` of each worker, ``recruitment`` of each candidate."""
+
+    workers: np.ndarray
+    candidates: np.ndarray
+    leaving: np.ndarray
+    burnout: np.ndarray
+    recruitment: np.ndarray
+
+
+@dataclass(frozen=True)
+class PeerEvents:
+    """Who became a peer worker, who left, and who of those burnt out and fell back a stage."""
+
+    recruited: np.ndarray
+    left: np.ndarray
+    burnt_out: np.ndarray
+
+
+def drawn_for(pop) -> tuple[np.ndarray, np.ndarray]:
+    """The (workers, candidates) whose draws ``update`` needs.
+
+    Workers are today's peer workers who can keep working; candidates everyone in reunion in the community (who
+    can be recruited is known only after this week's leavers, but it is always among them), so every keyed draw
+    of the step is hashed in one pass.
+    """
+    candidates = ((pop.stage == Stage.REUNION) & ~pop.in_hospital).nonzero()[0]
+    workers = candidates[pop.peer_worker.take(candidates)]
+    return workers, candidates
+
+
+def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, week: int,
+           draws: PeerDraws) -> PeerEvents:
+    """Recruit and lose peer workers for one week (``p``: the ``[peer]`` section; ``burnout_loop``: B1 on)."""
     # A crisis or setback ends peer work (admission already did).
-    in_reunion_community = (pop.stage == REUNION) & ~pop.in_hospital
+    in_reunion_community = (pop.stage == Stage.REUNION) & ~pop.in_hospital
     pop.peer_worker &= in_reunion_community
-    workers = pop.peer_worker.nonzero()[0]
-    demand = pop.count_by_run(pop.stage != REUNION) * model.levers["peer_availability"]
+    workers, candidates = draws.workers, draws.candidates
+    demand = pop.count_by_run(pop.stage != Stage.REUNION) * peer_availability
     hazard = peer_leaving_hazard(p.turnover_rate, p.burnout_rate, p.organisational_support, demand,
-                                 np.bincount(pop.run.take(workers), minlength=pop.runs), p.caseload,
-                                 params.loops.peer_burnout)
+                                 np.bincount(pop.run.take(workers), minlength=pop.runs), p.caseload, burnout_loop)
     burnout_share = np.where(hazard > 0, (hazard - p.turnover_rate) / np.where(hazard > 0, hazard, 1.0), 0.0)
-    # Who can be recruited is known only after this week's leavers, but it is always among the people in reunion
-    # in the community now (today's workers included), so every keyed draw of the step is hashed in one pass:
-    # leaving and burnout for each worker (the burnout draw is used only if they leave), recruitment for them.
-    candidates = in_reunion_community.nonzero()[0]
-    u, u_burnout, u_recruit = model.streams.keyed_uniform_groups(
-        ("peer_leaving", "peer_burnout", "peer_recruitment"), week, (workers, workers, candidates))
     of_workers = pop.run.take(workers)
-    left = u < of_runs(-np.expm1(-hazard / WEEKS_PER_YEAR), of_workers)
+    left = draws.leaving < of_runs(-np.expm1(-hazard / WEEKS_PER_YEAR), of_workers)
     leaving = workers[left]
     pop.peer_worker[leaving] = False
     # Burnt-out peer workers may fall back a stage (the paper's warning about unsupported peer staff).
-    burnt = leaving[u_burnout[left] < of_runs(burnout_share * p.burnout_setback, of_workers[left])]
+    burnt = leaving[draws.burnout[left] < of_runs(burnout_share * p.burnout_setback, of_workers[left])]
     pop.move_to_stage(burnt, pop.stage[burnt] - 1, week)
 
-    eligible = (pop.stage.take(candidates) == REUNION) & ~pop.peer_worker.take(candidates)
-    joining = params.memo("peer_recruitment", lambda: -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR))
-    recruited = candidates[eligible & (u_recruit < of_runs(joining, pop.run.take(candidates)))]
+    eligible = (pop.stage.take(candidates) == Stage.REUNION) & ~pop.peer_worker.take(candidates)
+    joining = -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR)
+    recruited = candidates[eligible & (draws.recruitment < of_runs(joining, pop.run.take(candidates)))]
     pop.peer_worker[recruited] = True
-    return recruited.size, leaving.size
+    return PeerEvents(recruited, leaving, burnt)

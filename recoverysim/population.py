@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recoverysim.codes import DIAGNOSES, Diagnosis
 from recoverysim.parameters import STAGES
 from recoverysim.random_streams import RandomStreams
 
-DIAGNOSES = ("schizophrenia", "mood", "other")
 NEVER = np.iinfo(np.int32).min // 2  # a week long before any run, for "never discharged"
 #: Floating type of per-person quantities. Single precision keeps a million people's arrays in cache-sized
 #: pieces and halves memory traffic; its 7 significant digits are ample for weekly probabilities >= 1e-6.
@@ -88,7 +88,7 @@ class Population:
             reached_week=reached,
             female=female,
             diagnosis=diagnosis,
-            schizophrenia=diagnosis == 0,
+            schizophrenia=diagnosis == Diagnosis.SCHIZOPHRENIA,
             trauma_history=trauma_history,
             life_security=life_security,
             medication_burden=medication,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import zlib
+from dataclasses import fields
 
 import numpy as np
 
@@ -273,3 +274,24 @@ class BatchStreams:
     def digest(self, name: str, run: int = 0) -> str:
         """SHA-256 of everything run ``run`` drew so far from ``name`` (only when recording)."""
         return self.families[run].digest(name)
+
+
+class KeyedDraws:
+    """Base of a named bundle of keyed draws: a frozen dataclass with one field per stream, aligned with people.
+
+    The field names are the stream names, so a rule reads ``draws.coercion`` rather than a row by position.
+    """
+
+    @classmethod
+    def stream_names(cls) -> tuple[str, ...]:
+        """The streams of the bundle, in field order."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def draw(cls, streams: BatchStreams, week: int, people: np.ndarray):
+        """Each stream's keyed uniforms of ``people`` in ``week``, hashed in one pass."""
+        return cls(*streams.keyed_uniforms(cls.stream_names(), week, people))
+
+    def take(self, positions: np.ndarray):
+        """The draws of the people at ``positions`` (of the people drawn for)."""
+        return type(self)(*(getattr(self, name).take(positions) for name in self.stream_names()))

@@ -8,13 +8,43 @@ compete: ``p_any = 1 - exp(-(h_up + h_down))`` and the move is up with share ``h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from recoverysim.barriers import BARRIER_INDEX
-from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
+from recoverysim.barriers import BARRIER_INDEX, person_barriers, progress_gate
+from recoverysim.codes import Stage
+from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_people, of_runs
 
-REUNION = STAGES.index("reunion")
+REUNION = Stage.REUNION
+
+
+@dataclass(frozen=True)
+class StageMoves:
+    """People who moved up one stage and down one stage this week (crises and coercion excluded)."""
+
+    up: np.ndarray
+    down: np.ndarray
+
+
+def felt_barriers(pop, network, params, state, who: np.ndarray | None = None) -> np.ndarray:
+    """Barrier levels felt now by everyone (or ``who``) in the week's ``SystemState``, shape (8, n)."""
+    return person_barriers(state.barriers, state.two_valued, pop, params, state.levers.peer_availability,
+                           network.degree("peer"), who)
+
+
+def hazards(pop, network, params, state, who: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly (up, down) hazards of everyone (or ``who``), from the barriers felt in ``state``."""
+    barriers = felt_barriers(pop, network, params, state, who)
+    if params.network.enabled:
+        support = -np.expm1(-positive_interactions(pop, network, params, barriers, state.roots.shame_pressure, who))
+    else:
+        support = np.ones(pop.size if who is None else who.size, REAL)
+    stage = of_people(pop.stage, who)
+    strength = of_runs(params.recovery.real.barrier_strength, pop.run_of(who))
+    gate = progress_gate(barriers, stage, strength)
+    return stage_hazards(pop, params, support, gate, who)
 
 
 def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pressure: np.ndarray,
@@ -109,12 +139,22 @@ def transition_probabilities(h_up: np.ndarray, h_down: np.ndarray) -> tuple[np.n
 
 
 def progress(pop, p_up: np.ndarray, p_down: np.ndarray, u: np.ndarray, week: int,
-             who: np.ndarray | None = None) -> tuple[int, int]:
-    """Apply moves with one uniform per person (``who``: the people the arrays are of); returns (up, down)."""
+             who: np.ndarray | None = None) -> StageMoves:
+    """Apply moves with one uniform per person (``who``: the people the arrays are of)."""
     up = (u < p_up).nonzero()[0]
     down = ((u >= p_up) & (u < p_up + p_down)).nonzero()[0]
     if who is not None:
         up, down = who[up], who[down]
     # One call for both (the two sets are disjoint).
     pop.move_to_stage(np.concatenate([up, down]), np.concatenate([pop.stage[up] + 1, pop.stage[down] - 1]), week)
-    return up.size, down.size
+    return StageMoves(up, down)
+
+
+def week(pop, network, params, state, movers: np.ndarray, u: np.ndarray) -> StageMoves:
+    """Stage progress and setbacks of one week.
+
+    ``movers`` are those whose draw ``u`` (stream "progress") is below ``move_probability_bound``: only they can
+    move, so only their hazards are needed.
+    """
+    p_up, p_down = transition_probabilities(*hazards(pop, network, params, state, movers))
+    return progress(pop, p_up, p_down, u, state.week, movers)

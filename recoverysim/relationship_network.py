@@ -8,9 +8,12 @@ two service users. Removing a tie zeroes its entry; compaction happens when a ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
+from recoverysim.codes import Stage
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_runs
 from recoverysim.random_streams import RandomStreams
@@ -233,8 +236,10 @@ class RelationshipNetwork:
                 cols = np.concatenate([t.col + r * n for r, t in enumerate(parts)]).astype(np.int32)
             else:
                 cols = np.concatenate([t.col + off for t, off in zip(parts, col_offsets, strict=True)]).astype(np.int32)
-            keys = 2 if tie_type == "community" else 1
-            flags = np.concatenate([t.flag + keys * r for r, t in enumerate(parts)])
+            if tie_type == "community":
+                flags = np.concatenate([hazard_key(r, t.flag) for r, t in enumerate(parts)])
+            else:
+                flags = np.concatenate([t.flag + r for r, t in enumerate(parts)])
             thresholds = np.concatenate([t._threshold[: t.m] for t in parts])
             ties[tie_type] = TieMatrix(total, total if first.symmetric else int(sum(t.n_alters for t in parts)),
                                        rows, cols, thresholds, symmetric=first.symmetric, flags=flags, run_size=n)
@@ -288,36 +293,74 @@ class RelationshipNetwork:
         return self.ties[tie_type].as_sparse()
 
 
-def update_ties(model, social_exclusion: np.ndarray, peer_availability: np.ndarray) -> tuple[int, int]:
-    """Weekly tie dynamics: peer availability creates peer ties, exclusion drops community ties.
+def hazard_key(run: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """Key of a community tie's loss hazard: (run, schizophrenia flag) as ``2 * run + flag`` (``TieMatrix.flag``)."""
+    return 2 * run + flag
 
-    ``social_exclusion`` is the felt level (without, with) a schizophrenia diagnosis in each run, shape (runs, 2);
-    ``peer_availability`` one value per run. Every person draws one uniform per process per week; only those below
-    their run's highest probability can act, so only they are examined. Peer partners are people of the seeker's
-    own run. Returns (new peer ties, community ties lost) over every run.
+
+@dataclass(frozen=True)
+class TieDraws:
+    """Who may make ties this week and the keyed draws of the new ties.
+
+    ``seekers`` look for a peer tie (``partner``: their uniform for the choice, ``peer_tie_loss``: the new tie's
+    loss threshold draw), ``gain`` make a community tie (``community_tie_loss``).
     """
-    pop, net, params, week = model.population, model.network, model.params, model.week
+
+    seekers: np.ndarray
+    gain: np.ndarray
+    partner: np.ndarray
+    peer_tie_loss: np.ndarray
+    community_tie_loss: np.ndarray
+
+
+@dataclass(frozen=True)
+class TieEvents:
+    """New peer ties and community ties lost this week (counts over every run)."""
+
+    new_peer_ties: int
+    community_ties_lost: int
+
+
+def draw_ties(pop, params, social_exclusion: np.ndarray, peer_availability: np.ndarray, streams,
+              week: int) -> TieDraws:
+    """Who seeks a peer tie and who gains a community tie this week, and the draws of their new ties.
+
+    Every person draws one uniform per process per week; only those below their run's highest probability can
+    act, so only they are examined. ``social_exclusion`` is the felt level (without, with) a schizophrenia
+    diagnosis in each run, shape (runs, 2); ``peer_availability`` one value per run.
+    """
     w = params.network
-    streams = model.streams
-    # Peer ties: partners are peer workers or people at least in control (role models), in the community.
-    partners = (~pop.in_hospital & ((pop.stage >= 2) | pop.peer_worker)).nonzero()[0]
     p_seek = -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)
     seekers, u = streams.uniform_below("peer_ties", p_seek)
     seekers = seekers[(u < of_runs(p_seek, pop.run.take(seekers))) & ~pop.in_hospital[seekers]]
-    # Community ties: people in control or reunion make new ones unless excluded; exclusion drops them.
-    felt = social_exclusion  # column 1: with a schizophrenia diagnosis
-    gain_rate = params.memo("community_tie_gain_rate",
-                            lambda: (w.community_tie_formation_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
-    p_gain = -np.expm1(-(gain_rate * (1 - felt)))
+    # Community ties: people in control or reunion make new ones unless excluded.
+    p_gain = -np.expm1(-(_community_tie_gain_rate(params) * (1 - social_exclusion)))
     gain, u = streams.uniform_below("community_ties", p_gain.max(axis=1).astype(np.float64))
-    keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= 2)
+    keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= Stage.CONTROL)
     gain, u = gain[keep], u[keep]
-    gain = gain[u < p_gain.reshape(-1).take(2 * pop.run.take(gain) + pop.schizophrenia[gain].view(np.int8))]
+    gain = gain[u < p_gain.reshape(-1).take(hazard_key(pop.run.take(gain), pop.schizophrenia[gain].view(np.int8)))]
     # The keyed draws of the new ties (partner choice, loss thresholds), hashed in one pass.
     local_seekers = streams.local(seekers)
     pick, u_peer_loss, u_community_loss = streams.keyed_uniform_groups(
         ("peer_partner", "peer_tie_loss", "community_tie_loss"), week, (seekers, seekers, gain),
         (local_seekers, tie_keys(local_seekers), tie_keys(streams.local(gain))))
+    return TieDraws(seekers, gain, pick, u_peer_loss, u_community_loss)
+
+
+def _community_tie_gain_rate(params) -> np.ndarray:
+    return params.memo("community_tie_gain_rate",
+                       lambda: (params.network.community_tie_formation_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
+
+
+def update_ties(pop, net: RelationshipNetwork, params, social_exclusion: np.ndarray, draws: TieDraws) -> TieEvents:
+    """Weekly tie dynamics: the seekers make peer ties, exclusion drops community ties, the gainers make new ones.
+
+    Peer partners are peer workers or people at least in control (role models), in the community, of the seeker's
+    own run. ``social_exclusion`` as for ``draw_ties``.
+    """
+    w = params.network
+    partners = (~pop.in_hospital & ((pop.stage >= Stage.CONTROL) | pop.peer_worker)).nonzero()[0]
+    seekers, gain = draws.seekers, draws.gain
     new_peer = 0
     if partners.size and seekers.size:
         # Each seeker picks among the partners of their own run (partners are sorted, so each run's are together).
@@ -329,14 +372,14 @@ def update_ties(model, social_exclusion: np.ndarray, peer_availability: np.ndarr
         else:
             can = (per_run.take(run) > 0).nonzero()[0]
             available = per_run.take(run[can])
-        chosen = partners[of_runs(first, run[can]) + (pick[can] * available).astype(np.int64)]
+        chosen = partners[of_runs(first, run[can]) + (draws.partner[can] * available).astype(np.int64)]
         before = net.ties["peer"].m
-        net.add_peer_ties(seekers[can], chosen, exp1_from_uniform(u_peer_loss[can]), run[can])
+        net.add_peer_ties(seekers[can], chosen, exp1_from_uniform(draws.peer_tie_loss[can]), run[can])
         new_peer = net.ties["peer"].m - before
     net.ties["peer"].accumulate(params.memo("peer_tie_loss", lambda: w.peer_tie_loss_rate / WEEKS_PER_YEAR))
-    net.add_community_ties(gain, exp1_from_uniform(u_community_loss),
-                           2 * pop.run.take(gain) + pop.schizophrenia[gain])
+    net.add_community_ties(gain, exp1_from_uniform(draws.community_tie_loss),
+                           hazard_key(pop.run.take(gain), pop.schizophrenia[gain]))
     loss_rate = params.memo("community_tie_loss_rate",
                             lambda: (w.community_tie_loss_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
-    lost = net.ties["community"].accumulate((loss_rate * felt).reshape(-1))
-    return new_peer, lost.size
+    lost = net.ties["community"].accumulate((loss_rate * social_exclusion).reshape(-1))
+    return TieEvents(new_peer, lost.size)

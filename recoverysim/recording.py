@@ -1,0 +1,125 @@
+"""Recording one week: the typed record of what the rules returned, the ledger of stays, the weekly table.
+
+No rule writes a record; ``RecoveryModel.step`` hands the events the rules returned to ``record_week``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recoverysim.barriers import BARRIER_NAMES, barrier_means
+from recoverysim.codes import Response
+from recoverysim.crisis_pathway import CrisisOutcome
+from recoverysim.hospital import Discharges
+from recoverysim.parameters import STAGES
+from recoverysim.peer_workforce import PeerEvents
+from recoverysim.recovery_stages import StageMoves
+from recoverysim.relationship_network import TieEvents
+
+#: Flows recorded each week (zero in the initial row).
+ZERO_FLOWS = ("crises", "community_support", "admissions_voluntary", "admissions_involuntary", "bed_shortage",
+              "coercive_episodes", "coercive_episodes_in_stay", "restraint_episodes", "retraumatisations",
+              "discharges", "restraint_hours", "seclusion_hours")
+_BARRIER_COLUMNS = tuple(f"barrier_{b}" for b in BARRIER_NAMES)
+
+
+@dataclass(frozen=True)
+class WeekEvents:
+    """Everything the rules returned in one week (person indices of the batch)."""
+
+    discharges: Discharges
+    crisis: CrisisOutcome
+    stage_moves: StageMoves
+    peers: PeerEvents
+    ties: TieEvents | None  # None when the network is off
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        """An array by its name in the earlier ``week_events`` dict, for the readers of that dict.
+
+        The names: ``discharged``, ``crises``, ``response``, ``coerced``, ``restraint``, ``episode_hours``,
+        ``retraumatised``.
+        """
+        if key == "discharged":
+            return self.discharges.leaving
+        return getattr(self.crisis, _CRISIS_KEYS[key])
+
+
+_CRISIS_KEYS = {"crises": "crises", "response": "response", "coerced": "coerced", "restraint": "restraint",
+                "episode_hours": "episode_hours", "retraumatised": "retraumatised"}
+
+
+def record_ledger(ledger, week: int, events: WeekEvents) -> None:
+    """Append the week's discharges and admissions to the ledger of stays."""
+    d, a = events.discharges, events.crisis.admissions
+    ledger.discharge(d.leaving, d.admitted_week, week, d.prevalent)
+    ledger.admit(a.people, week, a.involuntary)
+
+
+def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
+    """The week's flows by run (``ZERO_FLOWS``) from its events."""
+    runs, outcome = pop.runs, events.crisis
+    response = outcome.response
+    crisis_run = pop.run.take(outcome.crises)
+    coerced_run = pop.run.take(outcome.coerced)
+    restraint_run = coerced_run[outcome.restraint]
+    return {
+        "crises": np.bincount(crisis_run, minlength=runs),
+        "community_support": np.bincount(crisis_run[response == Response.COMMUNITY], minlength=runs),
+        "admissions_voluntary": np.bincount(crisis_run[response == Response.VOLUNTARY], minlength=runs),
+        "admissions_involuntary": np.bincount(crisis_run[response == Response.INVOLUNTARY], minlength=runs),
+        "bed_shortage": outcome.bed_shortage,
+        "coercive_episodes": np.bincount(coerced_run, minlength=runs),
+        "coercive_episodes_in_stay": outcome.coerced_in_stay,
+        "restraint_episodes": np.bincount(restraint_run, minlength=runs),
+        "retraumatisations": np.bincount(pop.run.take(outcome.retraumatised), minlength=runs),
+        "discharges": np.bincount(pop.run.take(events.discharges.leaving), minlength=runs),
+        "restraint_hours": sum_by_run(outcome.episode_hours[outcome.restraint], restraint_run, runs),
+        "seclusion_hours": sum_by_run(outcome.episode_hours[~outcome.restraint], coerced_run[~outcome.restraint],
+                                      runs),
+    }
+
+
+def zero_flows(runs: int) -> dict[str, np.ndarray]:
+    """The flows of the initial row (nothing has happened yet)."""
+    return {flow: np.zeros(runs) for flow in ZERO_FLOWS}
+
+
+def sum_by_run(values: np.ndarray, run: np.ndarray, runs: int) -> np.ndarray:
+    """Sum of ``values`` within each run (each run's values summed as numpy sums them alone)."""
+    if runs == 1:
+        return np.array([np.add.reduce(values)])
+    return np.array([np.add.reduce(values[run == r]) for r in range(runs)])
+
+
+def mean_barriers(pop, network, params, state, record: bool) -> np.ndarray:
+    """Each run's mean felt level of each barrier, shape (runs, 8) (NaN when not recorded)."""
+    if not record:
+        return np.full((pop.runs, len(BARRIER_NAMES)), np.nan)
+    return barrier_means(state.barriers, state.two_valued, pop, params, state.levers.peer_availability,
+                         network.degree("peer"))
+
+
+def record_week(recorder, week: int, pop, network, state, means: np.ndarray, week_flows: dict) -> None:
+    """Write one week's row of every run.
+
+    Stocks come from the population and network, levels from ``state``, then the barrier means and the flows.
+    """
+    counts = pop.stage_counts_by_run()
+    values = {stage: counts[:, s] for s, stage in enumerate(STAGES)}
+    by_run = (pop.runs, pop.run_size)
+    values.update(
+        in_hospital=pop.count_by_run(pop.in_hospital),
+        peer_workers=pop.count_by_run(pop.peer_worker),
+        peer_ties=network.ties["peer"].active_by_run,
+        community_ties=network.ties["community"].active_by_run,
+        peer_availability=state.levers.peer_availability,
+        shame_pressure=state.roots.shame_pressure,
+        # as .mean(), without its wrapper
+        mean_trauma_load=np.add.reduce(pop.trauma_load.reshape(by_run), axis=1) / pop.run_size,
+        reform_cost_per_year=state.reform_cost,
+    )
+    values.update(zip(_BARRIER_COLUMNS, means.T, strict=True))
+    values.update(week_flows)
+    recorder.record(week, values)

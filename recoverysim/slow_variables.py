@@ -1,0 +1,26 @@
+"""Slow variables: trauma load and medication burden drift back towards each person's baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recoverysim.parameters import WEEKS_PER_YEAR
+from recoverysim.population import REAL, of_runs
+
+
+def recover(pop, params) -> None:
+    """One week of recovery towards each person's baseline, at the yearly rates in ``params.crisis``.
+
+    Trauma load decays towards the trauma history, medication burden (in the community) towards its baseline.
+    """
+    c = params.crisis
+    decay_t, decay_m = params.memo("slow_variable_decay", lambda: (
+        np.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR).astype(REAL),
+        np.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR).astype(REAL)))
+    # Only people above their baseline move; most people sit at it, so work on that subset.
+    up = (pop.trauma_load > pop.trauma_history).nonzero()[0]
+    base_t = pop.trauma_history[up].astype(REAL)
+    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * of_runs(decay_t, pop.run.take(up))
+    up = ((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital).nonzero()[0]
+    base_m = pop.medication_baseline[up]
+    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * of_runs(decay_m, pop.run.take(up))

@@ -1,0 +1,116 @@
+"""The system state of one week: roots, levers and barrier levels after reforms and loops, one value per run.
+
+``SystemUpdate`` computes it at the start of each week (step 1 of ``RecoveryModel.step``); every rule then reads
+the same frozen ``SystemState``, so no rule can confuse a declared root or lever with its effective value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from recoverysim.barriers import system_barriers, two_valued_barriers, two_valued_modifiers
+from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
+from recoverysim.parameters import LEVERS, ROOTS
+from recoverysim.recovery_stages import Stage
+from recoverysim.reforms import effective_roots, reform_effects
+
+
+@dataclass(frozen=True)
+class Roots:
+    """The six roots of barriers (paper, Theme 2), each one value per run."""
+
+    trauma_insensitivity: np.ndarray
+    advocacy_gap: np.ndarray
+    psychosocial_gap: np.ndarray
+    rules_over_values: np.ndarray
+    shame_pressure: np.ndarray
+    thin_networks: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Root name to its values (in ``parameters.ROOTS`` order)."""
+        return {name: getattr(self, name) for name in ROOTS}
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The operational levers, each one value per run."""
+
+    coercion: np.ndarray
+    peer_availability: np.ndarray
+    social_exclusion: np.ndarray
+    bed_capacity: np.ndarray
+    community_support_capacity: np.ndarray
+    professionals_per_1000: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Lever name to its values (in ``parameters.LEVERS`` order)."""
+        return {name: getattr(self, name) for name in LEVERS}
+
+
+if tuple(f.name for f in fields(Roots)) != tuple(ROOTS) or tuple(f.name for f in fields(Levers)) != LEVERS:
+    raise ImportError("system_state.Roots and Levers must list parameters.ROOTS and LEVERS in order")
+
+
+@dataclass(frozen=True)
+class SystemState:
+    """What every rule reads about the system in one week (all values after reforms and loops)."""
+
+    week: int
+    roots: Roots
+    levers: Levers
+    barriers: np.ndarray  # system level of each barrier, shape (runs, 8), rows of barriers.BARRIER_NAMES
+    two_valued: dict[str, np.ndarray]  # barriers raised by a hospital stay or a diagnosis: (runs, [without, with])
+    reform_cost: np.ndarray  # cost per year of the reforms in force, by run
+
+
+class SystemUpdate:
+    """Computes each week's ``SystemState`` of a batch of runs, keeping what only the parameters fix."""
+
+    def __init__(self, configs, params, population):
+        self.configs, self.params = configs, params
+        self._declared_roots = {r: getattr(params.roots, r) for r in ROOTS}
+        self._declared_levers = {name: getattr(params.levers, name) for name in LEVERS}
+        self._modifiers = two_valued_modifiers(params.barriers, params.levers.social_exclusion)
+        self._reunion_share_start = community_reunion_share(population)
+        self._reform_levels: tuple[float, ...] | None = None  # reform levels of the cached effects
+
+    def __call__(self, week: int, population) -> SystemState:
+        """Roots after reforms and loop R2, levers with added capacity and loop R1, system barrier levels."""
+        p = self.params
+        # Reforms act through their levels only, which are constant before they start and after their ramps.
+        levels = tuple(reform.level(week) for config in self.configs for reform in config.reforms)
+        if levels != self._reform_levels:
+            self._reform_levels = levels
+            self._reformed_roots, self._added_capacity, self._reform_cost = _reform_state(
+                self.configs, self._declared_roots, week)
+        roots = dict(self._reformed_roots)
+        roots["shame_pressure"] = effective_shame_pressure(
+            roots["shame_pressure"], community_reunion_share(population), self._reunion_share_start,
+            p.stigma.visibility_effect, p.loops.stigma_visibility)
+        levers = dict(self._declared_levers)
+        levers["community_support_capacity"] = (levers["community_support_capacity"]
+                                                + self._added_capacity["community_support_capacity"])
+        levers["peer_availability"] = effective_peer_availability(
+            p.levers.peer_availability, population.count_by_run(population.peer_worker), p.peer.caseload,
+            population.run_size, self._added_capacity["peer_availability"], p.loops.peer_role_models)
+        barriers = system_barriers(roots)
+        return SystemState(week, Roots(**roots), Levers(**levers), barriers,
+                           two_valued_barriers(barriers, self._modifiers), self._reform_cost)
+
+
+def community_reunion_share(pop) -> np.ndarray:
+    """Share of each run's people in reunion and in the community (the visibility of loop R2)."""
+    return pop.count_by_run((pop.stage == Stage.REUNION) & ~pop.in_hospital) / pop.run_size
+
+
+def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):
+    """Each run's roots after its reforms, the capacity they add and their cost per year, as arrays over runs."""
+    effects = [reform_effects(config.reforms, week) for config in configs]
+    reformed = [effective_roots({name: float(declared_roots[name][r]) for name in ROOTS}, e)
+                for r, e in enumerate(effects)]
+    roots = {name: np.array([run[name] for run in reformed]) for name in ROOTS}
+    added = {target: np.array([e.added_capacity.get(target, 0.0) for e in effects])
+             for target in ("community_support_capacity", "peer_availability")}
+    return roots, added, np.array([e.cost_per_year for e in effects])
