@@ -17,8 +17,16 @@ from recoverysim.recovery_stages import Stage
 from recoverysim.reforms import effective_roots, reform_effects
 
 
+class _ByName:
+    """Named values of one kind, each one value per run."""
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Name to its values, in declaration order (checked below to be the registry's order)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 @dataclass(frozen=True)
-class Roots:
+class Roots(_ByName):
     """The six roots of barriers (paper, Theme 2), each one value per run."""
 
     trauma_insensitivity: np.ndarray
@@ -28,13 +36,9 @@ class Roots:
     shame_pressure: np.ndarray
     thin_networks: np.ndarray
 
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """Root name to its values (in ``parameters.ROOTS`` order)."""
-        return {name: getattr(self, name) for name in ROOTS}
-
 
 @dataclass(frozen=True)
-class Levers:
+class Levers(_ByName):
     """The operational levers, each one value per run."""
 
     coercion: np.ndarray
@@ -43,10 +47,6 @@ class Levers:
     bed_capacity: np.ndarray
     community_support_capacity: np.ndarray
     professionals_per_1000: np.ndarray
-
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """Lever name to its values (in ``parameters.LEVERS`` order)."""
-        return {name: getattr(self, name) for name in LEVERS}
 
 
 if tuple(f.name for f in fields(Roots)) != tuple(ROOTS) or tuple(f.name for f in fields(Levers)) != LEVERS:
