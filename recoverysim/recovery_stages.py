@@ -55,12 +55,12 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
     """
     w = params.network.real
     run = pop.run_of(who)
-    prof_quality = 1 - 0.5 * (barriers[BARRIER_INDEX["lack_of_compassion"]]
-                              + barriers[BARRIER_INDEX["authority_slope"]])
+    prof_quality = 1 - of_runs(w.professional_barrier_weight, run) * (barriers[BARRIER_INDEX["lack_of_compassion"]]
+                                                                       + barriers[BARRIER_INDEX["authority_slope"]])
     in_reunion = pop.stage == REUNION
     # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
     total = np.multiply(of_people(network.degree("family"), who), of_runs(w.family_weight, run), dtype=REAL)
-    total *= of_runs((1 - shame_pressure).astype(REAL), run)
+    total *= of_runs((1 - params.network.family_shame_effect * shame_pressure).astype(REAL), run)
     term = np.multiply(of_people(network.degree("professional"), who), of_runs(w.professional_weight, run),
                        dtype=REAL)
     term *= of_runs(params.memo("professional_capacity", lambda: _professional_capacity(params)), run)
