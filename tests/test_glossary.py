@@ -12,7 +12,7 @@ TEXT = (Path(__file__).resolve().parents[1] / "docs" / "glossary.md").read_text(
 
 def test_every_dotted_name_is_a_declared_parameter():
     sections = "|".join(SECTIONS)
-    named = set(re.findall(rf"`((?:{sections})\.[a-z_]+)`", TEXT))
+    named = set(re.findall(rf"`((?:{sections})\.[a-z0-9_]+)`", TEXT))
     assert named, "the glossary names no parameters"
     assert sorted(named - set(PARAMETERS)) == []
 
