@@ -165,10 +165,16 @@ def check_output(path: str | Path) -> Path:
         raise RecoverysimError(f"{path}: unknown diagram format {path.suffix or '(none)'!r}; use .png or .svg")
     if not path.parent.is_dir():
         raise RecoverysimError(f"{path}: folder {path.parent} does not exist")
-    if shutil.which("neato") is None:
-        raise RecoverysimError(f"{path}: Graphviz is not installed (no 'neato' on PATH); "
-                               "install it, e.g. apt-get install graphviz")
+    require_graphviz(f"{path}: ")
     return path
+
+
+def require_graphviz(where: str = "") -> None:
+    """Raise a one-line error when the Graphviz programs the diagram needs are missing."""
+    missing = [program for program in ("sfdp", "neato") if shutil.which(program) is None]
+    if missing:
+        raise RecoverysimError(f"{where}Graphviz is not installed (no {' or '.join(missing)} on PATH); "
+                               "install it, e.g. apt-get install graphviz")
 
 
 def diagram_source(scenario=None) -> str:
@@ -182,14 +188,21 @@ def diagram_source(scenario=None) -> str:
     return _graph(strengths, positions, title).source
 
 
-def draw(path: str | Path, scenario=None) -> Path:
-    """Write the diagram to ``path`` (.png or .svg); shade links by strength when ``scenario`` is given."""
+def render(scenario=None, fmt: str = "svg") -> bytes:
+    """The diagram as PNG or SVG bytes (for pages that show it without a file, e.g. the dashboard)."""
     import graphviz
 
-    path = check_output(path)
-    fmt = path.suffix[1:].lower()
-    source = graphviz.Source(diagram_source(scenario), engine="neato")
+    if f".{fmt}" not in FORMATS:
+        raise RecoverysimError(f"unknown diagram format {fmt!r}; use png or svg")
+    require_graphviz()
+    source = diagram_source(scenario)
     if fmt == "png":
-        source = graphviz.Source(source.source.replace("{", "{\n\tdpi=110", 1), engine="neato")
-    path.write_bytes(source.pipe(format=fmt))
+        source = source.replace("{", "{\n\tdpi=110", 1)  # sharper than Graphviz's 72 dpi default
+    return graphviz.Source(source, engine="neato").pipe(format=fmt)
+
+
+def draw(path: str | Path, scenario=None) -> Path:
+    """Write the diagram to ``path`` (.png or .svg); shade links by strength when ``scenario`` is given."""
+    path = check_output(path)
+    path.write_bytes(render(scenario, path.suffix[1:].lower()))
     return path

@@ -78,3 +78,11 @@ def test_cli_bad_output_is_one_clean_line(tmp_path, capsys, name, problem):
     captured = capsys.readouterr()
     assert captured.out == "" and problem in captured.err and len(captured.err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_graphviz_is_one_clean_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(loop_diagram.shutil, "which", lambda program: None)
+    assert main(["loops", "--out", str(tmp_path / "cld.svg")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Graphviz is not installed" in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
