@@ -17,6 +17,7 @@ PLUGINS = (
     "recoverysim.compare_cli",
     "recoverysim.trace",
     "recoverysim.calibration.cli",
+    "recoverysim.loops_cli",
 )
 
 
@@ -106,23 +107,6 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_loops(args: argparse.Namespace) -> int:
-    """``recoverysim loops``: the feedback loops, their links, and the diagram."""
-    from recoverysim.feedback_loops import CAUSAL_LINKS, loop_polarity
-    from recoverysim.figures import causal_loop_diagram
-    from recoverysim.parameters import LOOPS
-
-    for loop, text in LOOPS.items():
-        kind = "reinforcing" if loop_polarity(loop) > 0 else "balancing"
-        print(f"{loop} ({kind}): {text}")
-        for link in (x for x in CAUSAL_LINKS if x.loop == loop):
-            print(f"    {link.cause} -> {link.effect} ({'+' if link.sign > 0 else '-'})  [{link.where}]")
-    if args.out:
-        path = causal_loop_diagram(Path(args.out))
-        print(f"Causal-loop diagram: {path}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="recoverysim", description=__doc__)
@@ -138,9 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--markdown", action="store_true", help="the declared parameters as Markdown tables")
     p.set_defaults(func=cmd_describe)
-    p = sub.add_parser("loops", help="list the feedback loops and draw the causal-loop diagram")
-    p.add_argument("--out", help="PNG file for the diagram")
-    p.set_defaults(func=cmd_loops)
     for module in PLUGINS:
         try:
             mod = importlib.import_module(module)
