@@ -11,9 +11,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from recoverysim.barriers import system_barriers, two_valued_barriers, two_valued_modifiers
+from recoverysim.codes import REUNION
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
 from recoverysim.parameters import LEVERS, ROOTS
-from recoverysim.recovery_stages import Stage
 from recoverysim.reforms import effective_roots, reform_effects
 
 
@@ -104,7 +104,7 @@ class SystemUpdate:
 
 def community_reunion_share(pop) -> np.ndarray:
     """Share of each run's people in reunion and in the community (the visibility of loop R2)."""
-    return pop.count_by_run((pop.stage == Stage.REUNION) & ~pop.in_hospital) / pop.run_size
+    return pop.count_by_run((pop.stage == REUNION) & ~pop.in_hospital) / pop.run_size
 
 
 def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):
