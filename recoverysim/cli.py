@@ -17,6 +17,7 @@ PLUGINS = (
     "recoverysim.compare_cli",
     "recoverysim.trace",
     "recoverysim.calibration.cli",
+    "recoverysim.dashboard.cli",
 )
 
 
