@@ -21,6 +21,9 @@ from recoverysim.dashboard.session import BASELINE, SAVE_DIR_ENV, SCENARIO_ENV, 
 from recoverysim.errors import RecoverysimError
 
 PLAY_WEEKS = 4  # weeks per frame while playing
+#: Bumped when a control changes. Solara keeps a separate value per browser session; the sidebar reads it
+#: itself because a sidebar's content does not re-render with the page that placed it.
+TOUCHED = solara.reactive(0)
 CSS = """
 .v-navigation-drawer { width: 360px !important; }
 .ctl { padding: 2px 4px 0 4px; border-left: 3px solid transparent; }
@@ -74,8 +77,9 @@ def ControlView(control: Control, value, applied, on_value):
 
 
 @solara.component
-def Controls(session: DashboardSession, on_change):
+def Controls(session: DashboardSession):
     """All controls from the registry, grouped; a reform's details show while it is in force."""
+    TOUCHED.value  # noqa: B018 - subscribe to control changes
     groups: dict[str, list[Control]] = {}
     for c in controls():
         groups.setdefault(c.group, []).append(c)
@@ -83,7 +87,7 @@ def Controls(session: DashboardSession, on_change):
     def setter(key):
         def set_value(value):
             session.set(key, value)
-            on_change()
+            TOUCHED.value += 1
         return set_value
 
     for group, members in groups.items():
@@ -120,6 +124,7 @@ def ScenarioFiles(session: DashboardSession, on_change):
     def load():
         session.load(SCENARIOS / f"{choice}.toml")
         set_message(f"Started again from {choice}.")
+        TOUCHED.value += 1
         on_change()
 
     def save():
@@ -152,8 +157,8 @@ def Story(session: DashboardSession, version: int, person: int, set_person):
         set_text(session.story(min(max(person, 0), size - 1)))
 
     with solara.Card("One person's story", margin=1, classes=["story"]):
-        solara.Markdown("Pick a person (ringed on the network) and read what happened to them in this run, up "
-                        "to the end of the current year. This is what `recoverysim trace` tells.")
+        solara.Text("Pick a person (ringed on the network) and read what happened to them in this run, up to "
+                    "the end of the current year, as `recoverysim trace` tells it.")
         with solara.Row(style="align-items: center"):
             solara.InputInt(f"person (0 to {size - 1})", value=person, on_value=set_person, dense=True,
                             classes=["person-input"])
@@ -167,7 +172,7 @@ def Page():
     """The whole dashboard for one browser session."""
     session = solara.use_memo(lambda: DashboardSession(_start_scenario()), [])
     version, set_version = solara.use_state(0)
-    _, set_touched = solara.use_state(0)
+    TOUCHED.value  # noqa: B018 - subscribe: the pending banner follows the controls
     playing, set_playing = solara.use_state(False)
     person, set_person = solara.use_state(0)
     model = session.model
@@ -175,9 +180,6 @@ def Page():
 
     def moved():
         set_version(lambda v: v + 1)
-
-    def touched():
-        set_touched(lambda v: v + 1)
 
     def play(cancel: threading.Event):
         while playing and session.model.running and not cancel.is_set():
@@ -201,11 +203,13 @@ def Page():
     solara.Title("recoverysim dashboard")
     solara.Style(CSS)
     with solara.Sidebar():
-        Controls(session, touched)
+        Controls(session)
     with solara.Column(classes=["main"]):
-        solara.Markdown(f"## {session.scenario.name}: personal recovery and the barriers that block it\n"
-                        f"{session.base.description}. One step is one week; charts are in years. Hover over a "
-                        "control's name for what it means, its unit and its source.")
+        # Text, not Markdown: Solara's Markdown pulls KaTeX from a CDN, which an offline classroom lacks.
+        solara.HTML("h2", unsafe_innerHTML=f"{session.scenario.name}: personal recovery and the barriers that block it",
+                    style="margin: 4px 0")
+        solara.Text(f"{session.base.description}. One step is one week; charts are in years. Hover over a "
+                    "control's name for what it means, its unit and its source.")
         with solara.Row(style="align-items: center; flex-wrap: wrap"):
             solara.Button("Reset", on_click=reset, color="primary", icon_name="mdi-restart", classes=["reset"])
             solara.Button("Step a week", on_click=lambda: step(1), disabled=playing or not model.running,
@@ -216,6 +220,7 @@ def Page():
                           disabled=not model.running, icon_name="mdi-pause" if playing else "mdi-play",
                           classes=["play"])
             solara.Text(session.clock(), classes=["clock"], style="font-weight: 500; margin-left: 12px")
+        solara.Text(session.tally(), classes=["tally"])
         pending = session.pending_changes
         if session.error:
             solara.Error(f"Not applied: {session.error}", classes=["settings-error"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,10 +44,9 @@ def run_command(args: argparse.Namespace) -> int:
         load_scenario(scenario)  # a bad file fails here, in one line, not in the browser
     env = server_environment(scenario or BASELINE, Path(args.save_dir).resolve())
     print(f"recoverysim dashboard: http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
-    try:
-        return subprocess.call(server_command(args.host, args.port), env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stderr.flush()
+    command = server_command(args.host, args.port)
+    os.execve(command[0], command, env)  # the server takes this process over, so signals reach it directly
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -92,6 +92,15 @@ class DashboardSession:
         year, week = divmod(m.week, WEEKS_PER_YEAR)
         return f"Year {year}, week {week} ({m.week} of {m.weeks} weeks; {m.week / WEEKS_PER_YEAR:.1f} years)"
 
+    def tally(self) -> str:
+        """What has happened in the run so far, in one line."""
+        df, size = self.model.recorder.frame(self.model.week), self.model.population.size
+        voluntary, involuntary = int(df["admissions_voluntary"].sum()), int(df["admissions_involuntary"].sum())
+        return (f"So far: {int(df['crises'].sum())} crises, {voluntary} voluntary and {involuntary} involuntary "
+                f"admissions, {int(df['coercive_episodes'].sum())} coercive episodes; "
+                f"{df['reunion'].iloc[-1] / size:.0%} of {size} people in reunion, "
+                f"{int(df['in_hospital'].iloc[-1])} in hospital.")
+
     def story(self, person: int) -> str:
         """The ``trace`` narrative of one person in this run, up to the end of the current year."""
         years = max(1, math.ceil(self.model.week / WEEKS_PER_YEAR))

@@ -60,8 +60,10 @@ def crisis_services(model: RecoveryModel) -> Figure:
                                   ("admissions_voluntary", "voluntary admissions", "#4393c3"),
                                   ("admissions_involuntary", "involuntary admissions", "#d6604d"),
                                   ("coercive_episodes", "coercive episodes (seclusion, restraint)", "#762a83")):
-        top.plot(_years(df), df[column], color=colour, label=label, lw=1)
-    top.set(ylabel="per week", title="Crises and the hospital", ylim=(0, max(3, top.get_ylim()[1])))
+        # a small population's weekly counts are mostly 0 or 1: a 4-week average shows the level
+        top.plot(_years(df), df[column].rolling(4, min_periods=1).mean(), color=colour, label=label, lw=1.2)
+    top.set(ylabel="per week (4-week average)", title="Crises and the hospital",
+            ylim=(0, max(1, top.get_ylim()[1])))
     top.legend(fontsize=7, frameon=False, loc="upper right")
     top.grid(alpha=0.3)
     beds = model.config["levers.bed_capacity"] * model.population.size / 1000
