@@ -53,7 +53,11 @@ def dashboard(tmp_path_factory):
             time.sleep(0.3)
     yield url, save_dir
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _open(browser, url, external: list[str], problems: list[str]):
@@ -91,6 +95,10 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
         page = _open(browser, url, external, problems)
         assert "Year 0, week 0" in page.inner_text(".clock")
         page.locator(".applied-banner").wait_for()
+        page.hover(".ctl-levers-coercion .ctl-label")
+        tooltip = page.locator(".v-tooltip__content", has_text="Source:")
+        tooltip.wait_for()
+        assert "Unit: probability" in tooltip.inner_text()
 
         # A slider, a loop and a reform: each shows as pending until Reset.
         page.locator(".ctl-levers-coercion .v-slider").click(position={"x": 1, "y": 8})  # its left end
@@ -139,6 +147,10 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
         page.click(".step-week")
         assert "Year 1, week 1" in _wait_text(page, "clock", "week 1 ")
         assert "Year 1, week 0" in other.inner_text(".clock")
+        other.click(".play")
+        _wait_text(other, "clock", r"Year 1, week [1-9]", timeout=40_000)
+        other.click(".play")  # pause
+        assert "Year 1, week 1 " in page.inner_text(".clock")
 
         for tab in (page, other):
             assert not ERROR_TEXT.search(tab.inner_text("body"))

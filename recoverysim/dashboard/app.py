@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import time
 from pathlib import Path
 
 import solara
+import solara.lab
 
 from recoverysim.dashboard import views
 from recoverysim.dashboard.controls import Control, controls
 from recoverysim.dashboard.session import BASELINE, SAVE_DIR_ENV, SCENARIO_ENV, SCENARIOS, DashboardSession
 from recoverysim.errors import RecoverysimError
 
-PLAY_WEEKS = 4  # weeks per frame while playing
+PLAY_WEEKS = 13  # weeks per frame while playing: a quarter, so ten years take 40 frames
 #: Bumped when a control changes. Solara keeps a separate value per browser session; the sidebar reads it
 #: itself because a sidebar's content does not re-render with the page that placed it.
 TOUCHED = solara.reactive(0)
@@ -173,7 +173,7 @@ def Page():
     session = solara.use_memo(lambda: DashboardSession(_start_scenario()), [])
     version, set_version = solara.use_state(0)
     TOUCHED.value  # noqa: B018 - subscribe: the pending banner follows the controls
-    playing, set_playing = solara.use_state(False)
+    playing = solara.use_reactive(False)
     person, set_person = solara.use_state(0)
     model = session.model
     layout = solara.use_memo(lambda: views.network_layout(model), [model])
@@ -181,22 +181,22 @@ def Page():
     def moved():
         set_version(lambda v: v + 1)
 
-    def play(cancel: threading.Event):
-        while playing and session.model.running and not cancel.is_set():
+    def play():
+        # Mesa's ModelController does the same: a threaded task that reads the flag each frame.
+        while playing.value and session.model.running:
             session.step(PLAY_WEEKS)
             moved()
             time.sleep(0.2)
-        if not session.model.running:
-            set_playing(False)
+        playing.value = False
 
-    solara.use_thread(play, dependencies=[playing, model])
+    solara.lab.use_task(play, dependencies=[playing.value, model], prefer_threaded=True)
 
     def step(weeks):
         session.step(weeks)
         moved()
 
     def reset():
-        set_playing(False)
+        playing.value = False
         session.reset()
         moved()
 
@@ -212,12 +212,12 @@ def Page():
                     "control's name for what it means, its unit and its source.")
         with solara.Row(style="align-items: center; flex-wrap: wrap"):
             solara.Button("Reset", on_click=reset, color="primary", icon_name="mdi-restart", classes=["reset"])
-            solara.Button("Step a week", on_click=lambda: step(1), disabled=playing or not model.running,
+            solara.Button("Step a week", on_click=lambda: step(1), disabled=playing.value or not model.running,
                           classes=["step-week"])
-            solara.Button("Step a year", on_click=lambda: step(52), disabled=playing or not model.running,
+            solara.Button("Step a year", on_click=lambda: step(52), disabled=playing.value or not model.running,
                           classes=["step-year"])
-            solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing),
-                          disabled=not model.running, icon_name="mdi-pause" if playing else "mdi-play",
+            solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
+                          disabled=not model.running, icon_name="mdi-pause" if playing.value else "mdi-play",
                           classes=["play"])
             solara.Text(session.clock(), classes=["clock"], style="font-weight: 500; margin-left: 12px")
         solara.Text(session.tally(), classes=["tally"])
