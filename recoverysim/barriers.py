@@ -34,18 +34,18 @@ def system_barriers(roots: dict[str, np.ndarray]) -> np.ndarray:
     return levels @ FEEDS.T / _FEED_COUNTS
 
 
-def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, params, peer_availability: np.ndarray,
+def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, b, peer_availability: np.ndarray,
                     peer_degree: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
     """Barrier levels felt by each person (or only ``who``), shape (8, n), one contiguous row per barrier.
 
     ``system`` is ``system_barriers`` and ``two_valued`` ``two_valued_barriers(system, ...)`` of the same week (one
-    row per run); each person feels their own run's levels. Every operation is elementwise, so the levels of a
-    subset are bit-identical to the same people's levels computed for the whole population.
+    row per run), ``b`` the ``[barriers]`` section; each person feels their own run's levels. Every operation is
+    elementwise, so the levels of a subset are bit-identical to the same people's levels computed for everyone.
     """
     run = pop.run_of(who)
     out = np.empty((len(BARRIER_NAMES), pop.size if who is None else who.size), REAL)
     for name in _CONTINUOUS_BARRIERS:
-        _fill_continuous(name, system, pop, params, who, run, out[BARRIER_INDEX[name]])
+        _fill_continuous(name, system, pop, b, who, run, out[BARRIER_INDEX[name]])
     # Two-valued modifiers (hospital stay, diagnosis) need two values per barrier and a choice, not a power per
     # person; the barriers raised by the same flag are filled together.
     for mask, names in _flag_groups(pop):
@@ -54,12 +54,12 @@ def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, 
             levels = levels.take(run, axis=1)
         rows = [BARRIER_INDEX[name] for name in names]
         out[rows] = np.where(of_people(mask, who), levels[:, :, 1], levels[:, :, 0])
-    _fill_peers_unavailable(system, peer_availability, params.barriers.real.own_peer_tie_effect,
+    _fill_peers_unavailable(system, peer_availability, b.real.own_peer_tie_effect,
                             of_people(peer_degree, who), run, out[BARRIER_INDEX["peers_unavailable"]])
     return out
 
 
-def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, params,
+def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, b,
                   peer_availability: np.ndarray, peer_degree: np.ndarray) -> np.ndarray:
     """Mean of each barrier over each run's people, shape (runs, 8), without building the (8, n) matrix.
 
@@ -73,7 +73,7 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, pa
         mine = slice(r * n, (r + 1) * n)
         for name in _CONTINUOUS_BARRIERS:
             level = system[r, BARRIER_INDEX[name]]
-            attribute, slope, intercept = _linear_modifier(name, params.barriers)
+            attribute, slope, intercept = _linear_modifier(name, b)
             slope = float(slope[r]) if np.ndim(slope) else slope
             intercept = float(intercept[r]) if np.ndim(intercept) else intercept
             values = getattr(pop, attribute)[mine]
@@ -96,7 +96,7 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, pa
         counts = degree_counts(peer_degree[mine])
         by_degree = np.empty(counts.size, REAL)
         _fill_peers_unavailable(system[r:r + 1], peer_availability[r:r + 1],
-                                params.barriers.real.own_peer_tie_effect[r:r + 1], np.arange(counts.size),
+                                b.real.own_peer_tie_effect[r:r + 1], np.arange(counts.size),
                                 np.zeros(counts.size, np.intp), by_degree)
         means[r, BARRIER_INDEX["peers_unavailable"]] = float(counts @ by_degree.astype(np.float64)) / n
     return means
@@ -120,10 +120,10 @@ def _linear_modifier(name: str, b) -> tuple[str, np.ndarray | float, np.ndarray 
     return "medication_burden", b.medication_amplifier, b.disempowerment_baseline
 
 
-def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, run: np.ndarray,
+def _fill_continuous(name: str, system: np.ndarray, pop, b, who: np.ndarray | None, run: np.ndarray,
                      row: np.ndarray) -> None:
     """Write the felt level of one continuous barrier of everyone (or ``who``, of runs ``run``) into ``row``."""
-    attribute, slope, intercept = _linear_modifier(name, params.barriers.real)
+    attribute, slope, intercept = _linear_modifier(name, b.real)
     np.multiply(of_people(getattr(pop, attribute), who), of_runs(slope, run), out=row)
     row += of_runs(intercept, run)
     felt(system[:, BARRIER_INDEX[name]], row, run=run, out=row)

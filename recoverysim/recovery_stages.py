@@ -31,7 +31,7 @@ class StageMoves:
 
 def felt_barriers(pop, network, params, state, who: np.ndarray | None = None) -> np.ndarray:
     """Barrier levels felt now by everyone (or ``who``) in the week's ``SystemState``, shape (8, n)."""
-    return person_barriers(state.barriers, state.two_valued, pop, params, state.levers.peer_availability,
+    return person_barriers(state.barriers, state.two_valued, pop, params.barriers, state.levers.peer_availability,
                            network.degree("peer"), who)
 
 
