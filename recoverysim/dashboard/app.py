@@ -7,6 +7,7 @@ run moves (``version``), not when a control is touched.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import time
@@ -19,6 +20,7 @@ from recoverysim.dashboard import views
 from recoverysim.dashboard.controls import Control, controls
 from recoverysim.dashboard.session import BASELINE, SAVE_DIR_ENV, SCENARIO_ENV, SCENARIOS, DashboardSession
 from recoverysim.errors import RecoverysimError
+from recoverysim.parameters import LOOPS
 
 PLAY_WEEKS = 13  # weeks per frame while playing: a quarter, so ten years take 40 frames
 #: Bumped when a control changes. Solara keeps a separate value per browser session; the sidebar reads it
@@ -139,12 +141,13 @@ def ScenarioFiles(session: DashboardSession, on_change):
         with solara.Row(style="align-items: center"):
             solara.Select("start from", values=files, value=choice, on_value=set_choice, dense=True)
             solara.Button("Load", on_click=load, outlined=True, classes=["load-scenario"])
+        solara.InputText("save the settings shown as", value=name, on_value=set_name, dense=True,
+                         continuous_update=True)
         with solara.Row(style="align-items: center"):
-            solara.InputText("save as", value=name, on_value=set_name, dense=True, continuous_update=True)
             solara.Button("Save", on_click=save, outlined=True, classes=["save-scenario"])
             solara.FileDownload(lambda: session.scenario_text(name), filename=f"{name}.toml", label="Download")
         if message:
-            solara.Text(message, classes=["scenario-message"])
+            solara.Text(message, classes=["scenario-message"], style="font-size: 0.8rem; overflow-wrap: anywhere")
 
 
 @solara.component
@@ -165,6 +168,18 @@ def Story(session: DashboardSession, version: int, person: int, set_person):
             solara.Button("Tell their story", on_click=tell, color="primary", outlined=True, classes=["tell-story"])
         if text:
             solara.Preformatted(text)
+
+
+@solara.component
+def LoopNotes(session: DashboardSession):
+    """What each loop is, and whether it is switched on in this run."""
+    with solara.Card("The four feedback loops", margin=1, classes=["loop-notes"]):
+        for loop, text in LOOPS.items():
+            state = "on" if session.applied[f"loops.{loop}"] else "switched off"
+            solara.Text(f"{text} ({state}).", style="display: block; margin-bottom: 6px; font-size: 0.85rem")
+        solara.Text("A link's shade is its strength now: the share of cases passing along it (crises admitted, "
+                    "admissions coerced, coercive episodes that re-traumatise) or the level of its cause.",
+                    style="display: block; font-size: 0.8rem; color: #555")
 
 
 @solara.component
@@ -203,10 +218,12 @@ def Page():
     solara.Title("recoverysim dashboard")
     solara.Style(CSS)
     with solara.Sidebar():
+        ScenarioFiles(session, moved)
         Controls(session)
     with solara.Column(classes=["main"]):
         # Text, not Markdown: Solara's Markdown pulls KaTeX from a CDN, which an offline classroom lacks.
-        solara.HTML("h2", unsafe_innerHTML=f"{session.scenario.name}: personal recovery and the barriers that block it",
+        title = html.escape(f"{session.scenario.name}: personal recovery and the barriers that block it")
+        solara.HTML("h2", unsafe_innerHTML=title,
                     style="margin: 4px 0")
         solara.Text(f"{session.base.description}. One step is one week; charts are in years. Hover over a "
                     "control's name for what it means, its unit and its source.")
@@ -242,6 +259,6 @@ def Page():
         with solara.Columns([1, 1]):
             Chart(views.relationship_network, model, version, "network", layout, person)
             Story(session, version, person, set_person)
-        with solara.Columns([3, 1]):
+        with solara.Columns([3, 2]):
             Chart(views.causal_loops, model, version, "loops")
-            ScenarioFiles(session, moved)
+            LoopNotes(session)
