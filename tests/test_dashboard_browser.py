@@ -117,6 +117,7 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
         _wait_text(page, "clock", "Year 1, week 0")
         every_chart_redrawn = "old => Object.keys(old).every(n => document.querySelector('.chart-' + n).src !== old[n])"
         page.wait_for_function(every_chart_redrawn, arg=before, timeout=20_000)
+        assert "crises -> coercion (switched off)" in page.inner_text(".loop-notes")
         tally = page.inner_text(".tally")
         assert " 0 coercive episodes" in tally  # the coercion lever at 0 took effect
 

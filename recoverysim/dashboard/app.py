@@ -157,7 +157,7 @@ def Story(session: DashboardSession, version: int, person: int, set_person):
     size = session.model.population.size
 
     def tell():
-        set_text(session.story(min(max(person, 0), size - 1)))
+        set_text(f"Told at {session.clock()}:\n\n" + session.story(min(max(person, 0), size - 1)))
 
     with solara.Card("One person's story", margin=1, classes=["story"]):
         solara.Text("Pick a person (ringed on the network) and read what happened to them in this run, up to "
@@ -171,7 +171,7 @@ def Story(session: DashboardSession, version: int, person: int, set_person):
 
 
 @solara.component
-def LoopNotes(session: DashboardSession):
+def LoopNotes(session: DashboardSession, version: int):
     """What each loop is, and whether it is switched on in this run."""
     with solara.Card("The four feedback loops", margin=1, classes=["loop-notes"]):
         for loop, text in LOOPS.items():
@@ -261,4 +261,4 @@ def Page():
             Story(session, version, person, set_person)
         with solara.Columns([3, 2]):
             Chart(views.causal_loops, model, version, "loops")
-            LoopNotes(session)
+            LoopNotes(session, version)
