@@ -66,6 +66,8 @@ def _open(browser, url, external: list[str], problems: list[str]):
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url)
                else (external.append(r.request.url), r.abort()))
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    # the server's assets proxy answers 500 for a front-end file it would have to fetch from the internet
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.on("console", lambda m: problems.append(m.text) if ERROR_TEXT.search(m.text) else None)
     page.goto(url)
     page.wait_for_selector(".chart-stages", timeout=30_000)

@@ -117,14 +117,15 @@ def Chart(draw, model, version: int, name: str, *args):
 @solara.component
 def ScenarioFiles(session: DashboardSession, on_change):
     """Start from a scenario file; save the controls' values as one."""
-    files = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    files = {p.stem: p for p in sorted(SCENARIOS.glob("*.toml"))}
+    files.setdefault(_start_scenario().stem, _start_scenario())  # the command line's file, wherever it is
     choice, set_choice = solara.use_state(Path(session.base.source).stem)
     name, set_name = solara.use_state("my_scenario")
     message, set_message = solara.use_state("")
     save_dir = Path(os.environ.get(SAVE_DIR_ENV) or "dashboard_scenarios")
 
     def load():
-        session.load(SCENARIOS / f"{choice}.toml")
+        session.load(files[choice])
         set_message(f"Started again from {choice}.")
         TOUCHED.value += 1
         on_change()
@@ -139,7 +140,7 @@ def ScenarioFiles(session: DashboardSession, on_change):
 
     with solara.Card("Scenario file", margin=1):
         with solara.Row(style="align-items: center"):
-            solara.Select("start from", values=files, value=choice, on_value=set_choice, dense=True)
+            solara.Select("start from", values=list(files), value=choice, on_value=set_choice, dense=True)
             solara.Button("Load", on_click=load, outlined=True, classes=["load-scenario"])
         solara.InputText("save the settings shown as", value=name, on_value=set_name, dense=True,
                          continuous_update=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -26,8 +27,11 @@ LOOP_COLOURS = {"peer_role_models": "#1b9e77", "peer_burnout": "#d95f02", "stigm
                 "coercion_trauma": "#e7298a", None: "#777777"}
 
 
-def _figure(width: float = 6.0, height: float = 3.4) -> Figure:
-    return Figure(figsize=(width, height), dpi=90, layout="constrained")
+def _figure(width: float = 6.0, height: float = 3.4, **margins) -> Figure:
+    # Fixed margins: a layout engine would take about half of each redraw, and the page redraws every frame.
+    fig = Figure(figsize=(width, height), dpi=90)
+    fig.subplots_adjust(**{"left": 0.11, "right": 0.97, "bottom": 0.14, "top": 0.9, "hspace": 0.12, **margins})
+    return fig
 
 
 def _years(frame) -> np.ndarray:
@@ -54,7 +58,7 @@ def stage_occupancy(model: RecoveryModel) -> Figure:
 
 def crisis_services(model: RecoveryModel) -> Figure:
     """Crises, admissions and coercive episodes per week; beds in use against bed capacity."""
-    df, fig = model.recorder.frame(model.week), _figure(6.0, 4.2)
+    df, fig = model.recorder.frame(model.week), _figure(6.0, 4.2, bottom=0.11, top=0.93)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     for column, label, colour in (("crises", "crises", "#444444"),
                                   ("admissions_voluntary", "voluntary admissions", "#4393c3"),
@@ -77,7 +81,7 @@ def crisis_services(model: RecoveryModel) -> Figure:
 
 def peer_workforce(model: RecoveryModel) -> Figure:
     """Peer workers and the share of people in reach of peer support."""
-    df, fig = model.recorder.frame(model.week), _figure()
+    df, fig = model.recorder.frame(model.week), _figure(right=0.87)
     ax = fig.add_subplot()
     ax.plot(_years(df), df["peer_workers"], color="#1b9e77", label="peer workers")
     ax.set(ylabel="peer workers", title="Peer workforce", ylim=(0, max(5, df["peer_workers"].max() * 1.2)))
@@ -127,18 +131,18 @@ def _peer_pairs(model: RecoveryModel, n: int) -> list[tuple[int, int]]:
 
 def relationship_network(model: RecoveryModel, layout: dict, chosen: int | None = None) -> Figure:
     """People on their relationship network, coloured by stage; professionals grey, peer ties green."""
-    fig = _figure(6.0, 5.0)
+    fig = _figure(6.0, 5.0, left=0.01, right=0.99, bottom=0.1, top=0.94)
     ax = fig.add_subplot()
     n = min(model.population.size, NETWORK_LIMIT)
     prof = model.network.ties["professional"]
     live = (prof.active == 1) & (prof.row < n)
-    for person, alter in zip(prof.row[live].tolist(), prof.col[live].tolist(), strict=True):
-        if f"p{alter}" in layout:
-            (x0, y0), (x1, y1) = layout[person], layout[f"p{alter}"]
-            ax.plot((x0, x1), (y0, y1), color="#dddddd", lw=0.5, zorder=1)
-    for a, b in _peer_pairs(model, n):
-        if a in layout and b in layout:
-            ax.plot(*zip(layout[a], layout[b], strict=True), color="#1b9e77", lw=1.2, zorder=2)
+    # one LineCollection per tie type: hundreds of separate lines would take most of the drawing time
+    professional = [(layout[person], layout[f"p{alter}"])
+                    for person, alter in zip(prof.row[live].tolist(), prof.col[live].tolist(), strict=True)
+                    if f"p{alter}" in layout]
+    ax.add_collection(LineCollection(professional, colors="#dddddd", linewidths=0.5, zorder=1))
+    peers = [(layout[a], layout[b]) for a, b in _peer_pairs(model, n)]
+    ax.add_collection(LineCollection(peers, colors="#1b9e77", linewidths=1.2, zorder=2))
     hubs = np.array([p for k, p in layout.items() if isinstance(k, str)]).reshape(-1, 2)
     ax.scatter(hubs[:, 0], hubs[:, 1], marker="s", s=40, color="#888888", zorder=3)
     pop = model.population
@@ -218,7 +222,7 @@ _DIAGRAM_LAYOUT = nx.kamada_kawai_layout(nx.Graph([(link.cause, link.effect) for
 
 def causal_loops(model: RecoveryModel) -> Figure:
     """The causal-loop diagram of ``feedback_loops.CAUSAL_LINKS``, each link shaded by its current strength."""
-    fig = _figure(7.5, 6.0)
+    fig = _figure(7.5, 6.0, left=0.01, right=0.99, bottom=0.07, top=0.95)
     ax = fig.add_subplot()
     for link, strength in zip(CAUSAL_LINKS, link_strengths(model), strict=True):
         (x0, y0), (x1, y1) = _DIAGRAM_LAYOUT[link.cause], _DIAGRAM_LAYOUT[link.effect]
