@@ -18,6 +18,7 @@ PLUGINS = (
     "recoverysim.trace",
     "recoverysim.calibration.cli",
     "recoverysim.loops_cli",
+    "recoverysim.dashboard.cli",
 )
 
 
