@@ -10,11 +10,8 @@ second time with seeds from an unrelated root seed and compared unpaired (Welch 
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.executor import default_workers, run_tasks
 from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
@@ -33,7 +31,7 @@ from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import Results, RunResult, simulate_together
 from recoverysim.simulation import batches as simulation_batches
 
-__all__ = ["KEY_OUTCOMES", "fmt_diff", "fmt_value", "verdict"]  # re-exported for the command line
+__all__ = ["KEY_OUTCOMES", "default_workers", "fmt_diff", "fmt_value", "verdict"]  # re-exported for the command line
 
 #: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
@@ -234,8 +232,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
         plan += [("independent", i, replicate_seed(indep_seed, r), r)
                  for i in range(1, len(scenarios)) for r in range(replications)]
     start = time.perf_counter()
-    runs = _execute([(scenarios[i], s, r) for _, i, s, r in plan], [scenarios[i].name for _, i, _, _ in plan],
-                    progress, workers)
+    runs = _execute([(scenarios[i], s, r) for _, i, s, r in plan], progress, workers)
     grouped: dict[tuple[str, int], list[RunResult]] = {}
     for (group, i, _, _), run in zip(plan, runs, strict=True):
         grouped.setdefault((group, i), []).append(run)
@@ -245,47 +242,19 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                       wall_seconds=time.perf_counter() - start)
 
 
-def _execute(jobs: list[tuple[Scenario, int, int]], labels: list[str], progress: bool, workers: int) -> list[RunResult]:
+def _execute(jobs: list[tuple[Scenario, int, int]], progress: bool, workers: int) -> list[RunResult]:
     """Run jobs in batches of runs stepped together (serially or in worker processes), with a progress bar.
 
     Each result is exactly what the job run alone gives (docs/ODD.md section 3), so batching changes only speed.
     """
     batches = simulation_batches([scenario for scenario, _, _ in jobs], parts=max(1, workers))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="run", desc="compare", file=sys.stderr, mininterval=0.5)
+    done = run_tasks(simulate_together, [([jobs[i] for i in batch],) for batch in batches], workers,
+                     progress=progress, desc="compare", sizes=[len(batch) for batch in batches])
     out: list[RunResult] = [None] * len(jobs)  # type: ignore[list-item]
-    try:
-        if workers <= 1:
-            done = map(simulate_together, ([jobs[i] for i in batch] for batch in batches))
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers)
-            done = pool.map(simulate_together, [[jobs[i] for i in batch] for batch in batches])
-        try:
-            for batch, runs in zip(batches, done, strict=True):
-                for i, run in zip(batch, runs, strict=True):
-                    out[i] = run
-                if bar is not None:
-                    bar.set_postfix_str(f"{labels[batch[-1]]} r{jobs[batch[-1]][2]}", refresh=False)
-                    bar.update(len(batch))
-        finally:
-            if pool is not None:
-                pool.shutdown()
-    finally:
-        if bar is not None:
-            bar.close()
+    for batch, runs in zip(batches, done, strict=True):
+        for i, run in zip(batch, runs, strict=True):
+            out[i] = run
     return out
-
-
-def default_workers() -> int:
-    """Worker processes for a comparison: the CPUs this process may use (at least 1)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import math
 import re
 import textwrap
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from scipy.stats import qmc
 from recoverysim.calibration.targets import Targets
 from recoverysim.calibration.validate import compare, evaluate_replicates
 from recoverysim.errors import RecoverysimError
+from recoverysim.executor import WorkerPool
 from recoverysim.parameters import PARAMETERS
 from recoverysim.scenario import Scenario
 
@@ -85,7 +85,7 @@ class Objective:
     targets: Targets
     free: list[FreeParameter]
     replications: int
-    pool: ProcessPoolExecutor | None = None
+    pool: WorkerPool | None = None
     workers: int = 1  # batches of replicates are cut into this many parts for the pool
     history: list[dict[str, Any]] = field(default_factory=list)
     cache: dict[tuple, float] = field(default_factory=dict)
@@ -164,9 +164,10 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
     start_time = time.perf_counter()
     start = {p.name: float(scenario[p.name]) for p in free}
     u0 = np.array([p.to_unit(start[p.name]) for p in free])
-    pool = ProcessPoolExecutor(max_workers=min(workers, replications)) if workers > 1 and replications > 1 else None
-    try:
-        obj = Objective(scenario, targets, free, replications, pool, workers if pool is not None else 1)
+    parallel = workers > 1 and replications > 1
+    with WorkerPool(min(workers, replications) if parallel else 1) as pool:
+        obj = Objective(scenario, targets, free, replications, pool if parallel else None,
+                        workers if parallel else 1)
         start_loss = obj(u0)
         _say(log, f"start loss {start_loss:.3f}")
         if method == "de":
@@ -179,9 +180,6 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
         best_loss, fitted, table = obj.best  # a profile point that beats the search optimum is taken
         if best_loss < search_loss:
             _say(log, f"a profile point improved the loss to {best_loss:.3f}: taken as the fitted values")
-    finally:
-        if pool is not None:
-            pool.shutdown()
     history = pd.DataFrame(obj.history)
     return Calibration(free, start, fitted, best_loss, start_loss, history, profiles, table, method,
                        len(history), time.perf_counter() - start_time, centre, search_loss)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.calibration.targets import Targets
+from recoverysim.executor import WorkerPool, run_tasks
 from recoverysim.intervals import mean_interval
 from recoverysim.metrics import readmission_days, stay_of_admissions, within
 from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
@@ -92,21 +92,15 @@ def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> 
 
 
 def evaluate_replicates(scenario: Scenario, replications: int, burn_in_years: int, workers: int = 1,
-                        curves: bool = True, pool: ProcessPoolExecutor | None = None) -> list[dict[str, Any]]:
+                        curves: bool = True, pool: WorkerPool | None = None) -> list[dict[str, Any]]:
     """Statistics of replicates 0..R-1, in batches of replicates stepped together.
 
-    The batches are cut into ``workers`` parts and run in a process pool when ``workers`` > 1 or ``pool`` is
-    given; the numbers do not depend on how they are cut.
+    The batches are cut into ``workers`` parts and run in worker processes (``pool``, or one made for the
+    call) when ``workers`` > 1; the numbers do not depend on how they are cut.
     """
     groups = simulation_batches([scenario] * replications, parts=max(1, workers))
     args = [(scenario, group, burn_in_years, curves) for group in groups]
-    if pool is not None:
-        done = pool.map(replicate_statistics, *zip(*args, strict=True))
-    elif workers <= 1 or len(groups) == 1:
-        done = (replicate_statistics(*a) for a in args)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as ex:
-            done = list(ex.map(replicate_statistics, *zip(*args, strict=True)))
+    done = run_tasks(replicate_statistics, args, workers, pool=pool)
     return [stats for batch in done for stats in batch]
 
 

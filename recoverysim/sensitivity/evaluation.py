@@ -16,8 +16,6 @@ import sqlite3
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,47 +242,13 @@ def _run(executor: str, func, x: np.ndarray, pending: list[np.ndarray], workers:
         yield from _run_dask(func, x, pending, workers, scheduler)
 
 
-#: Thread pools in numerical libraries, limited to one thread per worker process (as Dask's nanny does), so
-#: that K workers on K cores do not oversubscribe them; a value the user has set is kept.
-SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@contextmanager
-def _single_threaded_children() -> Iterator[None]:
-    added = {k: v for k, v in SINGLE_THREAD_ENV.items() if k not in os.environ}
-    os.environ.update(added)  # spawned children copy the environment when they start
-    try:
-        yield
-    finally:
-        for k in added:
-            os.environ.pop(k, None)
-
-
 def _run_processes(func, x: np.ndarray, pending: list[np.ndarray], workers: int) -> Iterator[list[Row]]:
-    import multiprocessing
+    from recoverysim.executor import WorkerPool
 
-    # spawn, not fork: the parent may hold threads (tqdm, dask) that a forked child would inherit broken.
-    ctx = multiprocessing.get_context("spawn")
-    with _single_threaded_children(), ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
-        queue = iter(pending)
-        running = set()
-        try:
-            # A bounded queue keeps memory flat and lets an interrupt lose at most ~2 chunks per worker.
-            for idx in queue:
-                running.add(pool.submit(evaluate_chunk, func, idx, x[idx]))
-                if len(running) >= 2 * max(1, workers):
-                    break
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    yield fut.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        running.add(pool.submit(evaluate_chunk, func, nxt, x[nxt]))
-        except BaseException:
-            for fut in running:
-                fut.cancel()
-            raise
+    # Worker processes even for one worker: the executor the user chose, and a crash spares the parent.
+    with WorkerPool(workers, processes=True) as pool:
+        for _, rows in pool.imap_unordered(evaluate_chunk, ((func, idx, x[idx]) for idx in pending)):
+            yield rows
 
 
 def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
