@@ -24,17 +24,17 @@ from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
-from recoverysim.results import atomic_directory, file_hash, write_json
+from recoverysim.results import atomic_directory, file_hash, write_manifest
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
-from recoverysim.scenario import Scenario
+from recoverysim.scenario import LIBRARY, Scenario, available_names, resolve_scenario, scenario_dirs
 from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import Results, RunResult, simulate_together
 from recoverysim.simulation import batches as simulation_batches
 
-__all__ = ["KEY_OUTCOMES", "default_workers", "fmt_diff", "fmt_value", "verdict"]  # re-exported for the command line
+# Re-exported for the command line and older callers.
+__all__ = ["KEY_OUTCOMES", "LIBRARY", "available_names", "default_workers", "fmt_diff", "fmt_value", "resolve_scenario",
+           "scenario_dirs", "verdict"]
 
-#: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
-LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 #: Path component that turns the root seed into the root seed of the independent (unpaired) runs.
 INDEPENDENT_STREAM = 7_919
 DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
@@ -42,44 +42,6 @@ DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "diffe
 
 
 # --- finding and checking scenarios -------------------------------------------------------------------
-
-
-def scenario_dirs() -> list[Path]:
-    """Folders searched for bare scenario names: ./scenarios first, then the project's library."""
-    dirs = []
-    for d in (Path.cwd() / "scenarios", LIBRARY):
-        if d.is_dir() and d.resolve() not in [x.resolve() for x in dirs]:
-            dirs.append(d)
-    return dirs
-
-
-def available_names() -> list[str]:
-    """Bare scenario names that :func:`resolve_scenario` accepts."""
-    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
-
-
-def resolve_scenario(arg: str) -> Path:
-    """A scenario argument as a file: an existing path, or a bare name looked up in ``scenarios/``."""
-    path = Path(arg)
-    if path.is_file():
-        return path
-    looks_like_path = path.suffix == ".toml" or len(path.parts) > 1
-    if not looks_like_path:
-        for d in scenario_dirs():
-            candidate = d / f"{arg}.toml"
-            if candidate.is_file():
-                return _relative_to_cwd(candidate)
-    names = ", ".join(available_names()) or "(none found)"
-    what = "scenario file not found" if looks_like_path else "unknown scenario name"
-    raise RecoverysimError(f"{what}: {arg!r}; available scenario names: {names}")
-
-
-def _relative_to_cwd(path: Path) -> Path:
-    """``path`` relative to the working folder when it lies inside it (shorter, machine-independent)."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
 
 
 def check_comparable(scenarios: Sequence[Scenario]) -> None:
@@ -273,7 +235,7 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
         sub = runs / results.scenario.name
         sub.mkdir(parents=True)
         write_folder(results, sub, comparison.wall_seconds, command)
-    write_json(folder / "manifest.json", {
+    write_manifest(folder, "compare", {
         "base": comparison.base.scenario.name,
         "scenarios": {s.name: {"file": s.source, "content_hash": s.content_hash, "files": file_hash(s.files)}
                       for s in comparison.scenarios},
@@ -292,10 +254,10 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
 
 def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: int | None = None,
                       seed: int | None = None, *, independent: bool = True, progress: bool = False,
-                      workers: int = 1, command: list[str] | None = None) -> Comparison:
-    """Run the comparison and write ``out`` atomically (nothing is left behind if anything fails)."""
-    comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
-                                workers=workers)
-    with atomic_directory(Path(out)) as tmp:
+                      workers: int = 1, command: list[str] | None = None, force: bool = False) -> Comparison:
+    """Run the comparison and write ``out`` atomically (checked first; nothing is left behind if anything fails)."""
+    with atomic_directory(Path(out), force) as tmp:
+        comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
+                                    workers=workers)
         write_comparison(comparison, tmp, command)
     return comparison

@@ -127,17 +127,19 @@ def loss(targets: Targets, stats: list[dict[str, Any]]) -> float:
 
 
 def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replications: int, workers: int,
-                       command: list[str] | None = None) -> pd.DataFrame:
-    """Run the replicates, compare with the targets and write the report folder atomically."""
+                       command: list[str] | None = None, force: bool = False) -> pd.DataFrame:
+    """Run the replicates, compare with the targets and write the report folder atomically (checked first)."""
     from recoverysim.calibration import report
-    from recoverysim.results import atomic_directory
+    from recoverysim.results import atomic_directory, manifest, write_manifest
 
-    start = time.perf_counter()
-    stats = evaluate_replicates(scenario, replications, targets.burn_in_years, workers)
-    table = compare(targets, stats)
-    wall = time.perf_counter() - start
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, force) as tmp:
+        start = time.perf_counter()
+        stats = evaluate_replicates(scenario, replications, targets.burn_in_years, workers)
+        table = compare(targets, stats)
+        wall = time.perf_counter() - start
         report.write_validation(tmp, scenario, targets, table, stats, wall, command)
+        write_manifest(tmp, "validate", manifest(scenario, [], wall, command, replications=len(stats),
+                                                 targets=targets.path))
     return table
 
 
