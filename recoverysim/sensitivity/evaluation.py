@@ -16,6 +16,7 @@ import sqlite3
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,23 +98,54 @@ def _error_text(exc: BaseException) -> str:
 
 
 class ResultStore:
-    """Append-only SQLite store: one row per sample index with inputs, outputs, error text and timing."""
+    """Append-only SQLite store: one row per sample index with inputs, outputs, error text and timing.
+
+    A store on disk is locked (``flock``, exclusive) for as long as it is open, so two runs cannot write into
+    one folder. Every problem with the file (damaged, not a store, bad rows) is a :class:`StoreError`
+    naming the path.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS evaluations ("
-                " idx INTEGER PRIMARY KEY, inputs TEXT NOT NULL, outputs TEXT, error TEXT,"
-                " seconds REAL NOT NULL, worker TEXT, finished_at REAL NOT NULL)")
+        self._lock = None
+        with self._guard("open"):
+            if str(path) != ":memory:":
+                self._lock = _lock_file(self.path)
+            self._db = sqlite3.connect(self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._db:
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS evaluations ("
+                    " idx INTEGER PRIMARY KEY, inputs TEXT NOT NULL, outputs TEXT, error TEXT,"
+                    " seconds REAL NOT NULL, worker TEXT, finished_at REAL NOT NULL)")
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            self._unlock()
+            raise
+        except (sqlite3.Error, ValueError, TypeError, IndexError, KeyError, OSError) as exc:
+            if action == "open":
+                self._unlock()
+            text = " ".join(str(exc).split())[:200]
+            raise StoreError(f"{self.path}: damaged or not a results store ({action}: {type(exc).__name__}: "
+                             f"{text}); move it away or use a new --out folder") from None
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def close(self) -> None:
-        """Close the database."""
-        self._db.close()
+        """Close the database and release the lock."""
+        try:
+            self._db.close()
+        finally:
+            self._unlock()
 
     def __enter__(self) -> ResultStore:
         return self
@@ -123,11 +155,12 @@ class ResultStore:
 
     def meta(self) -> dict[str, Any]:
         """The run description stored with the results."""
-        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+        with self._guard("read meta"):
+            return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, **items: Any) -> None:
         """Record run-description items (only items not recorded yet; recorded ones never change)."""
-        with self._db:
+        with self._guard("write meta"), self._db:
             self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
                                  [(k, json.dumps(v, sort_keys=True)) for k, v in items.items()])
 
@@ -140,14 +173,23 @@ class ResultStore:
             raise StoreError(f"{self.path}: cannot resume: the stored run differs in {', '.join(diffs)} "
                              "(use a new --out folder, or the same experiment and options)")
 
+    def check_inputs(self, x: np.ndarray) -> None:
+        """Raise StoreError unless every stored row has exactly the inputs of that row of the sample ``x``."""
+        with self._guard("read rows"):
+            for idx, inputs in self._db.execute("SELECT idx, inputs FROM evaluations"):
+                if not 0 <= idx < x.shape[0] or json.loads(inputs) != x[idx].tolist():
+                    raise StoreError(f"{self.path}: cannot resume: stored row {idx} was run with other inputs "
+                                     "than this experiment's sample (use a new --out folder)")
+
     def done(self) -> set[int]:
         """Indices already stored (finished, with outputs or an error)."""
-        return {i for (i,) in self._db.execute("SELECT idx FROM evaluations")}
+        with self._guard("read rows"):
+            return {i for (i,) in self._db.execute("SELECT idx FROM evaluations")}
 
     def append(self, rows: Iterable[Row], x: np.ndarray) -> None:
         """Store finished rows with their inputs, in one transaction."""
         now = time.time()
-        with self._db:
+        with self._guard("write rows"), self._db:
             self._db.executemany(
                 "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(i, json.dumps(x[i].tolist()), None if out is None else json.dumps(out), err, sec, worker,
@@ -156,6 +198,10 @@ class ResultStore:
     def load(self, n_rows: int, n_outputs: int | None = None,
              ) -> tuple[np.ndarray, np.ndarray, dict[int, str], np.ndarray]:
         """Return ``(X, Y, errors, seconds)`` for the stored rows; missing rows are NaN in X and Y."""
+        with self._guard("read rows"):
+            return self._load(n_rows, n_outputs)
+
+    def _load(self, n_rows: int, n_outputs: int | None):
         rows = self._db.execute("SELECT idx, inputs, outputs, error, seconds FROM evaluations").fetchall()
         if n_outputs is None:
             n_outputs = next((len(json.loads(o)) for _, _, o, _, _ in rows if o is not None), 1)
@@ -172,6 +218,20 @@ class ResultStore:
             else:
                 y[idx] = json.loads(outputs)
         return x, y, dict(sorted(errors.items())), sec
+
+
+def _lock_file(path: Path):
+    """Hold an exclusive ``flock`` on the store file (created if absent); StoreError if another run holds it."""
+    import fcntl
+
+    handle = open(path, "ab")  # noqa: SIM115 - kept open for the life of the store
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreError(f"{path}: another recoverysim run is using this results store; wait for it to "
+                         "finish (or stop it) before resuming") from None
+    return handle
 
 
 def chunks(indices: Iterable[int], chunk_size: int) -> list[np.ndarray]:

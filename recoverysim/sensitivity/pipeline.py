@@ -99,6 +99,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
     if resumed:
         with ResultStore(store_path) as store:  # verify before writing anything
             store.check_meta(**expected)
+            store.check_inputs(x)
             chunk_size = store.meta().get("chunk_size", chunk_size)
     chunk_size = int(chunk_size or default_chunk_size(x.shape[0], batch_rows(func)))
     folder.mkdir(parents=True, exist_ok=True)
