@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from recoverysim.errors import RecoverysimError
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import PARAMETERS
+from recoverysim.scenario import read_toml
 from recoverysim.sensitivity.sampling import METHOD_OPTIONS, METHODS, Design, check_sample_size
 
 #: Top-level keys of an experiment file.
@@ -99,13 +99,8 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         ExperimentError: Naming the file and the offending key.
     """
     src = Path(path)
-    if not src.is_file():
-        raise ExperimentError(src, None, "experiment file not found")
+    data = read_toml(src, ExperimentError, "experiment file")
     raw_bytes = src.read_bytes()
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExperimentError(src, None, f"malformed TOML: {exc}") from None
     for key in data:
         if key not in KEYS:
             raise ExperimentError(src, key,
@@ -121,6 +116,8 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
     if not isinstance(scen, str):
         raise ExperimentError(src, "scenario", "must be a path string (relative to the experiment file)")
     scenario = (src.parent / scen).resolve() if not Path(scen).is_absolute() else Path(scen)
+    if scenario.is_dir():
+        raise ExperimentError(src, "scenario", f"{scenario} is a folder, not a scenario file")
     if not scenario.is_file():
         raise ExperimentError(src, "scenario", f"scenario file not found: {scenario}")
 
