@@ -366,7 +366,8 @@ def _check_value(source: str, dotted: str, value: Any) -> Any:
         try:
             value = float(value)
         except OverflowError:  # a huge integer
-            value = math.copysign(math.inf, value)
+            raise ScenarioError(source, dotted, f"{_short(repr(value))} is out of range {param.range_text()} "
+                                f"({param.unit})") from None
         if math.isnan(value):
             raise ScenarioError(source, dotted, f"must be finite, got {_short(repr(value))}")
     if not (param.low <= value <= param.high):

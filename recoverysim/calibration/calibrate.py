@@ -35,6 +35,8 @@ from recoverysim.scenario import Scenario
 
 METHODS = ("lhs-nm", "de")
 PROFILE_HALF_WIDTH = 0.15  # share of the bounds on each side of the optimum
+#: Run settings: what is simulated, not how the model behaves, so never fitted.
+NOT_FREE = ("run.years", "run.replications", "run.seed", "population.size")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ def parse_free(spec: str) -> FreeParameter:
         raise RecoverysimError(f"--free {spec}: unknown parameter {name!r} (see recoverysim describe)")
     if not param.varies:
         raise RecoverysimError(f"--free {spec}: {name} is not a numeric parameter with a range")
+    if name in NOT_FREE:
+        raise RecoverysimError(f"--free {spec}: {name} is a run setting, not a model parameter to fit "
+                               "(set it with --population, --years or --seed)")
     low, high = float(param.low), float(param.high)
     if bounds:
         try:

@@ -92,18 +92,16 @@ def run_command(args: argparse.Namespace) -> int:
                           replications=args.replications, years=args.years, second_order=args.second_order)
     design = exp.design
     runs = design.n_rows * exp.replications
-    print(f"{exp.source}: {design.n_rows:,} sample points x {exp.replications} replicate(s) = {runs:,} model runs",
-          file=sys.stderr)
+    where = "" if executor == "serial" else f" ({args.scheduler or f'{workers} workers'})"
+    print(f"{exp.source}: {design.method} on {design.d} parameters, n={design.n} -> {design.n_rows:,} sample "
+          f"points x {exp.replications} replicate(s) = {runs:,} model runs, {len(exp.outputs)} outputs; "
+          f"executor {executor}{where}", file=sys.stderr)
     if runs > MAX_RUNS and not args.yes:
         raise RecoverysimError(f"{exp.source}: n: {runs:,} model runs is above the cap of {MAX_RUNS:,}; lower n "
                                "(or --n), or pass --yes to run them")
     func = build_model_function(exp)
     out = args.out if args.out is not None else Path("results") / "sensitivity" / exp.source.stem
     check_folder(out, args.resume, args.force)
-    where = "" if executor == "serial" else f" ({args.scheduler or f'{workers} workers'})"
-    print(f"{exp.source}: {design.method} on {design.d} parameters, n={design.n} -> {design.n_rows} sample "
-          f"points x {exp.replications} replicate(s), {len(exp.outputs)} outputs; executor {executor}{where}",
-          file=sys.stderr)
     # What must match to resume: the design (in run_pipeline), the resolved scenario and the replicates.
     identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications}
     extra = {"experiment": exp.to_dict(), "scenario": {"file": str(exp.scenario),
