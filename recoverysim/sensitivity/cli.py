@@ -57,6 +57,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_workers(p)
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="join a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
+    p.add_argument("--dask-dashboard", default=None, metavar="ADDRESS",
+                   help="serve the local Dask cluster's dashboard there, e.g. 127.0.0.1:8787 (default: none)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run stored in --out, evaluating only the missing samples")
     p.add_argument("--n", type=int, default=None, help="override the experiment's sample size n")
@@ -110,7 +112,8 @@ def run_command(args: argparse.Namespace) -> int:
     result = run_pipeline(design, func, out, outputs=exp.outputs, executor=executor, workers=workers,
                           scheduler=args.scheduler, resume=args.resume,
                           chunk_size=args.chunk_size or exp.chunk_size, progress=not args.quiet,
-                          figures=not args.no_figures, identity=identity, manifest_extra=extra)
+                          figures=not args.no_figures, identity=identity, manifest_extra=extra,
+                          dashboard=args.dask_dashboard)
     m = result.manifest
     print(f"done in {m['wall_time_seconds']:.1f} s: {m['counts']['succeeded']} runs; indices in "
           f"{out / 'indices.csv'}", file=sys.stderr)

@@ -245,7 +245,7 @@ def chunks(indices: Iterable[int], chunk_size: int) -> list[np.ndarray]:
 def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executor: str = "serial",
              workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
              store: ResultStore | None = None, progress: bool = True, n_outputs: int | None = None,
-             desc: str = "evaluating") -> Evaluation:
+             desc: str = "evaluating", dashboard: str | None = None) -> Evaluation:
     """Map the (n, d) sample to (n, k) outputs with the chosen executor.
 
     Args:
@@ -260,6 +260,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
         progress: Show a tqdm bar (rate and ETA).
         n_outputs: Expected k; inferred from the results when omitted.
         desc: Progress bar label.
+        dashboard: Address for the dashboard of a local Dask cluster (e.g. ``127.0.0.1:8787``); none by default.
 
     Returns:
         The outputs, with NaN rows and an error text for each failed evaluation.
@@ -279,7 +280,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
 
         with tqdm(total=n, initial=n - todo, desc=desc, unit="run", disable=not progress,
                   dynamic_ncols=True, smoothing=0.1) as bar:
-            for rows in _run(executor, func, x, pending, workers, scheduler):
+            for rows in _run(executor, func, x, pending, workers, scheduler, dashboard):
                 store.append(rows, x)
                 bar.update(len(rows))
         _, y, errors, seconds = store.load(n, n_outputs)
@@ -290,7 +291,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
 
 
 def _run(executor: str, func, x: np.ndarray, pending: list[np.ndarray], workers: int,
-         scheduler: str | None) -> Iterator[list[Row]]:
+         scheduler: str | None, dashboard: str | None = None) -> Iterator[list[Row]]:
     if not pending:
         return
     if executor == "serial":
@@ -299,7 +300,7 @@ def _run(executor: str, func, x: np.ndarray, pending: list[np.ndarray], workers:
     elif executor == "processes":
         yield from _run_processes(func, x, pending, workers)
     else:
-        yield from _run_dask(func, x, pending, workers, scheduler)
+        yield from _run_dask(func, x, pending, workers, scheduler, dashboard)
 
 
 def _run_processes(func, x: np.ndarray, pending: list[np.ndarray], workers: int) -> Iterator[list[Row]]:
@@ -312,7 +313,7 @@ def _run_processes(func, x: np.ndarray, pending: list[np.ndarray], workers: int)
 
 
 def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
-              scheduler: str | None) -> Iterator[list[Row]]:
+              scheduler: str | None, dashboard: str | None = None) -> Iterator[list[Row]]:
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -322,13 +323,29 @@ def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
         except OSError as exc:
             raise RecoverysimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     else:
+        import signal
+        import threading
+
         import dask
 
         # The workers' statistical profiler samples the task's Python stack every 10 ms; for a model made of
         # many small numpy calls that cost about a tenth of the throughput here, and nobody reads the profile.
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+        config = {"distributed.worker.profile.enabled": False}
+        if dashboard is None:
+            # The scheduler always serves HTTP (on 8787 unless told otherwise): with no dashboard asked for,
+            # it serves nothing, on a free port of the loopback interface.
+            config["distributed.scheduler.http.routes"] = []
+        # Workers started with Ctrl-C ignored inherit that, so an interrupt prints no worker tracebacks;
+        # the parent cancels and closes them.
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+        try:
+            with dask.config.set(config):
+                cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                       dashboard_address=dashboard or "127.0.0.1:0")
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         client = Client(cluster)
     try:
         remote_func = client.scatter(func, broadcast=True, hash=False)
@@ -339,6 +356,10 @@ def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
             for fut in as_completed(futures):
                 yield fut.result()
         except BaseException:
+            import logging
+
+            # Cancelling running tasks makes Dask log warnings about them; the interrupt says it all.
+            logging.getLogger("distributed").setLevel(logging.ERROR)
             client.cancel(futures)
             raise
     finally:

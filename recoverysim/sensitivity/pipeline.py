@@ -61,7 +61,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
                  scheduler: str | None = None, resume: bool = False, chunk_size: int | None = None,
                  progress: bool = True, figures: bool = True, identity: dict[str, Any] | None = None,
                  manifest_extra: dict[str, Any] | None = None, log: Callable[[str], None] | None = None,
-                 ) -> PipelineResult:
+                 dashboard: str | None = None) -> PipelineResult:
     """Sample, evaluate (storing every row as it finishes) and analyse; write everything to ``folder``.
 
     Args:
@@ -79,6 +79,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
         identity: Extra items that must match on resume (e.g. model settings).
         manifest_extra: Extra items for manifest.json.
         log: Where to send progress messages (default stderr).
+        dashboard: Dashboard address of a local Dask cluster (none unless given).
 
     Returns:
         The samples, outputs, failures, indices (None when evaluations failed) and manifest.
@@ -111,7 +112,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
         pd.DataFrame(x, columns=list(design.names)).rename_axis("index").to_csv(folder / "samples.csv")
         ev = evaluate(func, x, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size,
                       store=store, progress=progress, n_outputs=len(outputs) if outputs else None,
-                      desc=f"{design.method} runs")
+                      desc=f"{design.method} runs", dashboard=dashboard)
         y, errors = ev.Y, ev.errors
     outputs = outputs or [f"y{j}" for j in range(y.shape[1])]
     results = pd.DataFrame(y, columns=outputs).rename_axis("index")
