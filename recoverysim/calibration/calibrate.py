@@ -30,7 +30,7 @@ from recoverysim.calibration.targets import Targets
 from recoverysim.calibration.validate import compare, evaluate_replicates
 from recoverysim.errors import RecoverysimError
 from recoverysim.executor import WorkerPool
-from recoverysim.parameters import PARAMETERS
+from recoverysim.parameters import PARAMETERS, command_default
 from recoverysim.scenario import Scenario
 
 METHODS = ("lhs-nm", "de")
@@ -156,10 +156,16 @@ class Calibration:
         return pd.DataFrame(rows)
 
 
-def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *, budget: int = 60,
-              replications: int = 2, seed: int = 1, method: str = "lhs-nm", profile_points: int = 6,
-              workers: int = 1, log=None) -> Calibration:
-    """Fit ``free`` to ``targets``; ``budget`` bounds the search evaluations (the profile adds more)."""
+def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *, budget: int | None = None,
+              replications: int | None = None, seed: int = 1, method: str = "lhs-nm",
+              profile_points: int | None = None, workers: int = 1, log=None) -> Calibration:
+    """Fit ``free`` to ``targets``; ``budget`` bounds the search evaluations (the profile adds more).
+
+    ``budget``, ``replications`` and ``profile_points`` default to the declared ``calibrate.*`` command defaults.
+    """
+    budget = command_default("calibrate.budget") if budget is None else budget
+    replications = command_default("calibrate.replications") if replications is None else replications
+    profile_points = command_default("calibrate.profile_points") if profile_points is None else profile_points
     if method not in METHODS:
         raise RecoverysimError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
     if not free:

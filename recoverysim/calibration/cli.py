@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.parameters import command_default
 
 DEFAULT_TARGETS = Path("data/targets/japan.toml")
 
@@ -34,11 +35,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--free", action="append", required=True, metavar="dotted.key[=low:high]",
                    help="parameter to fit, optionally with bounds inside its declared range (repeatable)")
     _common(p, "calibrate")
-    p.add_argument("--replications", type=int, default=2, help="replicates per evaluation (default 2)")
-    p.add_argument("--budget", type=int, default=60, help="loss evaluations of the search (default 60)")
+    p.add_argument("--replications", type=int, default=command_default("calibrate.replications"),
+                   help="replicates per evaluation (default %(default)s)")
+    p.add_argument("--budget", type=int, default=command_default("calibrate.budget"),
+                   help="loss evaluations of the search (default %(default)s)")
     p.add_argument("--method", choices=("lhs-nm", "de"), default="lhs-nm",
                    help="lhs-nm: Latin hypercube then Nelder-Mead (default); de: differential evolution")
-    p.add_argument("--profile-points", type=int, default=6, help="profile points per free parameter (default 6)")
+    p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
+                   help="profile points per free parameter (default %(default)s)")
     p.add_argument("--write-scenario", default=None,
                    help="where to write the calibrated scenario (default OUT/<scenario file name>)")
     p.set_defaults(func=cmd_calibrate)
@@ -119,7 +123,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise RecoverysimError(f"--profile-points must be 0 or more, got {args.profile_points}")
     if args.replications is not None and args.replications < 1:
         raise RecoverysimError("--replications must be at least 1")
-    replications = args.replications or 2
+    replications = args.replications
     out = Path(args.out or Path("results") / "calibrate" / scenario.name)
     src = Path(scenario.source)
     dest = Path(args.write_scenario) if args.write_scenario else None

@@ -14,7 +14,7 @@ from typing import Any
 
 from recoverysim.errors import RecoverysimError
 from recoverysim.outcomes import OUTCOMES
-from recoverysim.parameters import PARAMETERS
+from recoverysim.parameters import PARAMETERS, command_default
 from recoverysim.scenario import read_toml
 from recoverysim.sensitivity.sampling import METHOD_OPTIONS, METHODS, Design, check_sample_size
 
@@ -201,7 +201,7 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         if name in outputs[:i]:
             raise ExperimentError(src, f"outputs[{i}]", f"{name!r} is listed twice")
 
-    seed = _int(src, "seed", data.get("seed", 20211), 0, 2**32 - 1)
+    seed = _int(src, "seed", data.get("seed", command_default("sensitivity.seed")), 0, 2**32 - 1)
     reps = _int(src, "replications", data.get("replications", 1), 1, 10_000)
     size, yrs = PARAMETERS["population.size"], PARAMETERS["run.years"]
     pop = None if data.get("population") is None else _int(src, "population", data["population"],
