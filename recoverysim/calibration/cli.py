@@ -44,7 +44,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
                    help="profile points per free parameter (default %(default)s)")
     p.add_argument("--write-scenario", default=None,
-                   help="where to write the calibrated scenario (default OUT/<scenario file name>)")
+                   help="where to write the calibrated scenario (default: in OUT, under the scenario file's name)")
     p.set_defaults(func=cmd_calibrate)
 
 
