@@ -153,6 +153,21 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+#: File types a figure can be written as.
+FIGURE_TYPES = (".png", ".svg", ".pdf")
+
+
+def check_figure_path(path: Path) -> Path:
+    """A figure file in an existing folder, with a known extension (checked before drawing)."""
+    if path.suffix.lower() not in FIGURE_TYPES:
+        raise RecoverysimError(f"--out {path}: give a file ending in {', '.join(FIGURE_TYPES)}")
+    if path.is_dir():
+        raise RecoverysimError(f"--out {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise RecoverysimError(f"--out {path}: folder {path.parent} does not exist")
+    return path
+
+
 def cmd_loops(args: argparse.Namespace) -> int:
     """``recoverysim loops``: the feedback loops, their links, and the diagram."""
     from recoverysim.feedback_loops import CAUSAL_LINKS, loop_polarity
@@ -165,8 +180,9 @@ def cmd_loops(args: argparse.Namespace) -> int:
         for link in (x for x in CAUSAL_LINKS if x.loop == loop):
             print(f"    {link.cause} -> {link.effect} ({'+' if link.sign > 0 else '-'})  [{link.where}]")
     if args.out:
-        path = causal_loop_diagram(Path(args.out))
-        print(f"Causal-loop diagram: {path}")
+        path = check_figure_path(Path(args.out))
+        written = causal_loop_diagram(path)
+        print(f"Causal-loop diagram: {written}")
     return 0
 
 

@@ -193,6 +193,20 @@ def test_run_flags_name_themselves(tmp_path, capsys, flag, value):
     assert err.startswith(f"error: {flag}: ") and "--set" not in err
 
 
+@pytest.mark.parametrize("flag", ["--population", "--n", "--years"])
+def test_sensitivity_flags_name_themselves(tmp_path, capsys, flag):
+    assert main(["sensitivity", str(EXPERIMENT), flag, "0", "--out", str(tmp_path / "o")]) == 2
+    assert f": {flag}: " in _one_clean_line(capsys) and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("out, words", [("cld.txt", "give a file ending in"), ("missing/cld.png", "does not exist"),
+                                        (".", "give a file ending in")])
+def test_loops_out_is_checked_before_drawing(tmp_path, monkeypatch, capsys, out, words):
+    monkeypatch.chdir(tmp_path)
+    assert main(["loops", "--out", out]) == 2
+    assert words in _one_clean_line(capsys) and list(tmp_path.iterdir()) == []
+
+
 def test_byte_order_mark_is_accepted():
     from recoverysim.scenario import load_scenario
 

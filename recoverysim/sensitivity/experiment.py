@@ -112,6 +112,10 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
                              "years": years}.items() if v is not None}
     data.update(cli)
 
+    def flag_or_key(name: str) -> str:
+        """A value from the command line is reported by its flag, one from the file by its key."""
+        return f"--{name}" if name in cli else name
+
     scen = data["scenario"]
     if not isinstance(scen, str):
         raise ExperimentError(src, "scenario", "must be a path string (relative to the experiment file)")
@@ -147,7 +151,7 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         raise ExperimentError(src, "morris.local_optimization", "must be true or false")
     problem = check_sample_size(method, data["n"], options)
     if problem:
-        raise ExperimentError(src, *problem)
+        raise ExperimentError(src, flag_or_key(problem[0]), problem[1][:300])
 
     names = data["parameters"]
     if not isinstance(names, list) or not names or not all(isinstance(p, str) for p in names):
@@ -202,12 +206,12 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
             raise ExperimentError(src, f"outputs[{i}]", f"{name!r} is listed twice")
 
     seed = _int(src, "seed", data.get("seed", command_default("sensitivity.seed")), 0, 2**32 - 1)
-    reps = _int(src, "replications", data.get("replications", 1), 1, 10_000)
+    reps = _int(src, flag_or_key("replications"), data.get("replications", 1), 1, 10_000)
     size, yrs = PARAMETERS["population.size"], PARAMETERS["run.years"]
-    pop = None if data.get("population") is None else _int(src, "population", data["population"],
+    pop = None if data.get("population") is None else _int(src, flag_or_key("population"), data["population"],
                                                             int(size.low), int(size.high))
     years = (None if data.get("years") is None
-             else _int(src, "years", data["years"], int(yrs.low), int(yrs.high)))
+             else _int(src, flag_or_key("years"), data["years"], int(yrs.low), int(yrs.high)))
     chunk = None if data.get("chunk_size") is None else _int(src, "chunk_size", data["chunk_size"], 1)
     conf = data.get("conf_level", 0.95)
     if isinstance(conf, bool) or not isinstance(conf, int | float) or not 0 < conf < 1:
