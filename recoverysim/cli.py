@@ -20,6 +20,7 @@ PLUGINS = (
     "recoverysim.compare_cli",
     "recoverysim.trace",
     "recoverysim.calibration.cli",
+    "recoverysim.loops_cli",
 )
 #: Set to 1 to see the traceback of an unexpected error.
 DEBUG_ENV = "RECOVERYSIM_DEBUG"
@@ -153,39 +154,6 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-#: File types a figure can be written as.
-FIGURE_TYPES = (".png", ".svg", ".pdf")
-
-
-def check_figure_path(path: Path) -> Path:
-    """A figure file in an existing folder, with a known extension (checked before drawing)."""
-    if path.suffix.lower() not in FIGURE_TYPES:
-        raise RecoverysimError(f"--out {path}: give a file ending in {', '.join(FIGURE_TYPES)}")
-    if path.is_dir():
-        raise RecoverysimError(f"--out {path}: is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise RecoverysimError(f"--out {path}: folder {path.parent} does not exist")
-    return path
-
-
-def cmd_loops(args: argparse.Namespace) -> int:
-    """``recoverysim loops``: the feedback loops, their links, and the diagram."""
-    from recoverysim.feedback_loops import CAUSAL_LINKS, loop_polarity
-    from recoverysim.figures import causal_loop_diagram
-    from recoverysim.parameters import LOOPS
-
-    for loop, text in LOOPS.items():
-        kind = "reinforcing" if loop_polarity(loop) > 0 else "balancing"
-        print(f"{loop} ({kind}): {text}")
-        for link in (x for x in CAUSAL_LINKS if x.loop == loop):
-            print(f"    {link.cause} -> {link.effect} ({'+' if link.sign > 0 else '-'})  [{link.where}]")
-    if args.out:
-        path = check_figure_path(Path(args.out))
-        written = causal_loop_diagram(path)
-        print(f"Causal-loop diagram: {written}")
-    return 0
-
-
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``recoverysim scenarios``: the bare names every command accepts, with their one-line descriptions."""
     from recoverysim.scenario import available_names, load_scenario, resolve_scenario
@@ -222,9 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_describe)
     p = sub.add_parser("scenarios", help="list the scenario names every command accepts")
     p.set_defaults(func=cmd_scenarios)
-    p = sub.add_parser("loops", help="list the feedback loops and draw the causal-loop diagram")
-    p.add_argument("--out", help="PNG file for the diagram")
-    p.set_defaults(func=cmd_loops)
     for module in PLUGINS:
         try:
             mod = importlib.import_module(module)

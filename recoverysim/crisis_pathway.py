@@ -25,7 +25,7 @@ __all__ = ["RESPONSES", "CrisisDraws", "CrisisOutcome", "crisis_hazard", "crisis
 COMMUNITY, VOLUNTARY, INVOLUNTARY = Response.COMMUNITY, Response.VOLUNTARY, Response.INVOLUNTARY
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CrisisOutcome:
     """What happened on the pathway in one week (indices are person indices)."""
 
@@ -90,7 +90,7 @@ def crisis_probability_bound(pop, c) -> np.ndarray:
     return np.minimum(1.0, -np.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CrisisDraws(KeyedDraws):
     """Event-level draws of a crisis, drawn for every crisis of the week in one pass.
 

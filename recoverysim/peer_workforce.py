@@ -16,7 +16,7 @@ from recoverysim.population import of_runs
 STREAMS = ("peer_leaving", "peer_burnout", "peer_recruitment")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PeerDraws:
     """The week's keyed draws: ``leaving`` and ``burnout`` of each worker, ``recruitment`` of each candidate."""
 
@@ -27,7 +27,7 @@ class PeerDraws:
     recruitment: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PeerEvents:
     """Who became a peer worker, who left, and who of those burnt out and fell back a stage."""
 
@@ -51,9 +51,9 @@ def drawn_for(pop) -> tuple[np.ndarray, np.ndarray]:
 def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, week: int,
            draws: PeerDraws) -> PeerEvents:
     """Recruit and lose peer workers for one week (``p``: the ``[peer]`` section; ``burnout_loop``: B1 on)."""
-    # A crisis or setback ends peer work (admission already did).
-    in_reunion_community = (pop.stage == Stage.REUNION) & ~pop.in_hospital
-    pop.peer_worker &= in_reunion_community
+    # A crisis or setback ends peer work (admission already did). Peer workers are few: test only them.
+    serving = pop.peer_worker.nonzero()[0]
+    pop.peer_worker[serving[(pop.stage.take(serving) != Stage.REUNION) | pop.in_hospital.take(serving)]] = False
     workers, candidates = draws.workers, draws.candidates
     demand = pop.count_by_run(pop.stage != Stage.REUNION) * peer_availability
     hazard = peer_leaving_hazard(p.turnover_rate, p.burnout_rate, p.organisational_support, demand,

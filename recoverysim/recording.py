@@ -25,7 +25,7 @@ ZERO_FLOWS = ("crises", "community_support", "admissions_voluntary", "admissions
 _BARRIER_COLUMNS = tuple(f"barrier_{b}" for b in BARRIER_NAMES)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WeekEvents:
     """Everything the rules returned in one week (person indices of the batch)."""
 

@@ -21,7 +21,7 @@ from recoverysim.population import REAL, of_people, of_runs
 REUNION = Stage.REUNION
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StageMoves:
     """People who moved up one stage and down one stage this week (crises and coercion excluded)."""
 

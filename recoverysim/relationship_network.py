@@ -299,7 +299,7 @@ def hazard_key(run: np.ndarray, flag: np.ndarray) -> np.ndarray:
     return 2 * run + flag
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TieDraws:
     """Who may make ties this week and the keyed draws of the new ties.
 
@@ -314,7 +314,7 @@ class TieDraws:
     community_tie_loss: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TieEvents:
     """New peer ties and community ties lost this week (counts over every run)."""
 

@@ -199,8 +199,8 @@ def test_sensitivity_flags_name_themselves(tmp_path, capsys, flag):
     assert f": {flag}: " in _one_clean_line(capsys) and not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("out, words", [("cld.txt", "give a file ending in"), ("missing/cld.png", "does not exist"),
-                                        (".", "give a file ending in")])
+@pytest.mark.parametrize("out, words", [("cld.txt", "unknown diagram format"), ("missing/cld.png", "does not exist"),
+                                        (".", "unknown diagram format")])
 def test_loops_out_is_checked_before_drawing(tmp_path, monkeypatch, capsys, out, words):
     monkeypatch.chdir(tmp_path)
     assert main(["loops", "--out", out]) == 2
