@@ -53,7 +53,7 @@ def is_result_folder(folder: Path) -> bool:
     if isinstance(data, dict) and ("recoverysim_version" in data
                                    or any(m <= data.keys() for m in _LEGACY_MARKERS)):
         return True
-    for name in _LEGACY_FILES:
+    for name in (MANIFEST, *_LEGACY_FILES):  # a manifest nested under "manifest" (reports, loop dominance)
         data = _read_json(folder / name)
         if isinstance(data, dict) and isinstance(data.get("manifest"), dict) \
                 and "recoverysim_version" in data["manifest"]:

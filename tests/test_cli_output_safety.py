@@ -199,3 +199,17 @@ def test_sigterm_cleans_up_and_exits_143(tmp_path):
     assert proc.returncode == 143, err
     assert "terminated" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_result_folders_are_recognised_by_their_manifest(tmp_path):
+    from recoverysim.results import write_manifest
+
+    cases = {"ours": {"recoverysim_version": "1"}, "nested": {"manifest": {"recoverysim_version": "1"}},
+             "foreign": {"name": "some other tool"}, "broken": None}
+    for name, data in cases.items():
+        (tmp_path / name).mkdir()
+        text = "{not json" if data is None else json.dumps(data)
+        (tmp_path / name / "manifest.json").write_text(text)
+    (tmp_path / "written").mkdir()
+    write_manifest(tmp_path / "written", "run", {"seeds": [1]})
+    assert [n for n in (*cases, "written") if is_result_folder(tmp_path / n)] == ["ours", "nested", "written"]
