@@ -183,30 +183,35 @@ def dominance_figure(contrib: pd.DataFrame, dom: pd.DataFrame, path: Path) -> Pa
     for ax in axes[-1]:
         ax.set_xlabel("year")
     axes.flat[0].legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, 0.93))
-    fig.suptitle("Each loop's contribution (outcome with the loop minus without it, paired runs); squares on top: "
-                 "the dominant loop each year (faint: not clear)", fontsize=10)
+    fig.suptitle("Each loop's contribution (outcome with the loop minus without it, paired runs; bands: 95% intervals "
+                 "over replicate pairs, Monte Carlo only); squares on top: the dominant loop each year (faint: not "
+                 "clear)", fontsize=10)
     return save_figure(fig, path, dpi=110)
 
 
 def write_dominance(scenario, out: Path, command: list[str] | None = None,
-                    replications: int | None = None) -> dict:
-    """Run the paired runs and write contributions.csv, dominance.csv, yearly.csv, the figure and a manifest."""
-    from recoverysim.results import atomic_directory, manifest, write_json
+                    replications: int | None = None, force: bool = False) -> dict:
+    """Run the paired runs and write contributions.csv, dominance.csv, yearly.csv, the figure and a manifest.
+
+    The output folder is checked (and its temporary sibling made) before anything is simulated.
+    """
+    from recoverysim.results import atomic_directory, manifest, write_manifest
 
     replications = replications or scenario.params.run.replications
     start = time.perf_counter()
-    yearly = run_paired(scenario, replications)
-    contrib = contributions(yearly)
-    dom = dominance(contrib)
-    seeds = [replicate_seed(scenario.params.run.seed, r) for r in range(replications)]
-    with atomic_directory(Path(out)) as tmp:
+    with atomic_directory(Path(out), force) as tmp:
+        yearly = run_paired(scenario, replications)
+        contrib = contributions(yearly)
+        dom = dominance(contrib)
+        seeds = [replicate_seed(scenario.params.run.seed, r) for r in range(replications)]
         yearly.to_csv(tmp / "yearly.csv", index=False)
         contrib.to_csv(tmp / "contributions.csv", index=False)
         dom.to_csv(tmp / "dominance.csv", index=False)
         dominance_figure(contrib, dom, tmp / "loop_dominance.png")
-        write_json(tmp / "manifest.json", {"manifest": manifest(scenario, seeds, time.perf_counter() - start, command,
-                                                                replications=replications),
-                                           "variants": list(variants(scenario))})
+        write_manifest(tmp, "loop_dominance", {
+            **manifest(scenario, seeds, time.perf_counter() - start, command, replications=replications),
+            "variants": list(variants(scenario)),
+            "intervals": "95% t-intervals of the paired differences over replicates: Monte Carlo uncertainty only"})
     out = Path(out)
     return {"summary": summary_text(dom), "contributions": out / "contributions.csv",
             "dominance": out / "dominance.csv", "yearly": out / "yearly.csv", "figure": out / "loop_dominance.png",

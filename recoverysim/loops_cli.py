@@ -21,6 +21,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", help="diagram file (.png or .svg); with --dominance, the output folder "
                                  "(default results/<scenario>_loop_dominance)")
     p.add_argument("--dominance", metavar="SCENARIO", help="measure each loop's contribution in this scenario")
+    p.add_argument("--force", action="store_true",
+                   help="with --dominance: replace an existing --out folder whatever it holds")
     add_run_overrides(p)
     p.set_defaults(func=cmd_loops)
 
@@ -58,7 +60,7 @@ def _dominance(args: argparse.Namespace) -> int:
     r = scenario.params.run
     print(f"Loop dominance in {scenario.name}: {scenario.params.population.size:,} people x {r.years} years x "
           f"{r.replications} replicates, each loop switched off in turn (common random numbers)", file=sys.stderr)
-    files = write_dominance(scenario, out, command=sys.argv)
+    files = write_dominance(scenario, out, command=sys.argv, force=args.force)
     print(files["summary"])
     print(f"\nLoop dominance: {out}/ (" + ", ".join(p.name for k, p in files.items() if k != "summary") + ")")
     return 0

@@ -390,8 +390,9 @@ COMMAND_DEFAULTS: dict[str, Parameter] = {p.name: p for p in (
        "People per scenario in make demo (finishes in a few minutes on two cores)", "design"),
     _p("demo.years", 10, 1, 100, "years", "Years simulated by make demo", "design"),
     _p("demo.replications", 8, 2, 100_000, "runs", "Replicates per scenario in make demo", "design"),
-    _p("dashboard.population", 2000, 200, 20_000, "people", "People in the dashboard's model at start", "design"),
-    _p("dashboard.seed", 1, 0, 2**32 - 1, "integer", "Seed of the dashboard's model at start", "assumed"),
+    _p("dashboard.population", 500, 50, 20_000, "people",
+       "Most people a dashboard session starts with (the scenario's own size if smaller): a week redraws quickly",
+       "design"),
 )}
 
 

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from recoverysim.parameters import LEVERS, LOOPS, PARAMETERS, REFORM_FIELDS, REFORMS, ROOTS, SECTIONS
+from recoverysim.parameters import LEVERS, LOOPS, PARAMETERS, REFORM_FIELDS, REFORMS, ROOTS, SECTIONS, command_default
 from recoverysim.scenario import Reform, Scenario
 
 #: Run controls keep the page responsive: the network view and the stories are for small populations.
 RUN_LIMITS = {"population.size": (100, 5000, 100), "run.years": (1, 30, 1)}
-#: People the dashboard starts with when the scenario asks for more (the network view stays legible).
-START_POPULATION = 500
+#: People the dashboard starts with when the scenario asks for more (declared in parameters.COMMAND_DEFAULTS).
+START_POPULATION = command_default("dashboard.population")
 GLOSSARY = "docs/glossary.md"
 
 #: Labels where the parameter's key alone reads badly.
