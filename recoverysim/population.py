@@ -26,7 +26,7 @@ def of_runs(values: np.ndarray, run: np.ndarray) -> np.ndarray:
 
     With a single run the one-element array itself broadcasts to the same numbers, without the gather.
     """
-    return values if getattr(values, "size", 1) == 1 else values.take(run)
+    return values if type(values) is not np.ndarray or values.size == 1 else values.take(run)
 
 
 @dataclass
