@@ -87,7 +87,8 @@ def apply_overrides(scenario, overrides: list[tuple[str, dict]]):
 
 def scenario_from_args(name: str, args: argparse.Namespace, skip: tuple[str, ...] = ()):
     """Load a scenario (a file, or a bare name from scenarios/) and apply the command-line overrides."""
-    from recoverysim.scenario import load_scenario, resolve_scenario
+    from recoverysim.scenario import load_scenario
+    from recoverysim.scenario_library import resolve_scenario
 
     return apply_overrides(load_scenario(resolve_scenario(name)), run_overrides(args, skip))
 
@@ -118,7 +119,8 @@ def _summary_text(summary) -> str:
 def cmd_describe(args: argparse.Namespace) -> int:
     """``recoverysim describe``: every parameter of a scenario with its declaration."""
     from recoverysim.parameters import PARAMETERS, REFORM_FIELDS, REFORMS
-    from recoverysim.scenario import default_scenario, load_scenario, resolve_scenario
+    from recoverysim.scenario import default_scenario, load_scenario
+    from recoverysim.scenario_library import resolve_scenario
 
     if args.markdown:
         from recoverysim.parameter_table import markdown_table
@@ -157,7 +159,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``recoverysim scenarios``: the bare names every command accepts, with their one-line descriptions."""
-    from recoverysim.scenario import available_names, load_scenario, resolve_scenario
+    from recoverysim.scenario import load_scenario
+    from recoverysim.scenario_library import available_names, resolve_scenario
 
     names = available_names()
     width = max((len(n) for n in names), default=0)

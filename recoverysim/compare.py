@@ -26,7 +26,8 @@ from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
 from recoverysim.results import atomic_directory, file_hash, write_manifest
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
-from recoverysim.scenario import LIBRARY, Scenario, available_names, resolve_scenario, scenario_dirs
+from recoverysim.scenario import Scenario
+from recoverysim.scenario_library import LIBRARY, available_names, resolve_scenario, scenario_dirs
 from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import Results, RunResult, simulate_together
 from recoverysim.simulation import batches as simulation_batches

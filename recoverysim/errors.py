@@ -1,6 +1,11 @@
 """Errors that the command line reports as one clear line instead of a traceback."""
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """A value for an error message, cut to ``limit`` characters (a 400-digit number is not echoed in full)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 class RecoverysimError(Exception):
     """Base class: a user-facing problem (bad input, impossible request)."""
 

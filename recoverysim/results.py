@@ -22,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from recoverysim.errors import RecoverysimError
+from recoverysim.errors import RecoverysimError, shorten
 from recoverysim.scenario import Scenario
 
 MANIFEST = "manifest.json"
@@ -74,7 +74,7 @@ def check_output(out: str | Path, force: bool = False, flag: str = "--out") -> P
             or out.resolve() == cwd or out.resolve() in cwd.parents:
         raise OutputFolderError(f"{flag} {out}: is the current folder or contains it; give a folder of its own")
     if len(resolved.name) > MAX_NAME:
-        raise OutputFolderError(f"{flag} {_short(str(out))}: folder name longer than {MAX_NAME} characters")
+        raise OutputFolderError(f"{flag} {shorten(str(out), 80)}: folder name longer than {MAX_NAME} characters")
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise OutputFolderError(f"{flag} {out}: exists and is not a folder; it is left alone, choose another {flag}")
     if out.is_dir() and not force and any(out.iterdir()) and not is_result_folder(out):
@@ -89,9 +89,6 @@ def check_output(out: str | Path, force: bool = False, flag: str = "--out") -> P
         raise OutputFolderError(f"{flag} {out}: cannot write in {parent} (permission denied)")
     return out
 
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _pid_alive(pid: int) -> bool:

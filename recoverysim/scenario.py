@@ -6,7 +6,6 @@ no scenario can change another's configuration.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -19,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recoverysim.errors import RecoverysimError, ScenarioError
+from recoverysim.errors import ScenarioError, shorten
 from recoverysim.parameters import (
     PARAMETERS,
     REFORM_FIELDS,
@@ -172,17 +171,13 @@ class ScenarioWarning(UserWarning):
 def check_name(source: str, name: Any, what: str = "name") -> str:
     """A scenario name as a plain identifier (it becomes a folder name), or ScenarioError naming ``name``."""
     if not isinstance(name, str):
-        raise ScenarioError(source, "name", f"must be a string, got {_short(repr(name))}")
+        raise ScenarioError(source, "name", f"must be a string, got {shorten(repr(name))}")
     if not NAME_PATTERN.fullmatch(name) or name in (".", ".."):
-        detail = f" (the {what} {_short(repr(name))})" if what != "name" else f": got {_short(repr(name))}"
+        detail = f" (the {what} {shorten(repr(name))})" if what != "name" else f": got {shorten(repr(name))}"
         raise ScenarioError(source, "name", "must be a plain identifier of 1-64 letters, digits, '_', '-' or '.', "
                             f"starting with a letter, digit or '_'{detail}")
     return name
 
-
-def _short(text: str, limit: int = 60) -> str:
-    """A value for an error message, cut to ``limit`` characters."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -195,55 +190,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     except tomllib.TOMLDecodeError:
         parsed = value
     return key, parsed
-
-
-# --- finding scenario files ----------------------------------------------------------------------------
-
-#: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
-LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-def scenario_dirs() -> list[Path]:
-    """Folders searched for bare scenario names: ./scenarios first, then the project's library."""
-    dirs = []
-    for d in (Path.cwd() / "scenarios", LIBRARY):
-        if d.is_dir() and d.resolve() not in [x.resolve() for x in dirs]:
-            dirs.append(d)
-    return dirs
-
-
-def available_names() -> list[str]:
-    """Bare scenario names that :func:`resolve_scenario` accepts."""
-    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
-
-
-def resolve_scenario(arg: str) -> Path:
-    """A scenario argument as a file: an existing path, or a bare name looked up in ``scenarios/``."""
-    path = Path(arg)
-    if path.is_file():
-        return path
-    if path.is_dir():
-        raise RecoverysimError(f"{_short(arg, 300)}: is a folder, not a scenario file")
-    looks_like_path = path.suffix == ".toml" or len(path.parts) > 1
-    if not looks_like_path:
-        for d in scenario_dirs():
-            candidate = d / f"{arg}.toml"
-            if candidate.is_file():
-                return _relative_to_cwd(candidate)
-    known = available_names()
-    close = difflib.get_close_matches(arg, known, n=1) if not looks_like_path else []
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    what = "scenario file not found" if looks_like_path else "unknown scenario name"
-    raise RecoverysimError(f"{what}: {_short(repr(arg), 300)}{hint}; available scenario names: "
-                           f"{', '.join(known) or '(none found)'}")
-
-
-def _relative_to_cwd(path: Path) -> Path:
-    """``path`` relative to the working folder when it lies inside it (shorter, machine-independent)."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -270,11 +216,11 @@ def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str 
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(where, at, f"{bad}: {_short(str(exc), 200)}") from None
+        raise error(where, at, f"{bad}: {shorten(str(exc), 200)}") from None
     except RecursionError:
         raise error(where, at, f"{bad}: nested too deeply") from None
     except (OverflowError, ValueError) as exc:
-        raise error(where, at, f"{bad}: {_short(str(exc))}") from None
+        raise error(where, at, f"{bad}: {shorten(str(exc))}") from None
 
 
 def _read_toml(path: Path, referrer: str | None) -> dict[str, Any]:
@@ -313,7 +259,7 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
     tagged = [(source, i, r) for i, r in enumerate(reforms)]
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
-            raise ScenarioError(source, key, f"must be a string, got {_short(repr(data[key]))}")
+            raise ScenarioError(source, key, f"must be a string, got {shorten(repr(data[key]))}")
 
     merged: dict[str, Any] = {}
     files: tuple[str, ...] = ()
@@ -353,25 +299,25 @@ def _check_value(source: str, dotted: str, value: Any) -> Any:
         raise ScenarioError(source, dotted, f"unknown parameter; [{section}] accepts: {', '.join(close)}")
     if param.kind is bool:
         if not isinstance(value, bool):
-            raise ScenarioError(source, dotted, f"must be true or false, got {_short(repr(value))}")
+            raise ScenarioError(source, dotted, f"must be true or false, got {shorten(repr(value))}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(source, dotted, f"must be a number in {param.range_text()}, got {_short(repr(value))}")
+        raise ScenarioError(source, dotted, f"must be a number in {param.range_text()}, got {shorten(repr(value))}")
     if param.kind is int:
         if isinstance(value, float) and not value.is_integer():
             raise ScenarioError(source, dotted,
-                                f"must be a whole number in {param.range_text()}, got {_short(repr(value))}")
+                                f"must be a whole number in {param.range_text()}, got {shorten(repr(value))}")
         value = int(value)
     else:
         try:
             value = float(value)
         except OverflowError:  # a huge integer
-            raise ScenarioError(source, dotted, f"{_short(repr(value))} is out of range {param.range_text()} "
+            raise ScenarioError(source, dotted, f"{shorten(repr(value))} is out of range {param.range_text()} "
                                 f"({param.unit})") from None
         if math.isnan(value):
-            raise ScenarioError(source, dotted, f"must be finite, got {_short(repr(value))}")
+            raise ScenarioError(source, dotted, f"must be finite, got {shorten(repr(value))}")
     if not (param.low <= value <= param.high):
-        raise ScenarioError(source, dotted, f"{_short(repr(value))} is out of range {param.range_text()} "
+        raise ScenarioError(source, dotted, f"{shorten(repr(value))} is out of range {param.range_text()} "
                             f"({param.unit})")
     return value
 
@@ -395,7 +341,7 @@ def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
     name = entry.get("name")
     if name not in REFORMS:
         raise ScenarioError(source, f"{where}.name",
-                            f"unknown reform {_short(repr(name))}; reforms: {', '.join(REFORMS)}")
+                            f"unknown reform {shorten(repr(name))}; reforms: {', '.join(REFORMS)}")
     fields: dict[str, Any] = {"name": name}
     for key, (_default, low, high, unit, _desc) in REFORM_FIELDS.items():
         if key == "name" or key not in entry:
@@ -405,8 +351,8 @@ def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
             raise ScenarioError(source, f"{where}.{key}", f"must be a number in [{low:g}, {high:g}]")
         if not (low <= value <= high):
             raise ScenarioError(source, f"{where}.{key}",
-                                f"{_short(repr(value))} is out of range [{low:g}, {high:g}] ({unit})")
+                                f"{shorten(repr(value))} is out of range [{low:g}, {high:g}] ({unit})")
         fields[key] = float(value)
     if fields.get("capacity", 0.0) > 0 and REFORMS[name].capacity_target is None:
-        raise ScenarioError(source, f"{where}.capacity", f"reform {_short(repr(name))} adds no capacity")
+        raise ScenarioError(source, f"{where}.capacity", f"reform {shorten(repr(name))} adds no capacity")
     return Reform(**fields)
