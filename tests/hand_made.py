@@ -21,7 +21,7 @@ def params(*runs: dict, **common) -> RunParameters:
     """Parameters of one run per dict in ``runs`` (dotted overrides; ``common`` applies to every run)."""
     runs = runs or ({},)
     base = default_scenario()
-    return RunParameters([base.with_overrides({**common, **run}) for run in runs])
+    return RunParameters([base.with_overrides({**run, **common}) for run in runs])
 
 
 def value(p: RunParameters, dotted: str, run: int = 0, fallback: float | None = None) -> float:
