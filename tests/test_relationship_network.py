@@ -7,7 +7,6 @@ import pytest
 from hand_made import network, params, population, value
 
 from recoverysim.random_streams import RandomStreams
-from recoverysim.scenario import default_scenario
 from recoverysim.relationship_network import (
     RelationshipNetwork,
     TieDraws,
@@ -20,6 +19,7 @@ from recoverysim.relationship_network import (
     tie_keys,
     update_ties,
 )
+from recoverysim.scenario import default_scenario
 
 
 def test_tie_matrix_grows_counts_degrees_by_run_and_ends_ties_past_their_threshold():
