@@ -2,7 +2,8 @@
 
 A barrier's system level is the mean of the roots that feed it (paper, Theme 2; equal weights, assumed).
 Each person feels it through an individual modifier m (trauma load, hospital stay, life security,
-medication burden, diagnosis): felt = 1 - (1 - system level) ** m, so m = 1 is the system level.
+medication burden, diagnosis): felt = 1 - (1 - system level) ** m, so m = 1 is the system level. ``felt`` is
+the one implementation of that formula; the modifiers' coefficients are the ``[barriers]`` parameters.
 Entry to a stage is gated by that stage's barriers:
 gate = geometric mean over the stage's barriers of (1 - barrier_strength * barrier_b), so that stages with
 two or three barriers are gated alike when their barriers are equally high, and no barrier blocks entirely.
@@ -33,18 +34,18 @@ def system_barriers(roots: dict[str, np.ndarray]) -> np.ndarray:
     return levels @ FEEDS.T / _FEED_COUNTS
 
 
-def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, params, peer_availability: np.ndarray,
+def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, b, peer_availability: np.ndarray,
                     peer_degree: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
     """Barrier levels felt by each person (or only ``who``), shape (8, n), one contiguous row per barrier.
 
     ``system`` is ``system_barriers`` and ``two_valued`` ``two_valued_barriers(system, ...)`` of the same week (one
-    row per run); each person feels their own run's levels. Every operation is elementwise, so the levels of a
-    subset are bit-identical to the same people's levels computed for the whole population.
+    row per run), ``b`` the ``[barriers]`` section; each person feels their own run's levels. Every operation is
+    elementwise, so the levels of a subset are bit-identical to the same people's levels computed for everyone.
     """
     run = pop.run_of(who)
     out = np.empty((len(BARRIER_NAMES), pop.size if who is None else who.size), REAL)
     for name in _CONTINUOUS_BARRIERS:
-        _fill_continuous(name, system, pop, params, who, run, out[BARRIER_INDEX[name]])
+        _fill_continuous(name, system, pop, b, who, run, out[BARRIER_INDEX[name]])
     # Two-valued modifiers (hospital stay, diagnosis) need two values per barrier and a choice, not a power per
     # person; the barriers raised by the same flag are filled together.
     for mask, names in _flag_groups(pop):
@@ -53,12 +54,12 @@ def person_barriers(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, 
             levels = levels.take(run, axis=1)
         rows = [BARRIER_INDEX[name] for name in names]
         out[rows] = np.where(of_people(mask, who), levels[:, :, 1], levels[:, :, 0])
-    _fill_peers_unavailable(system, peer_availability, of_people(peer_degree, who), run,
-                            out[BARRIER_INDEX["peers_unavailable"]])
+    _fill_peers_unavailable(system, peer_availability, b.real.own_peer_tie_effect,
+                            of_people(peer_degree, who), run, out[BARRIER_INDEX["peers_unavailable"]])
     return out
 
 
-def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, params,
+def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, b,
                   peer_availability: np.ndarray, peer_degree: np.ndarray) -> np.ndarray:
     """Mean of each barrier over each run's people, shape (runs, 8), without building the (8, n) matrix.
 
@@ -72,8 +73,9 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, pa
         mine = slice(r * n, (r + 1) * n)
         for name in _CONTINUOUS_BARRIERS:
             level = system[r, BARRIER_INDEX[name]]
-            attribute, slope, intercept = _linear_modifier(name, params.barriers)
+            attribute, slope, intercept = _linear_modifier(name, b)
             slope = float(slope[r]) if np.ndim(slope) else slope
+            intercept = float(intercept[r]) if np.ndim(intercept) else intercept
             values = getattr(pop, attribute)[mine]
             if level >= 1.0:
                 np.copyto(row, np.where(values * slope + intercept > 0, 1.0, 0.0))
@@ -93,7 +95,8 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, pa
                 means[r, BARRIER_INDEX[name]] = float(without) + (float(with_) - float(without)) * share
         counts = degree_counts(peer_degree[mine])
         by_degree = np.empty(counts.size, REAL)
-        _fill_peers_unavailable(system[r:r + 1], peer_availability[r:r + 1], np.arange(counts.size),
+        _fill_peers_unavailable(system[r:r + 1], peer_availability[r:r + 1],
+                                b.real.own_peer_tie_effect[r:r + 1], np.arange(counts.size),
                                 np.zeros(counts.size, np.intp), by_degree)
         means[r, BARRIER_INDEX["peers_unavailable"]] = float(counts @ by_degree.astype(np.float64)) / n
     return means
@@ -103,33 +106,34 @@ def barrier_means(system: np.ndarray, two_valued: dict[str, np.ndarray], pop, pa
 _CONTINUOUS_BARRIERS = ("lack_of_compassion", "life_insecurity", "disempowerment")
 
 
-def _linear_modifier(name: str, barriers) -> tuple[str, np.ndarray | float, float]:
+def _linear_modifier(name: str, b) -> tuple[str, np.ndarray | float, np.ndarray | float]:
     """(population attribute, slope, intercept) of a continuous barrier's modifier: slope * attribute + intercept.
 
-    The slope is a number, or one value per run from ``barriers`` (the ``[barriers]`` parameters, or their
+    Slope and intercept are numbers or one value per run from ``b`` (the ``[barriers]`` parameters, or their
     single-precision values).
     """
     if name == "lack_of_compassion":
-        return "trauma_load", barriers.trauma_amplifier, 1.0
+        return "trauma_load", b.trauma_amplifier, 1.0
     if name == "life_insecurity":
-        # Life security 0.5 leaves the system level unchanged; full security removes the barrier.
-        return "life_security", -2.0, 2.0
-    return "medication_burden", 1.0, 0.5
+        # amplifier * (1 - life security), written as slope and intercept.
+        return "life_security", -b.insecurity_amplifier, b.insecurity_amplifier
+    return "medication_burden", b.medication_amplifier, b.disempowerment_baseline
 
 
-def _fill_continuous(name: str, system: np.ndarray, pop, params, who: np.ndarray | None, run: np.ndarray,
+def _fill_continuous(name: str, system: np.ndarray, pop, b, who: np.ndarray | None, run: np.ndarray,
                      row: np.ndarray) -> None:
     """Write the felt level of one continuous barrier of everyone (or ``who``, of runs ``run``) into ``row``."""
-    attribute, slope, intercept = _linear_modifier(name, params.barriers.real)
+    attribute, slope, intercept = _linear_modifier(name, b.real)
     np.multiply(of_people(getattr(pop, attribute), who), of_runs(slope, run), out=row)
-    row += intercept
-    _felt_in_place(system[:, BARRIER_INDEX[name]], run, row)
+    row += of_runs(intercept, run)
+    felt(system[:, BARRIER_INDEX[name]], row, run=run, out=row)
 
 
-def _fill_peers_unavailable(system: np.ndarray, peer_availability: np.ndarray, peer_degree: np.ndarray,
-                            run: np.ndarray, row: np.ndarray) -> None:
+def _fill_peers_unavailable(system: np.ndarray, peer_availability: np.ndarray, own_tie_effect: np.ndarray,
+                            peer_degree: np.ndarray, run: np.ndarray, row: np.ndarray) -> None:
     # Services' peer offer is only as good as the networks let it be; a person's own peer ties help more.
-    np.add(peer_degree, 1.0, out=row)
+    np.multiply(peer_degree, of_runs(own_tie_effect, run), out=row)
+    row += 1.0
     offer = 1 - peer_availability * (1 - system[:, BARRIER_INDEX["peers_unavailable"]])
     np.divide(of_runs(offer, run), row, out=row)
 
@@ -154,53 +158,56 @@ def two_valued_modifiers(b, social_exclusion_pressure: np.ndarray) -> np.ndarray
     ones = np.ones_like(b.hospital_amplifier)
     hospital = np.stack([ones, 1 + b.hospital_amplifier], axis=-1)
     stigma = np.stack([ones, 1 + b.schizophrenia_stigma_amplifier], axis=-1)
-    # Exclusion pressure 0.5 leaves the system level unchanged; 0 halves the exponent, 1 raises it by half.
-    exclusion = (0.5 + social_exclusion_pressure)[:, None] * stigma
+    # With the baseline at 0.5, pressure 0.5 leaves the system level unchanged.
+    exclusion = (b.exclusion_pressure_baseline + social_exclusion_pressure)[:, None] * stigma
     return np.stack([hospital, hospital, stigma, exclusion], axis=1)
 
 
 def two_valued_barriers(system: np.ndarray, modifiers: np.ndarray) -> dict[str, np.ndarray]:
     """Levels (without, with) of the barriers whose modifier is a hospital stay or a diagnosis, (runs, 2) each.
 
-    ``modifiers`` is ``two_valued_modifiers(...)`` of the runs; the arithmetic is ``felt``'s, element by element.
+    ``modifiers`` is ``two_valued_modifiers(...)`` of the runs.
     """
-    levels = system[:, _TWO_VALUED_ROWS]
-    saturated = levels >= 1.0
-    if saturated.any():
-        values = np.where(saturated[:, :, None], np.where(modifiers > 0, 1.0, 0.0),
-                          -np.expm1(modifiers * np.log1p(-np.where(saturated, 0.0, levels))[:, :, None]))
-    else:
-        values = -np.expm1(modifiers * np.log1p(-levels)[:, :, None])
-    values = values.astype(REAL)
+    values = felt(system[:, _TWO_VALUED_ROWS][:, :, None], modifiers).astype(REAL)
     return {name: values[:, k] for k, name in enumerate(_TWO_VALUED)}
 
 
-def _felt_in_place(system_level: np.ndarray, run: np.ndarray, modifier: np.ndarray) -> None:
-    """Overwrite ``modifier`` with ``felt(level of each person's run, modifier)`` (``system_level``: one per run)."""
-    saturated = system_level >= 1.0
-    if saturated.all():
-        np.copyto(modifier, np.where(modifier > 0, 1.0, 0.0))
-        return
-    hit = None
-    if saturated.any():
-        hit = saturated.take(run).nonzero()[0]
-        full = np.where(modifier[hit] > 0, 1.0, 0.0)
-    modifier *= of_runs(np.log1p(-np.where(saturated, 0.0, system_level)).astype(REAL), run)
-    np.expm1(modifier, out=modifier)
-    np.negative(modifier, out=modifier)
-    if hit is not None:
-        modifier[hit] = full
-
-
-def felt(system_level: float, modifier: np.ndarray | float) -> np.ndarray:
+def felt(system_level, modifier, *, run: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Barrier felt by a person: 1 - (1 - system level) ** modifier.
 
     A modifier of 1 leaves the system level unchanged; larger modifiers push the barrier towards 1 and
-    smaller ones towards 0, and the result stays in [0, 1] without clipping (so effects do not saturate).
+    smaller ones towards 0, and the result stays in [0, 1] without clipping (so effects do not saturate). At a
+    system level of 1 the barrier is 1 for a positive modifier and 0 otherwise.
+
+    ``system_level`` broadcasts against ``modifier``, or with ``run`` holds one value per run, taken for each
+    element by its run. With ``out`` (which may be ``modifier`` itself) the result is written there in its
+    precision: log(1 - level) is taken in double precision and rounded once.
     """
-    if system_level >= 1.0:
-        return np.where(np.asarray(modifier) > 0, 1.0, 0.0) * np.ones_like(modifier, dtype=float)
-    return -np.expm1(np.asarray(modifier, dtype=float) * np.log1p(-system_level))
+    level = np.asarray(system_level, dtype=float)
+    saturated = level >= 1.0
+    if out is None:
+        m = np.asarray(modifier, dtype=float)
+        log_keep = np.log1p(-np.where(saturated, 0.0, level))
+        value = -np.expm1(m * (log_keep if run is None else of_runs(log_keep, run)))
+        if saturated.any():
+            value = np.where(saturated if run is None else of_runs(saturated, run), np.where(m > 0, 1.0, 0.0), value)
+        return value
+    if out is not modifier:
+        np.copyto(out, modifier)
+    if saturated.all():
+        np.copyto(out, np.where(out > 0, 1.0, 0.0))
+        return out
+    hit = None
+    if saturated.any():
+        hit = (np.broadcast_to(saturated, out.shape) if run is None else saturated.take(run)).nonzero()[0]
+        full = np.where(out[hit] > 0, 1.0, 0.0)
+    log_keep = np.log1p(-np.where(saturated, 0.0, level)).astype(out.dtype)
+    out *= log_keep if run is None else of_runs(log_keep, run)
+    np.expm1(out, out=out)
+    np.negative(out, out=out)
+    if hit is not None:
+        out[hit] = full
+    return out
 
 
 def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float | np.ndarray) -> np.ndarray:

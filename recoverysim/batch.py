@@ -10,6 +10,7 @@ operations, which dominates at a few thousand people (benchmarks/README.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ class _RunSection:
 
     def __init__(self, values: dict[str, Any], real: dict[str, Any] | None = None):
         self.__dict__.update(values)
+        self._derived: dict[Callable, Any] = {}
         if real is not None:
             self.real = _RunSection(real)
 
@@ -49,7 +51,7 @@ class RunParameters:
         if len(keys) != 1:
             raise ValueError(f"runs stepped together must agree on {', '.join(STRUCTURAL)}; got {sorted(keys)}")
         self.runs = len(scenarios)
-        self._memo: dict[str, Any] = {}
+        self._derived: dict[Callable, Any] = {}
         sections: dict[str, tuple[dict, dict]] = {s: ({}, {}) for s in SECTIONS}
         for name, param in PARAMETERS.items():
             section, key = name.split(".", 1)
@@ -64,9 +66,24 @@ class RunParameters:
         for section, (values, real) in sections.items():
             setattr(self, section, _RunSection(values, real))
 
-    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
-        """A quantity derived from the parameters alone, computed once (the parameters never change)."""
-        value = self._memo.get(key)
+
+
+def derived(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Compute a quantity of the parameters alone once per ``RunParameters`` (or section) and reuse it.
+
+    The parameters never change during a run, so the first value serves every week. The value is kept on
+    the object passed, keyed by the function itself; objects without that store (hand-made sections in
+    tests) get a fresh value each call.
+    """
+
+    @functools.wraps(compute)
+    def once(parameters):
+        store = getattr(parameters, "_derived", None)
+        if store is None:
+            return compute(parameters)
+        value = store.get(compute)
         if value is None:
-            value = self._memo[key] = compute()
+            value = store[compute] = compute(parameters)
         return value
+
+    return once

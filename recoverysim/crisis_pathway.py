@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from recoverysim import hospital
+from recoverysim.batch import derived
 from recoverysim.codes import RESPONSES, Response, Stage
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
 from recoverysim.hospital import Admissions, Discharges
@@ -39,12 +40,11 @@ class CrisisOutcome:
     admissions: Admissions
 
 
-def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.ndarray:
-    """Weekly crisis hazard of each person (or of ``who``) in the community (0 in hospital)."""
-    c = params.crisis
+def crisis_hazard(pop, c, week: int, who: np.ndarray | None = None) -> np.ndarray:
+    """Weekly crisis hazard of each person (or of ``who``) in the community (0 in hospital); ``c``: ``[crisis]``."""
     run = pop.run_of(who)
     stage = of_people(pop.stage, who)
-    table = params.memo("crisis_by_stage", lambda: _stage_crisis_hazards(params))
+    table = stage_crisis_hazards(c)
     h = table[0].take(stage) if pop.runs == 1 else table[run, stage]
     # Multiplied in place, factor by factor (large temporaries cost as much as the arithmetic).
     factor = np.multiply(of_people(pop.trauma_load, who), of_runs(c.real.trauma_effect, run))
@@ -68,18 +68,17 @@ def crisis_hazard(pop, params, week: int, who: np.ndarray | None = None) -> np.n
     return h
 
 
-def _stage_crisis_hazards(params) -> np.ndarray:
+@derived
+def stage_crisis_hazards(c) -> np.ndarray:
     """Weekly crisis hazard by run (rows) and stage (columns) before personal factors."""
-    c = params.crisis
     return (c.rate[:, None] / WEEKS_PER_YEAR * c.stage_factor[:, None] ** np.arange(4)).astype(REAL)
 
 
-def crisis_probability_bound(pop, params) -> np.ndarray:
+def crisis_probability_bound(pop, c) -> np.ndarray:
     """An upper bound of anyone's weekly crisis probability in each run, from the largest value of each factor.
 
     The small margin covers single-precision rounding, so anyone whose draw is above it has no crisis.
     """
-    c = params.crisis
     by_run = (pop.runs, pop.run_size)
     top = c.rate / WEEKS_PER_YEAR * np.maximum(1.0, c.stage_factor ** 3)
     top = top * (1 + c.trauma_effect * np.maximum(0.0, pop.trauma_load.reshape(by_run).max(axis=1, initial=0.0)))
@@ -110,15 +109,15 @@ class CrisisDraws(KeyedDraws):
     retraumatisation: np.ndarray
 
 
-def crises(pop, params, week: int, candidates: np.ndarray, u: np.ndarray) -> np.ndarray:
+def crises(pop, c, week: int, candidates: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Who has a crisis: the ``candidates`` whose weekly draw ``u`` is below their crisis probability.
 
     ``candidates`` are everyone whose draw of stream "crisis" is below ``crisis_probability_bound`` (the others
     cannot have one), so the crises are exactly those of comparing every draw with every hazard.
     """
-    if not params.crisis.enabled:
+    if not c.enabled:
         return np.zeros(0, np.int64)
-    return candidates[u < -np.expm1(-crisis_hazard(pop, params, week, candidates))]
+    return candidates[u < -np.expm1(-crisis_hazard(pop, c, week, candidates))]
 
 
 def respond(pop, c, state, crises: np.ndarray, draws: CrisisDraws) -> tuple[np.ndarray, np.ndarray]:
@@ -201,10 +200,19 @@ def coerce_inpatients(pop, c, state, staying: np.ndarray, u_coercion: np.ndarray
     return free[u_coercion[free] < -np.expm1(-hazard)]
 
 
-def episodes(pop, params, week: int, coerced: np.ndarray, u_kind: np.ndarray, u_hours: np.ndarray,
-             u_retraumatisation: np.ndarray):
-    """Kind and length of each coercive episode, and who is re-traumatised by it (draws aligned with ``coerced``)."""
-    c = params.crisis
+@derived
+def retraumatisation_increment(params) -> np.ndarray:
+    """Trauma load a re-traumatisation adds, by run (0 with loop R3 switched off)."""
+    return retraumatisation_trauma_increment(params.crisis.trauma_load_increment,
+                                             params.loops.coercion_trauma).astype(REAL)
+
+
+def episodes(pop, c, increment: np.ndarray, week: int, coerced: np.ndarray, u_kind: np.ndarray,
+             u_hours: np.ndarray, u_retraumatisation: np.ndarray):
+    """Kind and length of each coercive episode, and who is re-traumatised by it (draws aligned with ``coerced``).
+
+    ``c`` is the ``[crisis]`` section, ``increment`` the trauma load a re-traumatisation adds (by run).
+    """
     run = pop.run.take(coerced)
     restraint = u_kind < of_runs(c.restraint_share, run)
     median = np.where(restraint, of_runs(c.restraint_median_hours, run), of_runs(c.seclusion_median_hours, run))
@@ -216,8 +224,6 @@ def episodes(pop, params, week: int, coerced: np.ndarray, u_kind: np.ndarray, u_
     hit = u_retraumatisation < p_re
     retraumatised = coerced[hit]
     pop.move_to_stage(retraumatised, Stage.DISCONTINUITY, week)
-    increment = params.memo("retraumatisation_increment", lambda: retraumatisation_trauma_increment(
-        c.trauma_load_increment, params.loops.coercion_trauma).astype(REAL))
     pop.trauma_load[retraumatised] += of_runs(increment, run[hit])
     return restraint, hours, retraumatised
 
@@ -242,7 +248,8 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
     # or before); each keeps its own streams.
     coerced = np.concatenate([crises[first], inpatients.staying[later]])
     restraint, hours, retraumatised = episodes(
-        pop, params, week, coerced, np.concatenate([draws.coercion_kind[first], stay.inpatient_coercion_kind[later]]),
+        pop, c, retraumatisation_increment(params), week, coerced,
+        np.concatenate([draws.coercion_kind[first], stay.inpatient_coercion_kind[later]]),
         np.concatenate([draws.coercion_hours[first], stay.inpatient_coercion_hours[later]]),
         np.concatenate([draws.retraumatisation[first], stay.inpatient_retraumatisation[later]]))
     in_stay = np.bincount(pop.run.take(inpatients.staying[later]), minlength=pop.runs)

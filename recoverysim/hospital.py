@@ -88,8 +88,8 @@ def admit(pop, c, h, psychosocial_gap: np.ndarray, week: int, people: np.ndarray
     pop.admitted_week[people] = week
     pop.involuntary[people] = involuntary
     pop.long_stay[people] = u_long_stay < of_runs(h.long_stay_share * psg, run)
-    pop.medication_burden[people] = np.minimum(
-        1.0, pop.medication_burden[people] + of_runs((c.medication_increase * (1 + psg)).astype(REAL), run))
+    added = (c.medication_increase * (1 + c.psychosocial_medication_effect * psg)).astype(REAL)
+    pop.medication_burden[people] = np.minimum(1.0, pop.medication_burden[people] + of_runs(added, run))
     pop.life_security[people] *= of_runs((1 - c.admission_security_loss).astype(REAL), run)
     pop.peer_worker[people] = False
     return Admissions(people, involuntary)

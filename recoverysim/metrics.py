@@ -97,10 +97,14 @@ class Recorder:
         self._positions: dict[tuple[str, ...], np.ndarray] = {}
 
     def record(self, week: int, values: dict[str, np.ndarray | float]) -> None:
-        """Store the values of one week, each one value per run (unnamed columns stay 0)."""
+        """Store the values of one week, each one value per run; every column but ``week`` must be named."""
         keys = tuple(values)
         positions = self._positions.get(keys)
-        if positions is None:  # the same columns come every week: look their positions up once
+        if positions is None:  # the same columns come every week: check them and look their positions up once
+            missing, unknown = set(COLUMNS[1:]) - set(keys), set(keys) - set(COLUMNS[1:])
+            if missing or unknown or len(keys) != len(COLUMNS) - 1:
+                raise ValueError(f"recorded columns do not match metrics.COLUMNS: missing {sorted(missing)}, "
+                                 f"unknown {sorted(unknown)}")
             positions = self._positions[keys] = np.array([self.index[k] for k in keys], np.intp)
         rows = self.table[:, week]
         rows[:, 0] = week

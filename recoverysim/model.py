@@ -106,7 +106,7 @@ class RecoveryModel(mesa.Model):
         moves = self._stage_progress()
         peers = self._peer_workforce()
         ties = self._network_dynamics() if self.params.network.enabled else None
-        slow_variables.recover(self.population, self.params)
+        slow_variables.recover(self.population, self.params.crisis)
         self.week_events = WeekEvents(discharges, crisis, moves, peers, ties)
         self._record_week(self.week_events)
 
@@ -121,15 +121,15 @@ class RecoveryModel(mesa.Model):
     def _crisis_pathway(self, discharges: hospital.Discharges) -> crisis_pathway.CrisisOutcome:
         pop, params = self.population, self.params
         # Everyone draws one number a week (stream "crisis"); only those below their run's bound can have one.
-        bound = crisis_pathway.crisis_probability_bound(pop, params) if params.crisis.enabled else 0.0
+        bound = crisis_pathway.crisis_probability_bound(pop, params.crisis) if params.crisis.enabled else 0.0
         candidates, u = self.streams.uniform_below("crisis", bound)
-        crises = crisis_pathway.crises(pop, params, self.week, candidates, u)
+        crises = crisis_pathway.crises(pop, params.crisis, self.week, candidates, u)
         draws = CrisisDraws.draw(self.streams, self.week, crises)
         return crisis_pathway.run_week(pop, params, self.system, crises, draws, discharges)
 
     def _stage_progress(self) -> recovery_stages.StageMoves:
         # Only people whose draw is below their run's bound can move, so only their hazards are needed.
-        movers, u = self.streams.uniform_below("progress", recovery_stages.move_probability_bound(self.params))
+        movers, u = self.streams.uniform_below("progress", recovery_stages.move_probability_bound(self.params.recovery))
         return recovery_stages.week(self.population, self.network, self.params, self.system, movers, u)
 
     def _peer_workforce(self) -> peer_workforce.PeerEvents:
@@ -141,9 +141,9 @@ class RecoveryModel(mesa.Model):
 
     def _network_dynamics(self):
         felt = self.system.two_valued["social_exclusion"]
-        draws = draw_ties(self.population, self.params, felt, self.system.levers.peer_availability, self.streams,
-                          self.week)
-        return update_ties(self.population, self.network, self.params, felt, draws)
+        draws = draw_ties(self.population, self.params.network, felt, self.system.levers.peer_availability,
+                          self.streams, self.week)
+        return update_ties(self.population, self.network, self.params.network, felt, draws)
 
     def _record_week(self, events: WeekEvents) -> None:
         if self.week % WEEKS_PER_YEAR == 0:

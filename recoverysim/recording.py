@@ -97,7 +97,7 @@ def mean_barriers(pop, network, params, state, record: bool) -> np.ndarray:
     """Each run's mean felt level of each barrier, shape (runs, 8) (NaN when not recorded)."""
     if not record:
         return np.full((pop.runs, len(BARRIER_NAMES)), np.nan)
-    return barrier_means(state.barriers, state.two_valued, pop, params, state.levers.peer_availability,
+    return barrier_means(state.barriers, state.two_valued, pop, params.barriers, state.levers.peer_availability,
                          network.degree("peer"))
 
 

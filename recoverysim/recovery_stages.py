@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recoverysim.barriers import BARRIER_INDEX, person_barriers, progress_gate
+from recoverysim.batch import derived
 from recoverysim.codes import Stage
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_people, of_runs
@@ -30,7 +31,7 @@ class StageMoves:
 
 def felt_barriers(pop, network, params, state, who: np.ndarray | None = None) -> np.ndarray:
     """Barrier levels felt now by everyone (or ``who``) in the week's ``SystemState``, shape (8, n)."""
-    return person_barriers(state.barriers, state.two_valued, pop, params, state.levers.peer_availability,
+    return person_barriers(state.barriers, state.two_valued, pop, params.barriers, state.levers.peer_availability,
                            network.degree("peer"), who)
 
 
@@ -55,15 +56,15 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
     """
     w = params.network.real
     run = pop.run_of(who)
-    prof_quality = 1 - 0.5 * (barriers[BARRIER_INDEX["lack_of_compassion"]]
-                              + barriers[BARRIER_INDEX["authority_slope"]])
+    prof_quality = 1 - of_runs(w.professional_barrier_weight, run) * (barriers[BARRIER_INDEX["lack_of_compassion"]]
+                                                                       + barriers[BARRIER_INDEX["authority_slope"]])
     in_reunion = pop.stage == REUNION
     # Accumulated in place (same order of operations as the formula in docs/ODD.md 7.3).
     total = np.multiply(of_people(network.degree("family"), who), of_runs(w.family_weight, run), dtype=REAL)
-    total *= of_runs((1 - shame_pressure).astype(REAL), run)
+    total *= of_runs((1 - params.network.family_shame_effect * shame_pressure).astype(REAL), run)
     term = np.multiply(of_people(network.degree("professional"), who), of_runs(w.professional_weight, run),
                        dtype=REAL)
-    term *= of_runs(params.memo("professional_capacity", lambda: _professional_capacity(params)), run)
+    term *= of_runs(professional_capacity(params), run)
     term *= prof_quality
     total += term
     peers = network.peer_neighbour_sum(in_reunion, who).astype(REAL)
@@ -78,7 +79,8 @@ def positive_interactions(pop, network, params, barriers: np.ndarray, shame_pres
     return total
 
 
-def _professional_capacity(params) -> np.ndarray:
+@derived
+def professional_capacity(params) -> np.ndarray:
     """Share of the professional contact each person gets, by run (caseload against what professionals carry)."""
     caseload = 1000 / params.levers.professionals_per_1000
     return np.minimum(1.0, params.network.professional_caseload / caseload).astype(REAL)
@@ -90,7 +92,7 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
     r = params.recovery
     stage = of_people(pop.stage, who)
     run = pop.run_of(who)
-    up_rates, down_rates = params.memo("stage_rates", lambda: _weekly_stage_rates(params))
+    up_rates, down_rates = weekly_stage_rates(r)
     if pop.runs == 1:
         h_up, h_down = up_rates[0].take(stage), down_rates[0].take(stage)
     else:
@@ -104,9 +106,9 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
     return h_up, h_down
 
 
-def _weekly_stage_rates(params) -> tuple[np.ndarray, np.ndarray]:
+@derived
+def weekly_stage_rates(r) -> tuple[np.ndarray, np.ndarray]:
     """Weekly (up, down) hazards by run (rows) and stage (columns) before support, gate and hospital."""
-    r = params.recovery
     zero = np.zeros_like(r.setback_rate)
     up = np.stack([r.progress_rate_safety, r.progress_rate_control, r.progress_rate_reunion, zero], axis=1)
     setback = r.setback_rate / WEEKS_PER_YEAR
@@ -114,16 +116,13 @@ def _weekly_stage_rates(params) -> tuple[np.ndarray, np.ndarray]:
     return up.astype(REAL) / WEEKS_PER_YEAR, down.astype(REAL)
 
 
-def move_probability_bound(params) -> np.ndarray:
-    """An upper bound of anyone's weekly probability of moving (up or down) in the current week, by run.
+@derived
+def move_probability_bound(r) -> np.ndarray:
+    """An upper bound of anyone's weekly probability of moving (up or down), by run; ``r``: ``[recovery]``.
 
     Support, gate and the hospital factor are all at most 1, so the hazards are at most the stage rates. The
     small margin covers single-precision rounding, so anyone whose draw is above the bound stays put.
     """
-    return params.memo("move_probability_bound", lambda: _move_probability_bound(params.recovery))
-
-
-def _move_probability_bound(r) -> np.ndarray:
     top = np.maximum(np.maximum(r.progress_rate_safety, r.progress_rate_control), r.progress_rate_reunion)
     top = top * np.maximum(1.0, r.hospital_progress_factor)
     return np.minimum(1.0, -np.expm1(-(top + r.setback_rate) / WEEKS_PER_YEAR) * (1 + 1e-4) + 1e-6)

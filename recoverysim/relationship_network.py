@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from recoverysim.batch import derived
 from recoverysim.codes import Stage
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_runs
@@ -321,20 +322,20 @@ class TieEvents:
     community_ties_lost: int
 
 
-def draw_ties(pop, params, social_exclusion: np.ndarray, peer_availability: np.ndarray, streams,
+def draw_ties(pop, w, social_exclusion: np.ndarray, peer_availability: np.ndarray, streams,
               week: int) -> TieDraws:
     """Who seeks a peer tie and who gains a community tie this week, and the draws of their new ties.
 
     Every person draws one uniform per process per week; only those below their run's highest probability can
     act, so only they are examined. ``social_exclusion`` is the felt level (without, with) a schizophrenia
-    diagnosis in each run, shape (runs, 2); ``peer_availability`` one value per run.
+    diagnosis in each run, shape (runs, 2); ``peer_availability`` one value per run; ``w`` the ``[network]``
+    section.
     """
-    w = params.network
     p_seek = -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)
     seekers, u = streams.uniform_below("peer_ties", p_seek)
     seekers = seekers[(u < of_runs(p_seek, pop.run.take(seekers))) & ~pop.in_hospital[seekers]]
     # Community ties: people in control or reunion make new ones unless excluded.
-    p_gain = -np.expm1(-(_community_tie_gain_rate(params) * (1 - social_exclusion)))
+    p_gain = -np.expm1(-(community_tie_gain_rate(w) * (1 - social_exclusion)))
     gain, u = streams.uniform_below("community_ties", p_gain.max(axis=1).astype(np.float64))
     keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= Stage.CONTROL)
     gain, u = gain[keep], u[keep]
@@ -347,18 +348,30 @@ def draw_ties(pop, params, social_exclusion: np.ndarray, peer_availability: np.n
     return TieDraws(seekers, gain, pick, u_peer_loss, u_community_loss)
 
 
-def _community_tie_gain_rate(params) -> np.ndarray:
-    return params.memo("community_tie_gain_rate",
-                       lambda: (params.network.community_tie_formation_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
+@derived
+def community_tie_gain_rate(w) -> np.ndarray:
+    """Weekly hazard of a new community tie without exclusion, shape (runs, 1)."""
+    return (w.community_tie_formation_rate / WEEKS_PER_YEAR).astype(REAL)[:, None]
 
 
-def update_ties(pop, net: RelationshipNetwork, params, social_exclusion: np.ndarray, draws: TieDraws) -> TieEvents:
+@derived
+def peer_tie_loss_rate(w) -> np.ndarray:
+    """Weekly hazard that a peer tie lapses, by run."""
+    return w.peer_tie_loss_rate / WEEKS_PER_YEAR
+
+
+@derived
+def community_tie_loss_rate(w) -> np.ndarray:
+    """Weekly hazard that full exclusion drops a community tie, shape (runs, 1)."""
+    return (w.community_tie_loss_rate / WEEKS_PER_YEAR).astype(REAL)[:, None]
+
+
+def update_ties(pop, net: RelationshipNetwork, w, social_exclusion: np.ndarray, draws: TieDraws) -> TieEvents:
     """Weekly tie dynamics: the seekers make peer ties, exclusion drops community ties, the gainers make new ones.
 
     Peer partners are peer workers or people at least in control (role models), in the community, of the seeker's
-    own run. ``social_exclusion`` as for ``draw_ties``.
+    own run. ``social_exclusion`` and ``w`` as for ``draw_ties``.
     """
-    w = params.network
     partners = (~pop.in_hospital & ((pop.stage >= Stage.CONTROL) | pop.peer_worker)).nonzero()[0]
     seekers, gain = draws.seekers, draws.gain
     new_peer = 0
@@ -376,10 +389,8 @@ def update_ties(pop, net: RelationshipNetwork, params, social_exclusion: np.ndar
         before = net.ties["peer"].m
         net.add_peer_ties(seekers[can], chosen, exp1_from_uniform(draws.peer_tie_loss[can]), run[can])
         new_peer = net.ties["peer"].m - before
-    net.ties["peer"].accumulate(params.memo("peer_tie_loss", lambda: w.peer_tie_loss_rate / WEEKS_PER_YEAR))
+    net.ties["peer"].accumulate(peer_tie_loss_rate(w))
     net.add_community_ties(gain, exp1_from_uniform(draws.community_tie_loss),
                            hazard_key(pop.run.take(gain), pop.schizophrenia[gain]))
-    loss_rate = params.memo("community_tie_loss_rate",
-                            lambda: (w.community_tie_loss_rate / WEEKS_PER_YEAR).astype(REAL)[:, None])
-    lost = net.ties["community"].accumulate((loss_rate * social_exclusion).reshape(-1))
+    lost = net.ties["community"].accumulate((community_tie_loss_rate(w) * social_exclusion).reshape(-1))
     return TieEvents(new_peer, lost.size)

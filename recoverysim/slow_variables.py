@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from recoverysim.batch import derived
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_runs
 
 
-def recover(pop, params) -> None:
-    """One week of recovery towards each person's baseline, at the yearly rates in ``params.crisis``.
+@derived
+def weekly_decay(c) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly factors (trauma load, medication burden) by which the excess over the baseline shrinks, by run."""
+    return (np.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR).astype(REAL),
+            np.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR).astype(REAL))
+
+
+def recover(pop, c) -> None:
+    """One week of recovery towards each person's baseline, at the yearly rates of ``c`` (``[crisis]`` section).
 
     Trauma load decays towards the trauma history, medication burden (in the community) towards its baseline.
     """
-    c = params.crisis
-    decay_t, decay_m = params.memo("slow_variable_decay", lambda: (
-        np.exp(-c.trauma_load_recovery_rate / WEEKS_PER_YEAR).astype(REAL),
-        np.exp(-c.medication_recovery_rate / WEEKS_PER_YEAR).astype(REAL)))
+    decay_t, decay_m = weekly_decay(c)
     # Only people above their baseline move; most people sit at it, so work on that subset.
     up = (pop.trauma_load > pop.trauma_history).nonzero()[0]
     base_t = pop.trauma_history[up].astype(REAL)

@@ -25,7 +25,7 @@ def test_same_rules_baseline_gives_the_model_hazards():
     model = RecoveryModel(load_scenario(path, {"population.size": 2000}), rng=3, materialise_agents=False)
     pop, net = model.population, model.network
     h_up, _ = model.stage_hazards()
-    crisis = crisis_hazard(pop, model.params, model.week)
+    crisis = crisis_hazard(pop, model.params.crisis, model.week)
     baseline = bench.SameRulesModel(load_scenario(path, {"population.size": 10}))
     baseline.shame_pressure = float(model.roots["shame_pressure"][0])  # with the stigma loop's week-0 adjustment
     people = np.flatnonzero(~pop.in_hospital & (pop.stage < 3))[:400]

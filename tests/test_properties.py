@@ -54,10 +54,10 @@ def test_any_valid_parameter_set_keeps_probabilities_valid_and_people_conserved(
         p_up, p_down = transition_probabilities(h_up, h_down)
         assert np.all((p_up >= 0) & (p_up <= 1) & (p_down >= 0) & (p_up + p_down <= 1 + 1e-12))
         # The engine examines only draws below these bounds, so they must hold for every parameter set.
-        assert np.all(p_up + p_down <= move_probability_bound(model.params))
-        hazard = crisis_hazard(pop, model.params, model.week)
+        assert np.all(p_up + p_down <= move_probability_bound(model.params.recovery))
+        hazard = crisis_hazard(pop, model.params.crisis, model.week)
         assert np.all(np.isfinite(hazard)) and np.all(hazard >= 0)
-        assert np.all(-np.expm1(-hazard) <= crisis_probability_bound(pop, model.params))
+        assert np.all(-np.expm1(-hazard) <= crisis_probability_bound(pop, model.params.crisis))
         assert 0 <= model.levers["peer_availability"] <= 1
         assert all(0 <= v <= 1 for v in model.roots.values())
         assert np.all((pop.life_security >= 0) & (pop.life_security <= 1))

@@ -36,10 +36,10 @@ def test_bounds_hold_and_incremental_totals_match_recounts(small):
     while model.running:
         model.step()
         pop = model.population
-        p_crisis = -np.expm1(-crisis_hazard(pop, model.params, model.week))
-        assert p_crisis.max() <= crisis_probability_bound(pop, model.params)
+        p_crisis = -np.expm1(-crisis_hazard(pop, model.params.crisis, model.week))
+        assert p_crisis.max() <= crisis_probability_bound(pop, model.params.crisis)
         p_up, p_down = transition_probabilities(*model.stage_hazards())
-        assert (p_up + p_down).max() <= move_probability_bound(model.params)
+        assert (p_up + p_down).max() <= move_probability_bound(model.params.recovery)
         for ties in model.network.ties.values():
             assert ties.n_active == np.count_nonzero(ties.active)
             assert np.array_equal(ties.degree_counts(), np.bincount(ties.degree))
@@ -61,8 +61,8 @@ def test_subset_computations_equal_the_same_people_in_the_whole(small):
     assert net.ties["peer"].n_active > 0
     assert np.array_equal(net.peer_neighbour_sum(values)[who], net.peer_neighbour_sum(values, who))
     pop = model.population
-    assert np.array_equal(crisis_hazard(pop, model.params, model.week)[who],
-                          crisis_hazard(pop, model.params, model.week, who))
+    assert np.array_equal(crisis_hazard(pop, model.params.crisis, model.week)[who],
+                          crisis_hazard(pop, model.params.crisis, model.week, who))
 
 
 @pytest.mark.parametrize("n", [1000, 1001])

@@ -158,3 +158,16 @@ def test_odd_parameter_table_is_current():
     odd = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
     text = odd.read_text()
     assert replace_in(text) == text
+
+
+def test_recorder_refuses_a_week_that_misses_or_invents_a_column():
+    from recoverysim.metrics import COLUMNS, Recorder
+
+    full = {c: 1.0 for c in COLUMNS[1:]}
+    recorder = Recorder(weeks=2)
+    recorder.record(1, full)
+    assert recorder.table[0, 1, 1:].tolist() == [1.0] * (len(COLUMNS) - 1)
+    with pytest.raises(ValueError, match="missing \\['crises'\\]"):
+        Recorder(weeks=2).record(1, {k: v for k, v in full.items() if k != "crises"})
+    with pytest.raises(ValueError, match="unknown \\['typo'\\]"):
+        Recorder(weeks=2).record(1, {**full, "typo": 0.0})

@@ -46,6 +46,10 @@ def odd_barriers(scenario, pop) -> np.ndarray:
     trauma_amp = scenario["barriers.trauma_amplifier"]
     hospital_amp = scenario["barriers.hospital_amplifier"]
     stigma_amp = scenario["barriers.schizophrenia_stigma_amplifier"]
+    insecurity_amp = scenario["barriers.insecurity_amplifier"]
+    medication_amp = scenario["barriers.medication_amplifier"]
+    disempowerment_base = scenario["barriers.disempowerment_baseline"]
+    exclusion_base = scenario["barriers.exclusion_pressure_baseline"]
     trauma = pop.trauma_load.astype(float)
     security = pop.life_security.astype(float)
     medication = pop.medication_burden.astype(float)
@@ -53,12 +57,12 @@ def odd_barriers(scenario, pop) -> np.ndarray:
     schizophrenia = pop.schizophrenia.astype(float)
     modifier = {
         "lack_of_compassion": 1 + trauma_amp * trauma,
-        "life_insecurity": 2 * (1 - security),
+        "life_insecurity": insecurity_amp * (1 - security),
         "choice_unavailable": 1 + hospital_amp * hospital,
         "authority_slope": 1 + hospital_amp * hospital,
-        "disempowerment": 0.5 + medication,
+        "disempowerment": disempowerment_base + medication_amp * medication,
         "devalued_life": 1 + stigma_amp * schizophrenia,
-        "social_exclusion": (1 + stigma_amp * schizophrenia) * (0.5 + scenario["levers.social_exclusion"]),
+        "social_exclusion": (1 + stigma_amp * schizophrenia) * (exclusion_base + scenario["levers.social_exclusion"]),
     }
     rows = []
     for b in ODD_ROWS:
@@ -112,7 +116,10 @@ def odd_chains(scenario, pop, barriers: np.ndarray) -> np.ndarray:
 
 def test_felt_barriers_and_hazards_follow_the_odd_equations(baseline_path):
     """The model's felt barriers and stage hazards equal ODD 7.2-7.3 evaluated independently (float32 tolerance)."""
-    scenario = load_scenario(baseline_path, {**MARKOV_OFF, **DISTINCT_ROOTS, "population.size": 4000})
+    # Modifier coefficients away from their defaults, so a coefficient the code ignores shows.
+    modifiers = {"barriers.insecurity_amplifier": 1.5, "barriers.medication_amplifier": 1.7,
+                 "barriers.disempowerment_baseline": 0.3, "barriers.exclusion_pressure_baseline": 0.8}
+    scenario = load_scenario(baseline_path, {**MARKOV_OFF, **DISTINCT_ROOTS, **modifiers, "population.size": 4000})
     model = RecoveryModel(scenario, rng=3, materialise_agents=False)
     pop = model.population
     assert pop.schizophrenia.any() and (pop.trauma_load > 0).any() and np.unique(pop.stage).size == 4
