@@ -24,14 +24,10 @@ def params(*runs: dict, **common) -> RunParameters:
     return RunParameters([base.with_overrides({**run, **common}) for run in runs])
 
 
-def value(p: RunParameters, dotted: str, run: int = 0, fallback: float | None = None) -> float:
-    """One run's value of a parameter in float64 (the oracle's precision); ``fallback`` if not declared."""
+def value(p: RunParameters, dotted: str, run: int = 0) -> float:
+    """One run's value of a parameter in float64 (the oracle's precision)."""
     section, key = dotted.split(".", 1)
-    values = getattr(getattr(p, section), key, None)
-    if values is None:
-        assert fallback is not None, dotted
-        return fallback
-    return float(np.asarray(values)[run])
+    return float(np.asarray(getattr(getattr(p, section), key))[run])
 
 
 _DEFAULTS = {

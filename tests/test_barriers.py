@@ -28,9 +28,15 @@ RUN_ROOTS = [
 ]
 RUN_PARAMS = [
     {"barriers.trauma_amplifier": 0.7, "barriers.hospital_amplifier": 0.4,
-     "barriers.schizophrenia_stigma_amplifier": 0.6, "levers.social_exclusion": 0.3},
+     "barriers.schizophrenia_stigma_amplifier": 0.6, "levers.social_exclusion": 0.3,
+     "barriers.insecurity_amplifier": 1.6, "barriers.disempowerment_baseline": 0.7,
+     "barriers.medication_amplifier": 1.8, "barriers.exclusion_pressure_baseline": 0.35,
+     "barriers.own_peer_tie_effect": 0.6},
     {"barriers.trauma_amplifier": 1.3, "barriers.hospital_amplifier": 0.9,
-     "barriers.schizophrenia_stigma_amplifier": 0.2, "levers.social_exclusion": 0.8},
+     "barriers.schizophrenia_stigma_amplifier": 0.2, "levers.social_exclusion": 0.8,
+     "barriers.insecurity_amplifier": 3.1, "barriers.disempowerment_baseline": 0.25,
+     "barriers.medication_amplifier": 0.4, "barriers.exclusion_pressure_baseline": 0.8,
+     "barriers.own_peer_tie_effect": 2.5},
 ]
 PEOPLE = dict(
     trauma_load=[0.0, 1.5, 2.0, 0.5, 0.0, 1.0],
@@ -54,24 +60,24 @@ def odd_felt(level: float, modifier: float) -> float:
 
 def odd_person(p, run: int, system: dict, person: dict, peer_ties: int, availability: float) -> dict:
     """One person's felt barriers by ODD 7.2 (modifiers written out; coefficients from ``p``)."""
-    def v(name, fallback=None):
-        return value(p, name, run, fallback)
+    def v(name):
+        return value(p, name, run)
 
     hospital = 1 + v("barriers.hospital_amplifier") * person["in_hospital"]
     stigma = 1 + v("barriers.schizophrenia_stigma_amplifier") * person["schizophrenia"]
     modifier = {
         "lack_of_compassion": 1 + v("barriers.trauma_amplifier") * person["trauma_load"],
-        "life_insecurity": v("barriers.insecurity_amplifier", 2.0) * (1 - person["life_security"]),
+        "life_insecurity": v("barriers.insecurity_amplifier") * (1 - person["life_security"]),
         "choice_unavailable": hospital,
         "authority_slope": hospital,
-        "disempowerment": (v("barriers.disempowerment_baseline", 0.5)
-                           + v("barriers.medication_amplifier", 1.0) * person["medication_burden"]),
+        "disempowerment": (v("barriers.disempowerment_baseline")
+                           + v("barriers.medication_amplifier") * person["medication_burden"]),
         "devalued_life": stigma,
-        "social_exclusion": stigma * (v("barriers.exclusion_pressure_baseline", 0.5) + v("levers.social_exclusion")),
+        "social_exclusion": stigma * (v("barriers.exclusion_pressure_baseline") + v("levers.social_exclusion")),
     }
     out = {b: odd_felt(system[b], m) for b, m in modifier.items()}
     out["peers_unavailable"] = ((1 - availability * (1 - system["peers_unavailable"]))
-                                / (1 + v("barriers.own_peer_tie_effect", 1.0) * peer_ties))
+                                / (1 + v("barriers.own_peer_tie_effect") * peer_ties))
     return out
 
 
@@ -106,7 +112,7 @@ def test_system_levels_are_the_means_of_the_feeding_roots():
 def test_felt_barriers_of_two_runs_follow_the_odd_modifiers(who):
     p, system, two = model_inputs(RUN_ROOTS, RUN_PARAMS)
     pop = population(3, runs=2, **PEOPLE)
-    got = person_barriers(system, two, pop, p, PEER_AVAILABILITY, PEER_DEGREE, who)
+    got = person_barriers(system, two, pop, p.barriers, PEER_AVAILABILITY, PEER_DEGREE, who)
     expected = expected_matrix(p, RUN_ROOTS, pop, PEER_DEGREE, PEER_AVAILABILITY)
     np.testing.assert_allclose(got, expected if who is None else expected[:, who], rtol=3e-6, atol=3e-7)
 
@@ -115,7 +121,7 @@ def test_felt_barriers_of_a_single_run():
     p, system, two = model_inputs(RUN_ROOTS[1:], RUN_PARAMS[1:])
     people = {k: v[3:] for k, v in PEOPLE.items()}
     pop = population(3, **people)
-    got = person_barriers(system, two, pop, p, PEER_AVAILABILITY[1:], PEER_DEGREE[3:])
+    got = person_barriers(system, two, pop, p.barriers, PEER_AVAILABILITY[1:], PEER_DEGREE[3:])
     expected = expected_matrix(p, RUN_ROOTS[1:], pop, PEER_DEGREE[3:], PEER_AVAILABILITY[1:])
     np.testing.assert_allclose(got, expected, rtol=3e-6, atol=3e-7)
 
@@ -127,18 +133,18 @@ def test_a_saturated_system_level_is_felt_fully_except_with_modifier_zero(satura
     p, system, two = model_inputs(roots, RUN_PARAMS)
     people = {**PEOPLE, "life_security": [1.0, 0.5, 0.9, 1.0, 0.7, 0.35]}
     pop = population(3, runs=2, **people)
-    got = person_barriers(system, two, pop, p, PEER_AVAILABILITY, PEER_DEGREE)
+    got = person_barriers(system, two, pop, p.barriers, PEER_AVAILABILITY, PEER_DEGREE)
     expected = expected_matrix(p, roots, pop, PEER_DEGREE, PEER_AVAILABILITY)
     np.testing.assert_allclose(got, expected, rtol=3e-6, atol=3e-7)
     assert got[ROW["life_insecurity"], 3] == 0.0 and got[ROW["lack_of_compassion"], 3] == 1.0
-    means = barrier_means(system, two, pop, p, PEER_AVAILABILITY, PEER_DEGREE)
+    means = barrier_means(system, two, pop, p.barriers, PEER_AVAILABILITY, PEER_DEGREE)
     np.testing.assert_allclose(means, expected.reshape(8, 2, 3).mean(axis=2).T, rtol=3e-6, atol=3e-7)
 
 
 def test_barrier_means_are_each_runs_mean_felt_levels():
     p, system, two = model_inputs(RUN_ROOTS, RUN_PARAMS)
     pop = population(3, runs=2, **PEOPLE)
-    means = barrier_means(system, two, pop, p, PEER_AVAILABILITY, PEER_DEGREE)
+    means = barrier_means(system, two, pop, p.barriers, PEER_AVAILABILITY, PEER_DEGREE)
     expected = expected_matrix(p, RUN_ROOTS, pop, PEER_DEGREE, PEER_AVAILABILITY)
     np.testing.assert_allclose(means, expected.reshape(8, 2, 3).mean(axis=2).T, rtol=3e-6, atol=3e-7)
 
@@ -149,7 +155,7 @@ def test_two_valued_levels_without_and_with_the_flag():
         b = odd_system(RUN_ROOTS[r])
         hospital = value(p, "barriers.hospital_amplifier", r)
         stigma = value(p, "barriers.schizophrenia_stigma_amplifier", r)
-        exclusion = value(p, "barriers.exclusion_pressure_baseline", r, 0.5) + value(p, "levers.social_exclusion", r)
+        exclusion = value(p, "barriers.exclusion_pressure_baseline", r) + value(p, "levers.social_exclusion", r)
         expected = {
             "choice_unavailable": (b["choice_unavailable"], odd_felt(b["choice_unavailable"], 1 + hospital)),
             "authority_slope": (b["authority_slope"], odd_felt(b["authority_slope"], 1 + hospital)),
@@ -204,3 +210,24 @@ def test_limiting_barrier_is_the_highest_of_the_next_stage():
     got = limiting_barrier(GATE_BARRIERS, stage)
     assert [BARRIER_ROWS[k] if k >= 0 else None for k in got] == expected
     assert got[3] == -1
+
+
+@pytest.mark.parametrize("saturated", [(), (1,), (0, 1, 2)])
+def test_felt_by_run_in_place_and_in_double_precision(saturated):
+    """``felt`` with one level per run (``run``), into ``out`` (single precision) or returned (double)."""
+    levels = np.array([1.0 if r in saturated else x for r, x in enumerate((0.3, 0.6, 0.45))])
+    run = np.array([0, 1, 1, 2, 0])
+    modifier = np.array([0.0, 1.5, 0.7, 2.0, 0.4])
+    expected = [odd_felt(levels[r], m) for r, m in zip(run, modifier, strict=True)]
+    np.testing.assert_allclose(felt(levels, modifier, run=run), expected, rtol=1e-12)
+    out = modifier.astype(np.float32)
+    assert felt(levels, out, run=run, out=out) is out
+    np.testing.assert_allclose(out, expected, rtol=3e-7, atol=1e-7)
+    other = np.empty(5, np.float32)
+    felt(levels, modifier.astype(np.float32), run=run, out=other)
+    np.testing.assert_allclose(other, expected, rtol=3e-7, atol=1e-7)
+    pairs = felt(levels[:, None], np.array([[0.5, 2.0]] * 3))
+    np.testing.assert_allclose(pairs, [[odd_felt(x, 0.5), odd_felt(x, 2.0)] for x in levels], rtol=1e-12)
+    same = np.array([0.5, 2.0, 0.0], np.float32)
+    felt(levels[:1], same, out=same)
+    np.testing.assert_allclose(same, [odd_felt(levels[0], m) for m in (0.5, 2.0, 0.0)], rtol=3e-7, atol=1e-7)

@@ -56,18 +56,18 @@ def test_crisis_hazard_multiplies_the_odd_factors():
     p = params(*CRISIS)
     pop = population(3, runs=2, **PEOPLE)
     expected = [odd_crisis_hazard(i, i // 3) for i in range(6)]
-    np.testing.assert_allclose(cp.crisis_hazard(pop, p, WEEK), expected, rtol=3e-6)
+    np.testing.assert_allclose(cp.crisis_hazard(pop, p.crisis, WEEK), expected, rtol=3e-6)
     who = np.array([1, 2, 5])
-    np.testing.assert_allclose(cp.crisis_hazard(pop, p, WEEK, who), np.array(expected)[who], rtol=3e-6)
+    np.testing.assert_allclose(cp.crisis_hazard(pop, p.crisis, WEEK, who), np.array(expected)[who], rtol=3e-6)
     one = population(3, **{k: v[:3] for k, v in PEOPLE.items()})
-    np.testing.assert_allclose(cp.crisis_hazard(one, params(CRISIS[0]), WEEK), expected[:3], rtol=3e-6)
+    np.testing.assert_allclose(cp.crisis_hazard(one, params(CRISIS[0]).crisis, WEEK), expected[:3], rtol=3e-6)
 
 
 def test_crisis_probability_bound_is_a_tight_bound_over_the_runs_people():
     p = params(*CRISIS)
     people = {**PEOPLE, "last_discharge_week": [WEEK] * 6, "in_hospital": [0] * 6}
     pop = population(3, runs=2, **people)
-    bound = cp.crisis_probability_bound(pop, p)
+    bound = cp.crisis_probability_bound(pop, p.crisis)
     for r in range(2):
         mine = range(3 * r, 3 * r + 3)
         worst = (c("rate", r) / 52 * max(1.0, c("stage_factor", r) ** 3)
@@ -86,9 +86,9 @@ def test_crises_are_the_candidates_below_their_probability():
     candidates = np.array([0, 1, 3, 4, 5])
     prob = np.array([1 - math.exp(-odd_crisis_hazard(i, i // 3)) for i in candidates])
     u = prob * np.array([0.99, 1.01, 0.5, 0.0, 1.01])  # below, above, below, in hospital (p = 0: not below 0)
-    assert cp.crises(pop, p, WEEK, candidates, u).tolist() == [0, 3]
+    assert cp.crises(pop, p.crisis, WEEK, candidates, u).tolist() == [0, 3]
     off = params(*CRISIS, **{"crisis.enabled": False})
-    assert cp.crises(pop, off, WEEK, candidates, np.zeros(5)).size == 0
+    assert cp.crises(pop, off.crisis, WEEK, candidates, np.zeros(5)).size == 0
 
 
 def draws(n, **given):
@@ -191,7 +191,8 @@ def test_episodes_kind_length_and_retraumatisation(loop):
                                                               * pop.trauma_history[i]))
             for i, r in zip(coerced, run, strict=True)]
     u_re = np.array(p_re) * np.array([0.999, 1.0, 0.5, 0.0, 1.001])
-    restraint, hours, hit = cp.episodes(pop, p, WEEK, coerced, u_kind, u_hours, u_re)
+    increment = cp.retraumatisation_increment(p)
+    restraint, hours, hit = cp.episodes(pop, p.crisis, increment, WEEK, coerced, u_kind, u_hours, u_re)
     assert restraint.tolist() == [True, False, True, False, True]
     for k, (r, restrained) in enumerate(zip(run, restraint, strict=True)):
         median = c("restraint_median_hours" if restrained else "seclusion_median_hours", r)
@@ -200,7 +201,9 @@ def test_episodes_kind_length_and_retraumatisation(loop):
         assert pop.coerced_until_week[coerced[k]] == pytest.approx(WEEK + hours[k] / 168, rel=1e-6)
     assert hit.tolist() == [0, 3, 4]
     assert pop.stage.tolist() == [0, 2, 1, 0, 0, 2]
-    increment = [c("trauma_load_increment", 0), c("trauma_load_increment", 1)] if loop else [0.0, 0.0]
+    expected = [c("trauma_load_increment", 0), c("trauma_load_increment", 1)] if loop else [0.0, 0.0]
+    np.testing.assert_allclose(increment, expected, rtol=1e-6)
+    increment = expected
     np.testing.assert_allclose(pop.trauma_load, [1 + increment[0], 0, 1, increment[1], 1 + increment[1], 0],
                                rtol=1e-6)
 

@@ -11,10 +11,12 @@ from recoverysim.hospital import InpatientDraws
 HOSPITAL = [
     {"hospital.short_stay_mean_days": 30.0, "hospital.long_stay_mean_days": 900.0, "hospital.long_stay_share": 0.4,
      "hospital.psychosocial_discharge_effect": 1.5, "hospital.stage_discharge_effect": 0.3,
-     "crisis.medication_increase": 0.2, "crisis.admission_security_loss": 0.25},
+     "crisis.medication_increase": 0.2, "crisis.admission_security_loss": 0.25,
+     "crisis.psychosocial_medication_effect": 1.7},
     {"hospital.short_stay_mean_days": 60.0, "hospital.long_stay_mean_days": 2000.0, "hospital.long_stay_share": 0.9,
      "hospital.psychosocial_discharge_effect": 0.4, "hospital.stage_discharge_effect": 1.2,
-     "crisis.medication_increase": 0.35, "crisis.admission_security_loss": 0.1},
+     "crisis.medication_increase": 0.35, "crisis.admission_security_loss": 0.1,
+     "crisis.psychosocial_medication_effect": 0.4},
 ]
 GAP = np.array([0.6, 0.25])
 
@@ -69,7 +71,7 @@ def test_admission_raises_medication_lowers_security_and_ends_peer_work():
     assert pop.long_stay.tolist() == [True, False, False, True, False, False]
     assert pop.peer_worker.tolist() == [False, False, False, False, False, True]
     added = [value(p, "crisis.medication_increase", r)
-             * (1 + value(p, "crisis.psychosocial_medication_effect", r, 1.0) * GAP[r]) for r in (0, 1)]
+             * (1 + value(p, "crisis.psychosocial_medication_effect", r) * GAP[r]) for r in (0, 1)]
     np.testing.assert_allclose(pop.medication_burden, [0.1 + added[0], 1.0, 0.0, 0.3 + added[1], 0.5 + added[1], 0.0],
                                rtol=1e-6)
     keep = [1 - value(p, "crisis.admission_security_loss", r) for r in (0, 1)]

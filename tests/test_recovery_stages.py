@@ -25,10 +25,12 @@ STAGES_OF_PEOPLE = [0, 3, 3, 2, 1, 3]
 WEIGHTS = [
     {"network.family_weight": 0.7, "network.professional_weight": 0.3, "network.peer_weight": 0.9,
      "network.community_weight": 0.2, "network.role_model_bonus": 1.7, "network.professional_caseload": 30.0,
-     "levers.professionals_per_1000": 20.0},
+     "levers.professionals_per_1000": 20.0, "network.family_shame_effect": 0.6,
+     "network.professional_barrier_weight": 0.3},
     {"network.family_weight": 0.2, "network.professional_weight": 1.1, "network.peer_weight": 0.4,
      "network.community_weight": 0.8, "network.role_model_bonus": 0.6, "network.professional_caseload": 50.0,
-     "levers.professionals_per_1000": 40.0},
+     "levers.professionals_per_1000": 40.0, "network.family_shame_effect": 0.9,
+     "network.professional_barrier_weight": 0.45},
 ]
 RECOVERY = [
     {"recovery.progress_rate_safety": 1.4, "recovery.progress_rate_control": 0.9, "recovery.progress_rate_reunion": 2.3,
@@ -50,16 +52,16 @@ def odd_interactions(p, pop, net_spec, barriers, shame) -> np.ndarray:
     for i in range(pop.size):
         r = pop.run[i]
 
-        def v(name, fallback=None, r=r):
-            return value(p, name, r, fallback)
+        def v(name, r=r):
+            return value(p, name, r)
 
         peers = [j for a, b in net_spec["peer_pairs"] for me, j in ((a, b), (b, a)) if me == i]
         in_reunion = sum(pop.stage[j] == 3 for j in peers)
         capacity = min(1.0, v("network.professional_caseload") / (1000 / v("levers.professionals_per_1000")))
-        quality = 1 - v("network.professional_barrier_weight", 0.5) * (barriers[ROW["lack_of_compassion"], i]
+        quality = 1 - v("network.professional_barrier_weight") * (barriers[ROW["lack_of_compassion"], i]
                                                                       + barriers[ROW["authority_slope"], i])
         out.append(v("network.family_weight") * net_spec["family"][i]
-                   * (1 - v("network.family_shame_effect", 1.0) * shame[r])
+                   * (1 - v("network.family_shame_effect") * shame[r])
                    + v("network.professional_weight") * net_spec["professional"][i] * capacity * quality
                    + v("network.peer_weight") * (len(peers) + v("network.role_model_bonus") * in_reunion)
                    + v("network.community_weight") * net_spec["community"][i]
@@ -201,7 +203,7 @@ def test_week_moves_the_movers_by_their_odd_probabilities():
 
 def test_move_probability_bound_is_a_tight_upper_bound_of_any_move():
     p = params(*RECOVERY)
-    bound = move_probability_bound(p)
+    bound = move_probability_bound(p.recovery)
     for r in range(2):
         rates = [value(p, name, r) / 52 for name in STAGE_RATE]
         down = value(p, "recovery.setback_rate", r) / 52

@@ -180,7 +180,7 @@ def test_draw_ties_keeps_community_seekers_and_gainers_below_their_odd_probabili
     }
     groups = [np.array([0.1, 0.2]), np.array([0.3, 0.4]), np.array([0.5, 0.6, 0.7])]
     streams = FakeStreams(4, below, groups)
-    draws = draw_ties(pop, p, EXCLUSION, AVAILABILITY, streams, 12)
+    draws = draw_ties(pop, p.network, EXCLUSION, AVAILABILITY, streams, 12)
     np.testing.assert_allclose(streams.asked["peer_ties"], seek, rtol=1e-12)
     np.testing.assert_allclose(streams.asked["community_ties"], [max(g) for g in gain], rtol=1e-6)
     assert draws.seekers.tolist() == [0, 5] and draws.gain.tolist() == [1, 6, 7]
@@ -206,7 +206,7 @@ def test_update_ties_joins_seekers_to_partners_of_their_run_and_drops_ties_by_ex
     u_loss = [0.5, 1 - math.exp(-peer_loss[1] * 0.999), 0.5, 0.5]
     draws = TieDraws(np.array([0, 4, 5, 7]), np.array([0, 6]), np.array([0.6, 0.0, 0.1, 0.99]), np.array(u_loss),
                      np.array([0.5, 0.25]))
-    events = update_ties(pop, net, p, EXCLUSION, draws)
+    events = update_ties(pop, net, p.network, EXCLUSION, draws)
     peer = net.ties["peer"]
     assert list(zip(peer.row.tolist(), peer.col.tolist(), strict=True)) == [(0, 3), (4, 5), (7, 6)]
     assert peer.active.tolist() == [1, 0, 1] and events.new_peer_ties == 3
@@ -224,10 +224,10 @@ def test_update_ties_without_partners_in_a_run_makes_none_there():
     pop = population(3, runs=2, stage=[2, 0, 0, 0, 0, 0])
     net = network(6, 3)
     draws = TieDraws(np.array([1, 4]), np.zeros(0, int), np.array([0.5, 0.5]), np.array([0.5, 0.5]), np.zeros(0))
-    events = update_ties(pop, net, p, EXCLUSION, draws)
+    events = update_ties(pop, net, p.network, EXCLUSION, draws)
     assert events.new_peer_ties == 1 and net.ties["peer"].row.tolist() == [1] and net.ties["peer"].col.tolist() == [0]
     single = population(3, stage=[0, 0, 0])
-    assert update_ties(single, network(3), params(NETWORK_RUNS[0]), EXCLUSION[:1], TieDraws(
+    assert update_ties(single, network(3), params(NETWORK_RUNS[0]).network, EXCLUSION[:1], TieDraws(
         np.array([1]), np.zeros(0, int), np.array([0.5]), np.array([0.5]), np.zeros(0))).new_peer_ties == 0
 
 
@@ -238,5 +238,5 @@ def test_single_and_batched_partner_choice_agree(runs):
     net = network(4 * runs, 4)
     draws = TieDraws(np.array([0, 4][:runs]), np.zeros(0, int), np.array([0.7] * runs), np.array([0.5] * runs),
                      np.zeros(0))
-    update_ties(pop, net, p, EXCLUSION[:runs], draws)
+    update_ties(pop, net, p.network, EXCLUSION[:runs], draws)
     assert net.ties["peer"].col.tolist() == [3, 7][:runs]  # 0.7 x 3 partners -> the third of the run

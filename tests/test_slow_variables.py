@@ -21,7 +21,7 @@ def test_trauma_and_medication_decay_towards_their_baselines():
     in_hospital = [False, False, True, False, False, False]
     pop = population(3, runs=2, trauma_history=history, trauma_load=trauma, medication_baseline=baseline,
                      medication_burden=medication, in_hospital=in_hospital)
-    slow_variables.recover(pop, p)
+    slow_variables.recover(pop, p.crisis)
     expected_trauma, expected_medication = [], []
     for i in range(6):
         r = i // 3
