@@ -40,15 +40,15 @@ def c(name, run):
     return value(params(*CRISIS), f"crisis.{name}", run)
 
 
-def odd_crisis_hazard(i: int, run: int) -> float:
+def odd_crisis_hazard(i: int, run: int, people=PEOPLE) -> float:
     """ODD 7.4 crisis hazard of person i (0 in hospital)."""
-    if PEOPLE["in_hospital"][i]:
+    if people["in_hospital"][i]:
         return 0.0
-    since = WEEK - PEOPLE["last_discharge_week"][i]
-    return (c("rate", run) / 52 * c("stage_factor", run) ** PEOPLE["stage"][i]
-            * (1 + c("trauma_effect", run) * PEOPLE["trauma_load"][i])
-            * (1 + c("medication_effect", run) * PEOPLE["medication_burden"][i])
-            * (1 + c("insecurity_effect", run) * (1 - PEOPLE["life_security"][i]))
+    since = WEEK - people["last_discharge_week"][i]
+    return (c("rate", run) / 52 * c("stage_factor", run) ** people["stage"][i]
+            * (1 + c("trauma_effect", run) * people["trauma_load"][i])
+            * (1 + c("medication_effect", run) * people["medication_burden"][i])
+            * (1 + c("insecurity_effect", run) * (1 - people["life_security"][i]))
             * (1 + c("post_discharge_effect", run) * math.exp(-since / c("post_discharge_weeks", run))))
 
 
@@ -65,7 +65,9 @@ def test_crisis_hazard_multiplies_the_odd_factors():
 
 def test_crisis_probability_bound_is_a_tight_bound_over_the_runs_people():
     p = params(*CRISIS)
-    people = {**PEOPLE, "last_discharge_week": [WEEK] * 6, "in_hospital": [0] * 6}
+    # Run 1's trauma loads stay below 1, so the bound's floor of 0 (not 1) matters there.
+    people = {**PEOPLE, "last_discharge_week": [WEEK] * 6, "in_hospital": [0] * 6,
+              "trauma_load": [0.0, 1.5, 2.0, 0.5, 0.8, 0.0]}
     pop = population(3, runs=2, **people)
     bound = cp.crisis_probability_bound(pop, p.crisis)
     for r in range(2):
@@ -77,7 +79,9 @@ def test_crisis_probability_bound_is_a_tight_bound_over_the_runs_people():
                  * (1 + c("post_discharge_effect", r)))
         top = 1 - math.exp(-worst)
         assert top <= bound[r] <= top * (1 + 2e-4) + 2e-6
-        assert max(1 - math.exp(-odd_crisis_hazard(i, r)) for i in mine) <= bound[r]
+        assert max(1 - math.exp(-odd_crisis_hazard(i, r, people)) for i in mine) <= bound[r]
+    extreme = population(2, trauma_load=[0.0, 500.0])
+    assert cp.crisis_probability_bound(extreme, params(CRISIS[0]).crisis).tolist() == [1.0]
 
 
 def test_crises_are_the_candidates_below_their_probability():

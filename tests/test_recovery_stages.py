@@ -209,3 +209,17 @@ def test_move_probability_bound_is_a_tight_upper_bound_of_any_move():
         down = value(p, "recovery.setback_rate", r) / 52
         highest = max(1 - math.exp(-(rate + down)) for rate in rates)
         assert highest <= bound[r] <= highest * (1 + 2e-4) + 2e-6
+
+
+def test_move_probability_bound_covers_a_hospital_factor_above_one_and_stays_a_probability():
+    """Hand-made sections outside the registry's ranges: the bound still holds and never exceeds 1."""
+    from types import SimpleNamespace
+
+    def section(rate, factor):
+        one = np.array([rate])
+        return SimpleNamespace(progress_rate_safety=one, progress_rate_control=one / 2, progress_rate_reunion=one / 4,
+                               setback_rate=np.array([0.1]), hospital_progress_factor=np.array([factor]))
+
+    fast = move_probability_bound(section(1.0, 1.5))[0]
+    assert fast >= 1 - math.exp(-(1.5 * 1.0 + 0.1) / 52)
+    assert move_probability_bound(section(500.0, 1.0)).tolist() == [1.0]
