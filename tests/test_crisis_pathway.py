@@ -239,3 +239,22 @@ def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
     assert out.retraumatised.tolist() == [9]  # its draw 0.0; the admission draws 0.99 miss (0.3 and 0.8)
     assert pop.in_hospital[[0, 2, 3, 5, 6]].all() and not pop.in_hospital[1]
     assert pop.stage[9] == 0
+
+
+def test_crisis_probability_bound_outside_the_registry_ranges():
+    """A stage factor above 1 makes reunion the riskiest stage; a tiny rate leaves only the margins."""
+    from types import SimpleNamespace
+
+    def section(rate, stage_factor):
+        def one(x):
+            return np.array([x])
+
+        return SimpleNamespace(rate=one(rate), stage_factor=one(stage_factor), trauma_effect=one(0.5),
+                               medication_effect=one(0.5), insecurity_effect=one(0.5), post_discharge_effect=one(1.0))
+
+    pop = population(2, stage=[3, 0], life_security=[1.0, 1.0])
+    worst = 0.6 / 52 * 1.5**3 * 2  # reunion, no trauma or medication, full security, just discharged
+    bound = cp.crisis_probability_bound(pop, section(0.6, 1.5))[0]
+    assert 1 - math.exp(-worst) <= bound <= (1 - math.exp(-worst)) * (1 + 2e-4) + 2e-6
+    tiny = 1e-4 * 52 / 2  # a weekly probability of about 1e-4
+    assert cp.crisis_probability_bound(pop, section(tiny, 0.5))[0] >= 1 - math.exp(-1e-4)

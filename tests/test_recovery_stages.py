@@ -80,6 +80,7 @@ def test_positive_interactions_follow_the_odd_sum_over_tie_types(who):
     net = network(6, 3, **NETWORK)
     barriers = FELT if who is None else FELT[:, who]
     got = positive_interactions(pop, net, p, barriers, SHAME, who)
+    assert got.dtype == np.float32  # the precision of every per-person quantity
     expected = odd_interactions(p, pop, NETWORK, FELT, SHAME)
     np.testing.assert_allclose(got, expected if who is None else expected[who], rtol=2e-6)
 

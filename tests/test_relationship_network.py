@@ -40,6 +40,7 @@ def test_tie_matrix_grows_counts_degrees_by_run_and_ends_ties_past_their_thresho
     assert tm.degree.tolist() == [0, 1, 10, 10, 1, 1] and tm.active_by_run.tolist() == [11, 12]
     assert tm.active.tolist() == [0, 1, 0, 1, 1] + [1] * 20 and tm.active_index().tolist() == [1, *range(3, 25)]
     assert tm.as_sparse().toarray().sum() == 23
+    assert TieMatrix(4, 6, np.array([0], np.int32), np.array([1], np.int32)).as_sparse().shape == (4, 6)
 
 
 def test_symmetric_ties_count_for_both_ends():
@@ -187,6 +188,16 @@ def test_draw_ties_keeps_community_seekers_and_gainers_below_their_odd_probabili
     assert streams.asked["groups"] == (("peer_partner", "peer_tie_loss", "community_tie_loss"), 12,
                                        [[0, 5], [0, 5], [1, 6, 7]], [[0, 1], [0, 64], [64, 128, 192]])
     assert draws.partner is groups[0] and draws.peer_tie_loss is groups[1] and draws.community_tie_loss is groups[2]
+
+
+def test_draw_ties_with_zero_probabilities_keeps_nobody_even_at_a_zero_draw():
+    p = params(*NETWORK_RUNS)
+    pop = population(2, runs=2, stage=[2, 3, 2, 3], schizophrenia=[0, 1, 0, 1])
+    below = {"peer_ties": (np.array([0, 2]), np.zeros(2)), "community_ties": (np.array([0, 1, 2, 3]), np.zeros(4))}
+    streams = FakeStreams(2, below, [np.zeros(0), np.zeros(0), np.zeros(0)])
+    # Run 0: no peer availability; full exclusion (felt 1) with and without the diagnosis in both runs.
+    draws = draw_ties(pop, p.network, np.ones((2, 2)), np.array([0.0, 0.0]), streams, 3)
+    assert draws.seekers.size == 0 and draws.gain.size == 0
 
 
 def test_update_ties_joins_seekers_to_partners_of_their_run_and_drops_ties_by_exclusion():

@@ -40,6 +40,7 @@ def test_roots_levers_and_barriers_of_the_week(week):
     update(week - 13, pop)  # an earlier week's reform levels must not stick
     st = update(week, pop)
     assert st.week == week
+    assert list(st.roots.as_dict()) == list(ODD_FEEDS) and st.levers.as_dict()["coercion"] is st.levers.coercion
     level = ramp(week)
     roots = [{**{r: 0.5 for r in ODD_FEEDS}, "psychosocial_gap": 0.8 * (1 - 0.5 * level),
               "advocacy_gap": 0.6 * (1 - 0.4), "shame_pressure": min(1.0, 0.7 * math.exp(-2.0 * (3 / 4 - 1 / 4)))},
