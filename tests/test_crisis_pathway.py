@@ -105,7 +105,7 @@ def respond_case():
     p = params(*CRISIS)
     pop = population(5, runs=2, in_hospital=[0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
     st = state(2, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8]},
-               levers={"community_support_capacity": [200.0, 0.0], "bed_capacity": [600.0, 1000.0]})
+               levers={"community_support_capacity": [300.0, 0.0], "bed_capacity": [600.0, 1000.0]})
     crises = np.array([0, 1, 2, 3, 5, 6])
     d = draws(6, response=[0.1, 0.39, 0.4, 0.9, 0.05, 0.5], community_priority=[0.7, 0.3, 0.1, 0.1, 0.1, 0.1],
               bed_priority=[0.5, 0.1, 0.9, 0.2, 0.1, 0.1], admission_type=[0.4, 0.0, 0.0, 0.39, 0.99, 0.99])
@@ -114,12 +114,13 @@ def respond_case():
 
 def test_response_within_community_places_and_beds():
     """Run 0: community threshold 0.8 x (1 - 0.5) = 0.4, so crises 0 and 1 want it (0.4 is not below); one place
-    (200 per 1,000 of 5) goes to crisis 1 (lower priority). Beds: 3 less 1 occupied = 2 for 3 admissions, so the
-    highest bed priority (crisis 2) is turned to the community: shortage 1. Involuntary share 0.2 + 0.5 x 0.4 =
-    0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39) involuntary. Run 1: no places; 0.6 + 0.9 x 0.8 capped
-    at 1, so both involuntary."""
+    (300 per 1,000 of 5 is 1.5: one) goes to crisis 1 (lower priority). Beds: 3 less 1 occupied = 2 for 3
+    admissions, so the highest bed priority (crisis 2) is turned to the community: shortage 1. Involuntary share
+    0.2 + 0.5 x 0.4 = 0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39) involuntary. Run 1: no places;
+    0.6 + 0.9 x 0.8 capped at 1, so both involuntary."""
     p, pop, st, crises, d = respond_case()
     response, shortage = cp.respond(pop, p.crisis, st, crises, d)
+    assert response.dtype == np.int8  # the codes' type
     assert response.tolist() == [VOLUNTARY, COMMUNITY, COMMUNITY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
     assert shortage.tolist() == [1, 0]
 
@@ -215,6 +216,7 @@ def test_episodes_kind_length_and_retraumatisation(loop):
 def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
     p, pop, st, crises, d = respond_case()
     pop.in_hospital[4] = False  # the run-0 inpatient is discharged this week: the beds are 3 for 3 admissions
+    pop.stage[:] = 3
     st = state(2, week=WEEK, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8],
                                     "trauma_insensitivity": [1.0, 1.0]},
                levers={"community_support_capacity": [200.0, 0.0], "bed_capacity": [600.0, 1000.0],
@@ -238,7 +240,8 @@ def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
     assert out.restraint.tolist() == [True] * 4 + [False]  # kind draw 0.0 at admission, 0.9 in the stay (> 0.7)
     assert out.retraumatised.tolist() == [9]  # its draw 0.0; the admission draws 0.99 miss (0.3 and 0.8)
     assert pop.in_hospital[[0, 2, 3, 5, 6]].all() and not pop.in_hospital[1]
-    assert pop.stage[9] == 0
+    # Involuntary admissions and the re-traumatised back to discontinuity, other crises one stage back.
+    assert pop.stage.tolist() == [2, 2, 2, 0, 3, 0, 0, 3, 3, 0]
 
 
 def test_crisis_probability_bound_outside_the_registry_ranges():

@@ -68,6 +68,8 @@ def test_compaction_keeps_the_live_ties_and_their_thresholds():
 
 def test_degree_counts_and_keys():
     assert degree_counts(np.array([0, 2, 0, 1, 2, 5])).tolist() == [2, 1, 2, 0, 0, 1]
+    assert TieMatrix(4, 3, np.array([0, 0, 2], np.int32), np.arange(3, dtype=np.int32)).degree_counts().tolist() == [
+        2, 1, 1]
     assert degree_counts(np.zeros(3, int)).tolist() == [3]
     assert tie_keys(np.array([0, 3]), np.array([1, 2])).tolist() == [1, 194]
     assert tie_keys(np.array([2])).tolist() == [128]
@@ -246,8 +248,9 @@ def test_update_ties_without_partners_in_a_run_makes_none_there():
 def test_single_and_batched_partner_choice_agree(runs):
     p = params(*NETWORK_RUNS[:runs])
     pop = population(4, runs=runs, stage=[0, 2, 3, 2] * runs)
-    net = network(4 * runs, 4)
+    net = network(4 * runs, 4, peer_pairs=[(1, 2)])
     draws = TieDraws(np.array([0, 4][:runs]), np.zeros(0, int), np.array([0.7] * runs), np.array([0.5] * runs),
                      np.zeros(0))
-    update_ties(pop, net, p.network, EXCLUSION[:runs], draws)
-    assert net.ties["peer"].col.tolist() == [3, 7][:runs]  # 0.7 x 3 partners -> the third of the run
+    events = update_ties(pop, net, p.network, EXCLUSION[:runs], draws)
+    assert net.ties["peer"].col.tolist()[1:] == [3, 7][:runs]  # 0.7 x 3 partners -> the third of the run
+    assert events.new_peer_ties == runs
