@@ -105,7 +105,7 @@ def respond_case():
     p = params(*CRISIS)
     pop = population(5, runs=2, in_hospital=[0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
     st = state(2, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8]},
-               levers={"community_support_capacity": [300.0, 0.0], "bed_capacity": [600.0, 1000.0]})
+               levers={"community_support_capacity": [300.0, 0.0], "bed_capacity": [700.0, 1000.0]})
     crises = np.array([0, 1, 2, 3, 5, 6])
     d = draws(6, response=[0.1, 0.39, 0.4, 0.9, 0.05, 0.5], community_priority=[0.7, 0.3, 0.1, 0.1, 0.1, 0.1],
               bed_priority=[0.5, 0.1, 0.9, 0.2, 0.1, 0.1], admission_type=[0.4, 0.0, 0.0, 0.39, 0.99, 0.99])
@@ -114,10 +114,10 @@ def respond_case():
 
 def test_response_within_community_places_and_beds():
     """Run 0: community threshold 0.8 x (1 - 0.5) = 0.4, so crises 0 and 1 want it (0.4 is not below); one place
-    (300 per 1,000 of 5 is 1.5: one) goes to crisis 1 (lower priority). Beds: 3 less 1 occupied = 2 for 3
-    admissions, so the highest bed priority (crisis 2) is turned to the community: shortage 1. Involuntary share
-    0.2 + 0.5 x 0.4 = 0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39) involuntary. Run 1: no places;
-    0.6 + 0.9 x 0.8 capped at 1, so both involuntary."""
+    (300 per 1,000 of 5 is 1.5: one) goes to crisis 1 (lower priority). Beds: 3 (700 per 1,000 of 5 is 3.5) less
+    1 occupied = 2 for 3 admissions, so the highest bed priority (crisis 2) is turned to the community:
+    shortage 1. Involuntary share 0.2 + 0.5 x 0.4 = 0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39)
+    involuntary. Run 1: no places; 0.6 + 0.9 x 0.8 capped at 1, so both involuntary."""
     p, pop, st, crises, d = respond_case()
     response, shortage = cp.respond(pop, p.crisis, st, crises, d)
     assert response.dtype == np.int8  # the codes' type
@@ -180,7 +180,12 @@ def test_inpatients_not_under_a_measure_are_coerced_at_the_in_stay_hazard():
     # Person 2 is still under a measure (until after this week); 3 and 5 are just above their probability.
     assert cp.coerce_inpatients(pop, p.crisis, st, staying, u).tolist() == [0, 1, 4]
     none = params(*CRISIS, **{"crisis.inpatient_coercion_rate": 0.0})
-    assert cp.coerce_inpatients(pop, none.crisis, st, staying, np.zeros(6)).size == 0
+    nobody = cp.coerce_inpatients(pop, none.crisis, st, staying, np.zeros(6))
+    assert nobody.size == 0 and nobody.dtype.kind == "i"  # usable as indices
+    # A rate below 1 per year still coerces; a run with rate 0 coerces nobody, even at a draw of 0.
+    low = params({**CRISIS[0], "crisis.inpatient_coercion_rate": 0.5},
+                 {**CRISIS[1], "crisis.inpatient_coercion_rate": 0.0})
+    assert cp.coerce_inpatients(pop, low.crisis, st, staying, np.zeros(6)).tolist() == [0, 1]
 
 
 @pytest.mark.parametrize("loop", [True, False])

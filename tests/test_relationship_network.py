@@ -122,6 +122,16 @@ def test_stack_offsets_people_alters_and_hazard_keys_by_run():
     assert RelationshipNetwork.stack([a]) is a
 
 
+def test_stack_of_three_runs_keeps_thresholds_and_offsets_every_runs_alters():
+    nets = [network(2, family=f) for f in ([1, 1], [2, 0], [0, 1])]
+    nets[1].ties["community"] = TieMatrix(2, 1, np.array([1], np.int32), np.array([0], np.int32), np.array([0.7]))
+    net = RelationshipNetwork.stack(nets)
+    assert net.ties["family"].col.tolist() == [0, 1, 2, 3, 4] and net.ties["family"].row.tolist() == [0, 1, 2, 2, 5]
+    assert net.ties["family"].flag.tolist() == [0, 0, 1, 1, 2]
+    community = net.ties["community"]
+    assert community.row.tolist() == [3] and community._threshold[: community.m].tolist() == [0.7]
+
+
 def test_peer_neighbour_sums_and_new_ties():
     net = network(5, peer_pairs=[(0, 1), (1, 2), (3, 1)])
     values = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
