@@ -89,6 +89,8 @@ def test_create_gives_one_professional_each_and_community_ties_thinned_by_thin_n
                                             "network.community_ties_mean": 3.0, "population.family_ties_mean": 2.0})
     schizophrenia = np.arange(400) % 3 == 0
     net = RelationshipNetwork.create(sc.params, RandomStreams(5), schizophrenia)
+    # Family counts are the first draws of stream "network_init" (reproducible, shared by scenarios).
+    np.testing.assert_array_equal(net.degree("family"), RandomStreams(5)["network_init"].poisson(2.0, 400))
     prof = net.ties["professional"]  # 20 per 1,000 of 400 people
     assert prof.degree.tolist() == [1] * 400 and prof.n_alters == 8 and prof.col.max() < 8
     assert abs(net.degree("community").mean() - 3.0) < 0.3 and abs(net.degree("family").mean() - 2.0) < 0.3
