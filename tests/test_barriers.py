@@ -113,6 +113,7 @@ def test_felt_barriers_of_two_runs_follow_the_odd_modifiers(who):
     p, system, two = model_inputs(RUN_ROOTS, RUN_PARAMS)
     pop = population(3, runs=2, **PEOPLE)
     got = person_barriers(system, two, pop, p.barriers, PEER_AVAILABILITY, PEER_DEGREE, who)
+    assert got.dtype == np.float32 and all(level.dtype == np.float32 for level in two.values())
     expected = expected_matrix(p, RUN_ROOTS, pop, PEER_DEGREE, PEER_AVAILABILITY)
     np.testing.assert_allclose(got, expected if who is None else expected[:, who], rtol=3e-6, atol=3e-7)
 
@@ -228,6 +229,11 @@ def test_felt_by_run_in_place_and_in_double_precision(saturated):
     np.testing.assert_allclose(other, expected, rtol=3e-7, atol=1e-7)
     pairs = felt(levels[:, None], np.array([[0.5, 2.0]] * 3))
     np.testing.assert_allclose(pairs, [[odd_felt(x, 0.5), odd_felt(x, 2.0)] for x in levels], rtol=1e-12)
+    # One level per element (no run), some saturated.
+    each = np.array([0.5, 2.0, 0.0, 1.5], np.float32)
+    each_level = np.array([1.0, 0.3, 1.0, 0.6])
+    felt(each_level, each, out=each)
+    np.testing.assert_allclose(each, [1.0, 1 - 0.7**2, 0.0, 1 - 0.4**1.5], rtol=3e-7)
     same = np.array([0.5, 2.0, 0.0], np.float32)
     felt(levels[:1], same, out=same)
     np.testing.assert_allclose(same, [odd_felt(levels[0], m) for m in (0.5, 2.0, 0.0)], rtol=3e-7, atol=1e-7)

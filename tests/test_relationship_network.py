@@ -27,6 +27,7 @@ def test_tie_matrix_grows_counts_degrees_by_run_and_ends_ties_past_their_thresho
     tm = TieMatrix(6, 5, rows, np.arange(5, dtype=np.int32), np.array([0.5, 2.0, 0.05, np.inf, 0.25]),
                    flags=np.array([0, 1, 1, 2, 3]), run_size=3)
     assert tm.degree.tolist() == [1, 2, 0, 0, 1, 1] and tm.active_by_run.tolist() == [3, 2] and tm.n_active == 5
+    assert tm.active_by_run.dtype.kind == "i"
     # More ties than the first allocation (16): all kept, in order.
     many = np.repeat(np.array([2, 3], np.int32), 10)
     tm.add(many, np.arange(5, 25, dtype=np.int32), np.full(20, np.inf), np.full(20, 0))
@@ -41,6 +42,18 @@ def test_tie_matrix_grows_counts_degrees_by_run_and_ends_ties_past_their_thresho
     assert tm.active.tolist() == [0, 1, 0, 1, 1] + [1] * 20 and tm.active_index().tolist() == [1, *range(3, 25)]
     assert tm.as_sparse().toarray().sum() == 23
     assert TieMatrix(4, 6, np.array([0], np.int32), np.array([1], np.int32)).as_sparse().shape == (4, 6)
+
+
+def test_a_few_changes_among_many_people_update_degrees_alike():
+    """Few changes among many people take the scatter path: both ends of a peer tie, only the person otherwise."""
+    sym = TieMatrix(200, 200, np.array([3], np.int32), np.array([7], np.int32), symmetric=True)
+    assert sym.degree.nonzero()[0].tolist() == [3, 7] and sym.degree.sum() == 2
+    one_way = TieMatrix(200, 200, np.array([3], np.int32), np.array([7], np.int32))
+    assert one_way.degree.nonzero()[0].tolist() == [3] and one_way.degree.sum() == 1
+    sym.remove(np.array([0]))
+    assert sym.degree.sum() == 0
+    one_way.add(np.arange(40, dtype=np.int32), np.arange(40, dtype=np.int32), np.full(40, np.inf))  # 41 > 2 x 16
+    assert one_way.m == 41 and one_way.degree[:41].tolist() == [1, 1, 1, 2] + [1] * 36 + [0]
 
 
 def test_symmetric_ties_count_for_both_ends():
@@ -72,7 +85,7 @@ def test_degree_counts_and_keys():
         2, 1, 1]
     assert degree_counts(np.zeros(3, int)).tolist() == [3]
     assert tie_keys(np.array([0, 3]), np.array([1, 2])).tolist() == [1, 194]
-    assert tie_keys(np.array([2])).tolist() == [128]
+    assert tie_keys(np.array([2])).tolist() == [128] and tie_keys(np.array([2], np.int32)).dtype == np.int64
     assert hazard_key(np.array([0, 1, 2]), np.array([1, 0, 1])).tolist() == [1, 2, 5]
     np.testing.assert_allclose(exp1_from_uniform(np.array([0.0, 0.5, 0.9])), [0.0, math.log(2), math.log(10)])
 
@@ -90,7 +103,10 @@ def test_create_gives_one_professional_each_and_community_ties_thinned_by_thin_n
     schizophrenia = np.arange(400) % 3 == 0
     net = RelationshipNetwork.create(sc.params, RandomStreams(5), schizophrenia)
     # Family counts are the first draws of stream "network_init" (reproducible, shared by scenarios).
-    np.testing.assert_array_equal(net.degree("family"), RandomStreams(5)["network_init"].poisson(2.0, 400))
+    rng = RandomStreams(5)["network_init"]
+    np.testing.assert_array_equal(net.degree("family"), rng.poisson(2.0, 400))
+    np.testing.assert_array_equal(net.ties["professional"].col, rng.integers(0, 8, 400))  # then each professional
+    assert net.as_sparse("peer").shape == (400, 400)
     prof = net.ties["professional"]  # 20 per 1,000 of 400 people
     assert prof.degree.tolist() == [1] * 400 and prof.n_alters == 8 and prof.col.max() < 8
     assert abs(net.degree("community").mean() - 3.0) < 0.3 and abs(net.degree("family").mean() - 2.0) < 0.3
@@ -105,6 +121,9 @@ def test_create_gives_one_professional_each_and_community_ties_thinned_by_thin_n
     few = default_scenario().with_overrides({"population.size": 10, "levers.professionals_per_1000": 1.0})
     alone = RelationshipNetwork.create(few.params, RandomStreams(5), np.zeros(10, bool))
     assert alone.ties["professional"].n_alters == 1  # at least one professional
+    half = default_scenario().with_overrides({"population.size": 10, "levers.professionals_per_1000": 150.0})
+    assert RelationshipNetwork.create(half.params, RandomStreams(5), np.zeros(10, bool)).ties[
+        "professional"].n_alters == 2  # 1.5 professionals round to 2
 
 
 def test_stack_offsets_people_alters_and_hazard_keys_by_run():
