@@ -77,13 +77,13 @@ def test_no_burnout_setback_when_the_draw_reaches_the_share():
 
 
 def test_no_leaving_or_joining_at_zero_hazards_and_runs_without_workers():
-    """Run 0: turnover 0 and B1 off, so no one leaves even at a draw of 0; no recruitment at rate 0. Run 1 has no
-    worker and run 2 one, so the per-run worker counts must cover every run."""
+    """Run 0: turnover 0 and B1 off, so no one leaves even at a draw of 0; no recruitment at rate 0. Run 1 has a
+    worker and the last run none, so the per-run worker counts must cover every run."""
     zero = {"peer.turnover_rate": 0.0, "peer.recruitment_rate": 0.0}
     p = params(zero, PEER[1], PEER[1])
-    pop = population(2, runs=3, stage=[3, 3, 0, 0, 3, 3], peer_worker=[1, 0, 0, 0, 1, 0])
+    pop = population(2, runs=3, stage=[3, 3, 3, 3, 0, 0], peer_worker=[1, 0, 1, 0, 0, 0])
     workers, candidates = peer_workforce.drawn_for(pop)
     draws = PeerDraws(workers, candidates, leaving=np.zeros(2), burnout=np.zeros(2),
                       recruitment=np.array([0.0, 0.0, 0.99, 0.0]))
     events = peer_workforce.update(pop, p.peer, np.array([False, True, True]), np.full(3, 0.5), 7, draws)
-    assert events.left.tolist() == [4] and events.burnt_out.tolist() == [] and events.recruited.tolist() == [5]
+    assert events.left.tolist() == [2] and events.burnt_out.tolist() == [] and events.recruited.tolist() == [3]
