@@ -81,9 +81,11 @@ def test_no_leaving_or_joining_at_zero_hazards_and_runs_without_workers():
     worker and the last run none, so the per-run worker counts must cover every run."""
     zero = {"peer.turnover_rate": 0.0, "peer.recruitment_rate": 0.0}
     p = params(zero, PEER[1], PEER[1])
-    pop = population(2, runs=3, stage=[3, 3, 3, 3, 0, 0], peer_worker=[1, 0, 1, 0, 0, 0])
+    # Person 5 was set back to discontinuity in the community (a crisis): peer work ends there too.
+    pop = population(2, runs=3, stage=[3, 3, 3, 3, 0, 0], peer_worker=[1, 0, 1, 0, 0, 1])
     workers, candidates = peer_workforce.drawn_for(pop)
     draws = PeerDraws(workers, candidates, leaving=np.zeros(2), burnout=np.zeros(2),
                       recruitment=np.array([0.0, 0.0, 0.99, 0.0]))
     events = peer_workforce.update(pop, p.peer, np.array([False, True, True]), np.full(3, 0.5), 7, draws)
     assert events.left.tolist() == [2] and events.burnt_out.tolist() == [] and events.recruited.tolist() == [3]
+    assert pop.peer_worker.nonzero()[0].tolist() == [0, 3]
