@@ -45,6 +45,6 @@ clean:
 docs: $(VENV)/.installed
 	$(PY) -c "from pathlib import Path; from recoverysim.parameter_table import replace_in; p = Path('docs/ODD.md'); p.write_text(replace_in(p.read_text()))"
 
+# The lock installs the dashboard's packages; `make dashboard SCENARIO=scenarios/all_reforms.toml PORT=8765`.
 dashboard: $(VENV)/.installed
-	$(PY) -m pip install --quiet "solara>=1.40" "altair>=5"
-	$(VENV)/bin/solara run recoverysim/dashboard/app.py
+	$(PY) -m recoverysim dashboard $(SCENARIO) $(if $(PORT),--port $(PORT))

@@ -9,7 +9,9 @@ The revision's ``recoverysim`` package is exported (``git archive``) to a tempor
 the same scenario and seed alternately, pair after pair, as sensitivity analysis runs them (headline only, no
 Mesa agents): the machine's drift in speed (up to 1.5x within minutes on the development machine) hits both
 alike. Reports each version's fastest and median run and the median of the per-pair ratios, and whether the
-two final states are bit-identical (a speed change that should not change results). Revisions whose model
+two final states are bit-identical (a speed change that should not change results). Each run's CPU time
+(``time.thread_time``) is reported beside its wall time: on a machine shared with other work the CPU time
+moves far less than the wall time. Revisions whose model
 records the weekly barrier means unconditionally record them here too, which the final-state check ignores.
 ``--batch K`` times K runs of the scenario (seeds seed .. seed+K-1) stepped together in one model instead.
 
@@ -86,36 +88,41 @@ def main(argv=None) -> int:
                 args.scenario, overrides={"population.size": args.population, "run.years": args.years})
             versions[label] = (model_module.RecoveryModel, scenario)
 
-        def run(label: str) -> tuple[float, object]:
+        def run(label: str) -> tuple[float, float, object]:
             model_class, scenario = versions[label]
             options = {"materialise_agents": False, "record_barrier_means": False}
             if "record_barrier_means" not in inspect.signature(model_class).parameters:  # older revisions
                 del options["record_barrier_means"]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             if args.batch > 1:
                 runs = [(scenario, args.seed + k) for k in range(args.batch)]
                 model = model_class(runs=runs, **options).run()
             else:
                 model = model_class(scenario, args.seed, **options).run()
-            return time.perf_counter() - t0, model
+            return time.perf_counter() - t0, time.thread_time() - c0, model
 
         labels = list(versions)
         # Also warms both up; the revision may record barrier means the working tree skips here.
-        digests = {label: state_digest(run(label)[1], skip_recorded=("barrier_",)) for label in labels}
+        digests = {label: state_digest(run(label)[2], skip_recorded=("barrier_",)) for label in labels}
         times: dict[str, list[float]] = {label: [] for label in labels}
+        cpu: dict[str, list[float]] = {label: [] for label in labels}
         for _ in range(args.pairs):
             for label in labels:
-                times[label].append(run(label)[0])
+                wall, used, _model = run(label)
+                times[label].append(wall)
+                cpu[label].append(used)
 
     batch = f"batches of {args.batch} runs, " if args.batch > 1 else ""
     print(f"{args.population} people x {args.years} years of {args.scenario.name}, seed {args.seed}, "
           f"{batch}{args.pairs} alternating pairs in one process")
     for label in labels:
-        t = times[label]
-        print(f"  {label:<14} fastest {min(t):.4f} s, median {statistics.median(t):.4f} s")
-    ratios = [a / b for a, b in zip(times[labels[0]], times[labels[1]], strict=True)]
-    print(f"working tree speed-up over {args.rev}: {statistics.median(ratios):.3f}x (median of pair ratios), "
-          f"{min(times[labels[0]]) / min(times[labels[1]]):.3f}x (fastest runs)")
+        t, c = times[label], cpu[label]
+        print(f"  {label:<14} wall: fastest {min(t):.4f} s, median {statistics.median(t):.4f} s; "
+              f"CPU: fastest {min(c):.4f} s, median {statistics.median(c):.4f} s")
+    for kind, measured in (("wall", times), ("CPU", cpu)):
+        ratios = [a / b for a, b in zip(measured[labels[0]], measured[labels[1]], strict=True)]
+        print(f"working tree speed-up over {args.rev} ({kind} time): {statistics.median(ratios):.3f}x (median of "
+              f"pair ratios), {min(measured[labels[0]]) / min(measured[labels[1]]):.3f}x (fastest runs)")
     same = digests[labels[0]] == digests[labels[1]]
     print(f"final state: {'bit-identical' if same else 'DIFFERENT'}")
     return 0

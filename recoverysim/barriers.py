@@ -183,20 +183,36 @@ def felt(system_level, modifier, *, run: np.ndarray | None = None, out: np.ndarr
     element by its run. With ``out`` (which may be ``modifier`` itself) the result is written there in its
     precision: log(1 - level) is taken in double precision and rounded once.
     """
-    level = np.asarray(system_level, dtype=float)
+    if type(system_level) is np.ndarray and system_level.dtype == np.float64:
+        level = system_level
+    else:
+        level = np.asarray(system_level, dtype=float)
     saturated = level >= 1.0
+    any_saturated = saturated.any()
+    # log(1 - level), with saturated levels set aside (their felt level is decided by the modifier's sign).
+    log_keep = np.log1p(-np.where(saturated, 0.0, level)) if any_saturated else np.log1p(-level)
     if out is None:
         m = np.asarray(modifier, dtype=float)
-        log_keep = np.log1p(-np.where(saturated, 0.0, level))
         value = -np.expm1(m * (log_keep if run is None else of_runs(log_keep, run)))
-        if saturated.any():
+        if any_saturated:
             value = np.where(saturated if run is None else of_runs(saturated, run), np.where(m > 0, 1.0, 0.0), value)
         return value
     if out is not modifier:
         np.copyto(out, modifier)
-    if saturated.all():
-        np.copyto(out, np.where(out > 0, 1.0, 0.0))
-        return out
+    hit = None
+    if any_saturated:
+        if saturated.all():
+            np.copyto(out, np.where(out > 0, 1.0, 0.0))
+            return out
+        hit = (np.broadcast_to(saturated, out.shape) if run is None else saturated.take(run)).nonzero()[0]
+        full = np.where(out[hit] > 0, 1.0, 0.0)
+    log_keep = log_keep.astype(out.dtype)
+    out *= log_keep if run is None else of_runs(log_keep, run)
+    np.expm1(out, out=out)
+    np.negative(out, out=out)
+    if hit is not None:
+        out[hit] = full
+    return out
     hit = None
     if saturated.any():
         hit = (np.broadcast_to(saturated, out.shape) if run is None else saturated.take(run)).nonzero()[0]

@@ -1,7 +1,9 @@
 """Integer codes of the model's categories: recovery stages, crisis responses and diagnoses.
 
-``IntEnum`` members are plain integers to numpy, so the population arrays keep their int8 codes (and runs their
-results) while the code names what it compares with: ``stage == Stage.REUNION``, not ``stage == 3``.
+The ``IntEnum`` classes name the codes (``Stage.REUNION``, not 3) for people reading results and code. The rules
+compare whole arrays with the plain-int constants below instead: numpy treats an ``IntEnum`` member as a strongly
+typed 64-bit scalar and casts the whole int8 array to compare it, about three times slower than a Python int
+(same result).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class Diagnosis(IntEnum):
     MOOD = 1
     OTHER = 2
 
+
+#: Plain-int values of the codes, for array operations in the rules.
+DISCONTINUITY, SAFETY, CONTROL, REUNION = (int(s) for s in Stage)
+COMMUNITY, VOLUNTARY, INVOLUNTARY = (int(r) for r in Response)
 
 RESPONSES = tuple(r.name.lower() for r in Response)
 DIAGNOSES = tuple(d.name.lower() for d in Diagnosis)

@@ -10,11 +10,8 @@ second time with seeds from an unrelated root seed and compared unpaired (Welch 
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,21 +19,22 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.executor import default_workers, run_tasks
 from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
-from recoverysim.results import atomic_directory, file_hash, write_json
+from recoverysim.results import atomic_directory, file_hash, write_manifest
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
-from recoverysim.scenario import Scenario
+from recoverysim.scenario import LIBRARY, Scenario, available_names, resolve_scenario, scenario_dirs
 from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import Results, RunResult, simulate_together
 from recoverysim.simulation import batches as simulation_batches
 
-__all__ = ["KEY_OUTCOMES", "fmt_diff", "fmt_value", "verdict"]  # re-exported for the command line
+# Re-exported for the command line and older callers.
+__all__ = ["KEY_OUTCOMES", "LIBRARY", "available_names", "default_workers", "fmt_diff", "fmt_value", "resolve_scenario",
+           "scenario_dirs", "verdict"]
 
-#: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
-LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 #: Path component that turns the root seed into the root seed of the independent (unpaired) runs.
 INDEPENDENT_STREAM = 7_919
 DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
@@ -44,44 +42,6 @@ DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "diffe
 
 
 # --- finding and checking scenarios -------------------------------------------------------------------
-
-
-def scenario_dirs() -> list[Path]:
-    """Folders searched for bare scenario names: ./scenarios first, then the project's library."""
-    dirs = []
-    for d in (Path.cwd() / "scenarios", LIBRARY):
-        if d.is_dir() and d.resolve() not in [x.resolve() for x in dirs]:
-            dirs.append(d)
-    return dirs
-
-
-def available_names() -> list[str]:
-    """Bare scenario names that :func:`resolve_scenario` accepts."""
-    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
-
-
-def resolve_scenario(arg: str) -> Path:
-    """A scenario argument as a file: an existing path, or a bare name looked up in ``scenarios/``."""
-    path = Path(arg)
-    if path.is_file():
-        return path
-    looks_like_path = path.suffix == ".toml" or len(path.parts) > 1
-    if not looks_like_path:
-        for d in scenario_dirs():
-            candidate = d / f"{arg}.toml"
-            if candidate.is_file():
-                return _relative_to_cwd(candidate)
-    names = ", ".join(available_names()) or "(none found)"
-    what = "scenario file not found" if looks_like_path else "unknown scenario name"
-    raise RecoverysimError(f"{what}: {arg!r}; available scenario names: {names}")
-
-
-def _relative_to_cwd(path: Path) -> Path:
-    """``path`` relative to the working folder when it lies inside it (shorter, machine-independent)."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
 
 
 def check_comparable(scenarios: Sequence[Scenario]) -> None:
@@ -234,8 +194,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
         plan += [("independent", i, replicate_seed(indep_seed, r), r)
                  for i in range(1, len(scenarios)) for r in range(replications)]
     start = time.perf_counter()
-    runs = _execute([(scenarios[i], s, r) for _, i, s, r in plan], [scenarios[i].name for _, i, _, _ in plan],
-                    progress, workers)
+    runs = _execute([(scenarios[i], s, r) for _, i, s, r in plan], progress, workers)
     grouped: dict[tuple[str, int], list[RunResult]] = {}
     for (group, i, _, _), run in zip(plan, runs, strict=True):
         grouped.setdefault((group, i), []).append(run)
@@ -245,47 +204,19 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                       wall_seconds=time.perf_counter() - start)
 
 
-def _execute(jobs: list[tuple[Scenario, int, int]], labels: list[str], progress: bool, workers: int) -> list[RunResult]:
+def _execute(jobs: list[tuple[Scenario, int, int]], progress: bool, workers: int) -> list[RunResult]:
     """Run jobs in batches of runs stepped together (serially or in worker processes), with a progress bar.
 
     Each result is exactly what the job run alone gives (docs/ODD.md section 3), so batching changes only speed.
     """
     batches = simulation_batches([scenario for scenario, _, _ in jobs], parts=max(1, workers))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="run", desc="compare", file=sys.stderr, mininterval=0.5)
+    done = run_tasks(simulate_together, [([jobs[i] for i in batch],) for batch in batches], workers,
+                     progress=progress, desc="compare", sizes=[len(batch) for batch in batches])
     out: list[RunResult] = [None] * len(jobs)  # type: ignore[list-item]
-    try:
-        if workers <= 1:
-            done = map(simulate_together, ([jobs[i] for i in batch] for batch in batches))
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers)
-            done = pool.map(simulate_together, [[jobs[i] for i in batch] for batch in batches])
-        try:
-            for batch, runs in zip(batches, done, strict=True):
-                for i, run in zip(batch, runs, strict=True):
-                    out[i] = run
-                if bar is not None:
-                    bar.set_postfix_str(f"{labels[batch[-1]]} r{jobs[batch[-1]][2]}", refresh=False)
-                    bar.update(len(batch))
-        finally:
-            if pool is not None:
-                pool.shutdown()
-    finally:
-        if bar is not None:
-            bar.close()
+    for batch, runs in zip(batches, done, strict=True):
+        for i, run in zip(batch, runs, strict=True):
+            out[i] = run
     return out
-
-
-def default_workers() -> int:
-    """Worker processes for a comparison: the CPUs this process may use (at least 1)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -304,7 +235,7 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
         sub = runs / results.scenario.name
         sub.mkdir(parents=True)
         write_folder(results, sub, comparison.wall_seconds, command)
-    write_json(folder / "manifest.json", {
+    write_manifest(folder, "compare", {
         "base": comparison.base.scenario.name,
         "scenarios": {s.name: {"file": s.source, "content_hash": s.content_hash, "files": file_hash(s.files)}
                       for s in comparison.scenarios},
@@ -323,10 +254,10 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
 
 def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: int | None = None,
                       seed: int | None = None, *, independent: bool = True, progress: bool = False,
-                      workers: int = 1, command: list[str] | None = None) -> Comparison:
-    """Run the comparison and write ``out`` atomically (nothing is left behind if anything fails)."""
-    comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
-                                workers=workers)
-    with atomic_directory(Path(out)) as tmp:
+                      workers: int = 1, command: list[str] | None = None, force: bool = False) -> Comparison:
+    """Run the comparison and write ``out`` atomically (checked first; nothing is left behind if anything fails)."""
+    with atomic_directory(Path(out), force) as tmp:
+        comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
+                                    workers=workers)
         write_comparison(comparison, tmp, command)
     return comparison

@@ -18,14 +18,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "scenarios/ (e.g. japan_baseline trauma_informed_care).")
     p.add_argument("base", help="base scenario (file or name)")
     p.add_argument("others", nargs="+", metavar="other", help="scenarios to compare with the base")
-    p.add_argument("--out", help="results folder (default results/compare_<base>_vs_<other>)")
-    from recoverysim.cli import add_run_overrides
+    from recoverysim.cli import add_output_options, add_quiet, add_run_overrides, add_workers
 
+    add_output_options(p, "results/compare_BASE_vs_OTHER")
     add_run_overrides(p)  # applied to every scenario; replicates and seed default to the base's
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1; 0 = all CPUs)")
+    add_workers(p)
     p.add_argument("--no-independent", action="store_true",
                    help="skip the independent-seed rerun that shows how much pairing narrows the intervals")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(p)
     p.set_defaults(func=run_command)
     return p
 
@@ -33,13 +33,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def load_compared(names: list[str], args: argparse.Namespace):
     """Resolve names or paths and load every scenario with the command's overrides (all before any run)."""
     from recoverysim.cli import scenario_from_args
-    from recoverysim.compare import resolve_scenario
 
-    paths = [resolve_scenario(n) for n in names]
     # --replications and --seed are applied by the comparison itself, not to the scenario files.
-    overrides = argparse.Namespace(sets=args.sets, years=args.years, population=args.population)
     # Whether they can be compared is checked once, by the comparison itself (compare.run_comparison).
-    return [scenario_from_args(str(p), overrides) for p in paths]
+    return [scenario_from_args(n, args, skip=("replications", "seed")) for n in names]
 
 
 def default_out(scenarios) -> Path:
@@ -51,20 +48,23 @@ def default_out(scenarios) -> Path:
 
 def run_command(args: argparse.Namespace) -> int:
     """Handle ``recoverysim compare``."""
-    from recoverysim.compare import compare_to_folder, default_workers
+    from recoverysim.compare import compare_to_folder
+    from recoverysim.executor import resolve_workers
 
     if args.replications is not None and args.replications < 2:
         raise RecoverysimError("--replications must be at least 2 to put an interval on a difference")
     scenarios = load_compared([args.base, *args.others], args)
     out = Path(args.out) if args.out else default_out(scenarios)
-    workers = default_workers() if args.workers == 0 else max(1, args.workers)
+    workers = resolve_workers(args.workers)
+    if args.seed is not None and args.seed < 0:
+        raise RecoverysimError(f"--seed must be 0 or more, got {args.seed}")
     base = scenarios[0]
     reps = args.replications or base.params.run.replications
     print(f"Comparing {len(scenarios) - 1} scenario(s) with {base.name}: {base['population.size']:,} people x "
           f"{base['run.years']} years x {reps} replicates", file=sys.stderr)
     comparison = compare_to_folder(scenarios, out, args.replications, args.seed,
                                    independent=not args.no_independent, progress=not args.quiet, workers=workers,
-                                   command=sys.argv)
+                                   command=sys.argv, force=args.force)
     print(headline_table(comparison))
     print(f"\nReport: {out / 'report.html'} (also report.md, differences.csv, runs/, figures/)")
     return 0

@@ -14,7 +14,7 @@ from scipy.special import ndtri
 
 from recoverysim import hospital
 from recoverysim.batch import derived
-from recoverysim.codes import RESPONSES, Response, Stage
+from recoverysim.codes import COMMUNITY, DISCONTINUITY, INVOLUNTARY, RESPONSES, VOLUNTARY
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
 from recoverysim.hospital import Admissions, Discharges
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
@@ -22,10 +22,9 @@ from recoverysim.population import REAL, of_people, of_runs
 from recoverysim.random_streams import KeyedDraws
 
 __all__ = ["RESPONSES", "CrisisDraws", "CrisisOutcome", "crisis_hazard", "crisis_probability_bound", "run_week"]
-COMMUNITY, VOLUNTARY, INVOLUNTARY = Response.COMMUNITY, Response.VOLUNTARY, Response.INVOLUNTARY
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CrisisOutcome:
     """What happened on the pathway in one week (indices are person indices)."""
 
@@ -90,7 +89,7 @@ def crisis_probability_bound(pop, c) -> np.ndarray:
     return np.minimum(1.0, -np.expm1(-top) * (1 + 1e-4) + 1e-6)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CrisisDraws(KeyedDraws):
     """Event-level draws of a crisis, drawn for every crisis of the week in one pass.
 
@@ -153,7 +152,7 @@ def respond(pop, c, state, crises: np.ndarray, draws: CrisisDraws) -> tuple[np.n
 
 def setbacks(pop, crises: np.ndarray, response: np.ndarray, week: int) -> None:
     """Involuntary admission throws back to discontinuity, other responses one stage."""
-    pop.move_to_stage(crises, np.where(response == INVOLUNTARY, Stage.DISCONTINUITY,
+    pop.move_to_stage(crises, np.where(response == INVOLUNTARY, DISCONTINUITY,
                                        np.maximum(pop.stage[crises] - 1, 0)).astype(np.int8), week)
 
 
@@ -223,7 +222,7 @@ def episodes(pop, c, increment: np.ndarray, week: int, coerced: np.ndarray, u_ki
                       * (1 + of_runs(c.trauma_history_retraumatisation_effect, run) * pop.trauma_history[coerced]))
     hit = u_retraumatisation < p_re
     retraumatised = coerced[hit]
-    pop.move_to_stage(retraumatised, Stage.DISCONTINUITY, week)
+    pop.move_to_stage(retraumatised, DISCONTINUITY, week)
     pop.trauma_load[retraumatised] += of_runs(increment, run[hit])
     return restraint, hours, retraumatised
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.parameters import command_default
 
 BASE = "japan_baseline"
 REFORM_SCENARIOS = ("trauma_informed_care", "crisis_advocacy", "community_network_care", "personalised_goals",
@@ -29,9 +30,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options of the demo (defaults: the measured few-minute size)."""
     p = argparse.ArgumentParser(prog="python -m recoverysim.demo", description=__doc__)
     p.add_argument("--out", default="results/demo", help="results folder (default results/demo)")
-    p.add_argument("--population", type=int, default=2000, help="people per scenario (default 2000)")
-    p.add_argument("--years", type=int, default=10, help="years simulated (default 10)")
-    p.add_argument("--replications", type=int, default=8, help="replicates per scenario (default 8)")
+    p.add_argument("--population", type=int, default=command_default("demo.population"),
+                   help="people per scenario (default %(default)s)")
+    p.add_argument("--years", type=int, default=command_default("demo.years"),
+                   help="years simulated (default %(default)s)")
+    p.add_argument("--replications", type=int, default=command_default("demo.replications"),
+                   help="replicates per scenario (default %(default)s)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the baseline's run.seed)")
     p.add_argument("--workers", type=int, default=0, help="worker processes (default 0 = all CPUs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -15,7 +15,7 @@ from recoverysim.population import REAL, of_runs
 from recoverysim.random_streams import KeyedDraws
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class InpatientDraws(KeyedDraws):
     """Keyed draws of each inpatient's week: discharge, then coercion later in the stay and that episode's draws.
 
@@ -30,7 +30,7 @@ class InpatientDraws(KeyedDraws):
     inpatient_retraumatisation: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Discharges:
     """This week's discharges and the inpatients who stay, with their draws.
 
@@ -44,7 +44,7 @@ class Discharges:
     staying_draws: InpatientDraws
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Admissions:
     """This week's admissions and whether each is involuntary."""
 

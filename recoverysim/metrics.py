@@ -109,7 +109,8 @@ class Recorder:
         rows = self.table[:, week]
         rows[:, 0] = week
         if rows.shape[0] == 1:
-            rows[0, positions] = [v if np.ndim(v) == 0 else v[0] for v in values.values()]
+            # One value per run: the array's only element (a type test, much cheaper than np.ndim per value).
+            rows[0, positions] = [v[0] if type(v) is np.ndarray else v for v in values.values()]
         else:
             rows[:, positions] = np.array(list(values.values()), np.float64).T
 

@@ -371,3 +371,31 @@ REFORM_FIELDS: dict[str, tuple[Any, float | None, float | None, str, str]] = {
 def defaults() -> dict[str, Any]:
     """All declared defaults, by dotted name."""
     return {name: p.default for name, p in PARAMETERS.items()}
+
+
+# --- defaults of the commands -------------------------------------------------------------------------------
+# Not model parameters (no scenario file sets them): how big a command's own runs are when not told. Declared
+# here so that each lives once; "design" = chosen for the command's purpose (run time, resolution).
+
+#: Command defaults by dotted name (``command.option``), read by the command line, the demo and the dashboard.
+COMMAND_DEFAULTS: dict[str, Parameter] = {p.name: p for p in (
+    _p("sensitivity.seed", 20211, 0, 2**32 - 1, "integer",
+       "Seed of the sensitivity sample when the experiment file gives none", "design"),
+    _p("calibrate.replications", 2, 1, 10_000, "runs",
+       "Replicates per loss evaluation of recoverysim calibrate (common random numbers)", "design"),
+    _p("calibrate.budget", 60, 2, 100_000, "evaluations", "Loss evaluations of the calibration search", "design"),
+    _p("calibrate.profile_points", 6, 0, 1_000, "points",
+       "Loss-profile points per free parameter after the search", "design"),
+    _p("demo.population", 2000, 1, 1_000_000, "people",
+       "People per scenario in make demo (finishes in a few minutes on two cores)", "design"),
+    _p("demo.years", 10, 1, 100, "years", "Years simulated by make demo", "design"),
+    _p("demo.replications", 8, 2, 100_000, "runs", "Replicates per scenario in make demo", "design"),
+    _p("dashboard.population", 500, 50, 20_000, "people",
+       "Most people a dashboard session starts with (the scenario's own size if smaller): a week redraws quickly",
+       "design"),
+)}
+
+
+def command_default(name: str) -> Any:
+    """The declared default of a command option (``COMMAND_DEFAULTS``)."""
+    return COMMAND_DEFAULTS[name].default

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recoverysim.codes import Stage
+from recoverysim.codes import REUNION
 from recoverysim.feedback_loops import peer_leaving_hazard
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import of_runs
@@ -16,7 +16,7 @@ from recoverysim.population import of_runs
 STREAMS = ("peer_leaving", "peer_burnout", "peer_recruitment")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PeerDraws:
     """The week's keyed draws: ``leaving`` and ``burnout`` of each worker, ``recruitment`` of each candidate."""
 
@@ -27,7 +27,7 @@ class PeerDraws:
     recruitment: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PeerEvents:
     """Who became a peer worker, who left, and who of those burnt out and fell back a stage."""
 
@@ -43,7 +43,7 @@ def drawn_for(pop) -> tuple[np.ndarray, np.ndarray]:
     can be recruited is known only after this week's leavers, but it is always among them), so every keyed draw
     of the step is hashed in one pass.
     """
-    candidates = ((pop.stage == Stage.REUNION) & ~pop.in_hospital).nonzero()[0]
+    candidates = ((pop.stage == REUNION) & ~pop.in_hospital).nonzero()[0]
     workers = candidates[pop.peer_worker.take(candidates)]
     return workers, candidates
 
@@ -51,11 +51,11 @@ def drawn_for(pop) -> tuple[np.ndarray, np.ndarray]:
 def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, week: int,
            draws: PeerDraws) -> PeerEvents:
     """Recruit and lose peer workers for one week (``p``: the ``[peer]`` section; ``burnout_loop``: B1 on)."""
-    # A crisis or setback ends peer work (admission already did).
-    in_reunion_community = (pop.stage == Stage.REUNION) & ~pop.in_hospital
-    pop.peer_worker &= in_reunion_community
+    # A crisis or setback ends peer work (admission already did). Peer workers are few: test only them.
+    serving = pop.peer_worker.nonzero()[0]
+    pop.peer_worker[serving[(pop.stage.take(serving) != REUNION) | pop.in_hospital.take(serving)]] = False
     workers, candidates = draws.workers, draws.candidates
-    demand = pop.count_by_run(pop.stage != Stage.REUNION) * peer_availability
+    demand = pop.count_by_run(pop.stage != REUNION) * peer_availability
     hazard = peer_leaving_hazard(p.turnover_rate, p.burnout_rate, p.organisational_support, demand,
                                  np.bincount(pop.run.take(workers), minlength=pop.runs), p.caseload, burnout_loop)
     burnout_share = np.where(hazard > 0, (hazard - p.turnover_rate) / np.where(hazard > 0, hazard, 1.0), 0.0)
@@ -67,7 +67,7 @@ def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, week
     burnt = leaving[draws.burnout[left] < of_runs(burnout_share * p.burnout_setback, of_workers[left])]
     pop.move_to_stage(burnt, pop.stage[burnt] - 1, week)
 
-    eligible = (pop.stage.take(candidates) == Stage.REUNION) & ~pop.peer_worker.take(candidates)
+    eligible = (pop.stage.take(candidates) == REUNION) & ~pop.peer_worker.take(candidates)
     joining = -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR)
     recruited = candidates[eligible & (draws.recruitment < of_runs(joining, pop.run.take(candidates)))]
     pop.peer_worker[recruited] = True

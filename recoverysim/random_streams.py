@@ -277,15 +277,21 @@ class BatchStreams:
 
 
 class KeyedDraws:
-    """Base of a named bundle of keyed draws: a frozen dataclass with one field per stream, aligned with people.
+    """Base of a named bundle of keyed draws: a dataclass with one field per stream, aligned with people.
 
     The field names are the stream names, so a rule reads ``draws.coercion`` rather than a row by position.
     """
 
+    __slots__ = ()
+
     @classmethod
     def stream_names(cls) -> tuple[str, ...]:
         """The streams of the bundle, in field order."""
-        return tuple(f.name for f in fields(cls))
+        names = cls.__dict__.get("_stream_names")
+        if names is None:  # once per class: the rules draw every week
+            names = tuple(f.name for f in fields(cls))
+            cls._stream_names = names
+        return names
 
     @classmethod
     def draw(cls, streams: BatchStreams, week: int, people: np.ndarray):
@@ -294,4 +300,4 @@ class KeyedDraws:
 
     def take(self, positions: np.ndarray):
         """The draws of the people at ``positions`` (of the people drawn for)."""
-        return type(self)(*(getattr(self, name).take(positions) for name in self.stream_names()))
+        return type(self)(*[getattr(self, name).take(positions) for name in self.stream_names()])

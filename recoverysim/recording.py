@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recoverysim.barriers import BARRIER_NAMES, barrier_means
-from recoverysim.codes import Response
+from recoverysim.codes import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.crisis_pathway import CrisisOutcome
 from recoverysim.hospital import Discharges
 from recoverysim.parameters import STAGES
@@ -25,7 +25,7 @@ ZERO_FLOWS = ("crises", "community_support", "admissions_voluntary", "admissions
 _BARRIER_COLUMNS = tuple(f"barrier_{b}" for b in BARRIER_NAMES)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WeekEvents:
     """Everything the rules returned in one week (person indices of the batch)."""
 
@@ -66,9 +66,9 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
     restraint_run = coerced_run[outcome.restraint]
     return {
         "crises": np.bincount(crisis_run, minlength=runs),
-        "community_support": np.bincount(crisis_run[response == Response.COMMUNITY], minlength=runs),
-        "admissions_voluntary": np.bincount(crisis_run[response == Response.VOLUNTARY], minlength=runs),
-        "admissions_involuntary": np.bincount(crisis_run[response == Response.INVOLUNTARY], minlength=runs),
+        "community_support": np.bincount(crisis_run[response == COMMUNITY], minlength=runs),
+        "admissions_voluntary": np.bincount(crisis_run[response == VOLUNTARY], minlength=runs),
+        "admissions_involuntary": np.bincount(crisis_run[response == INVOLUNTARY], minlength=runs),
         "bed_shortage": outcome.bed_shortage,
         "coercive_episodes": np.bincount(coerced_run, minlength=runs),
         "coercive_episodes_in_stay": outcome.coerced_in_stay,

@@ -14,14 +14,12 @@ import numpy as np
 
 from recoverysim.barriers import BARRIER_INDEX, person_barriers, progress_gate
 from recoverysim.batch import derived
-from recoverysim.codes import Stage
+from recoverysim.codes import REUNION
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_people, of_runs
 
-REUNION = Stage.REUNION
 
-
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StageMoves:
     """People who moved up one stage and down one stage this week (crises and coercion excluded)."""
 

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recoverysim.batch import derived
-from recoverysim.codes import Stage
+from recoverysim.codes import CONTROL
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import REAL, of_runs
 from recoverysim.random_streams import RandomStreams
@@ -299,7 +299,7 @@ def hazard_key(run: np.ndarray, flag: np.ndarray) -> np.ndarray:
     return 2 * run + flag
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TieDraws:
     """Who may make ties this week and the keyed draws of the new ties.
 
@@ -314,7 +314,7 @@ class TieDraws:
     community_tie_loss: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TieEvents:
     """New peer ties and community ties lost this week (counts over every run)."""
 
@@ -337,7 +337,7 @@ def draw_ties(pop, w, social_exclusion: np.ndarray, peer_availability: np.ndarra
     # Community ties: people in control or reunion make new ones unless excluded.
     p_gain = -np.expm1(-(community_tie_gain_rate(w) * (1 - social_exclusion)))
     gain, u = streams.uniform_below("community_ties", p_gain.max(axis=1).astype(np.float64))
-    keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= Stage.CONTROL)
+    keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= CONTROL)
     gain, u = gain[keep], u[keep]
     gain = gain[u < p_gain.reshape(-1).take(hazard_key(pop.run.take(gain), pop.schizophrenia[gain].view(np.int8)))]
     # The keyed draws of the new ties (partner choice, loss thresholds), hashed in one pass.
@@ -372,7 +372,7 @@ def update_ties(pop, net: RelationshipNetwork, w, social_exclusion: np.ndarray, 
     Peer partners are peer workers or people at least in control (role models), in the community, of the seeker's
     own run. ``social_exclusion`` and ``w`` as for ``draw_ties``.
     """
-    partners = (~pop.in_hospital & ((pop.stage >= Stage.CONTROL) | pop.peer_worker)).nonzero()[0]
+    partners = (~pop.in_hospital & ((pop.stage >= CONTROL) | pop.peer_worker)).nonzero()[0]
     seekers, gain = draws.seekers, draws.gain
     new_peer = 0
     if partners.size and seekers.size:

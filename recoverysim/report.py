@@ -13,14 +13,11 @@ import html
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from recoverysim.figures import draw_stage_occupancy, save_figure  # noqa: E402
-from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: E402, F401
-from recoverysim.parameters import PAPER, WEEKS_PER_YEAR  # noqa: E402
+from recoverysim.figures import draw_stage_occupancy, save_figure, subplots
+from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: F401
+from recoverysim.parameters import PAPER, WEEKS_PER_YEAR
 
 #: Outcome used to picture what common random numbers do to an interval.
 CRN_FIGURE_OUTCOME = "share_reunion_end"
@@ -42,7 +39,7 @@ FIGURES = {
 
 
 def _colours(names: list[str]) -> dict[str, str]:
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     return {n: ("#222222" if i == 0 else matplotlib.colors.to_hex(cmap((i - 1) % 10))) for i, n in enumerate(names)}
 
 
@@ -51,7 +48,7 @@ def occupancy_grid(comparison, path: Path) -> Path:
     results = [comparison.base, *comparison.others]
     ncol = min(3, len(results))
     nrow = -(-len(results) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), sharex=True, sharey=True, squeeze=False)
+    fig, axes = subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), sharex=True, sharey=True, squeeze=False)
     for ax, res in zip(axes.flat, results, strict=False):
         draw_stage_occupancy(ax, res.timeseries)
         ax.set_title(res.scenario.name + (" (base)" if res is comparison.base else ""), fontsize=10)
@@ -71,7 +68,7 @@ def occupancy_difference(comparison, path: Path) -> Path:
     """Paired difference in the share in reunion and in discontinuity over time."""
     occ = comparison.occupancy
     colours = _colours([s.name for s in comparison.scenarios])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
+    fig, axes = subplots(1, 2, figsize=(11, 4.2), sharex=True)
     for ax, stage in zip(axes, ("reunion", "discontinuity"), strict=True):
         for other in comparison.others:
             name = other.scenario.name
@@ -93,7 +90,7 @@ def forest(comparison, path: Path) -> Path:
     colours = _colours([s.name for s in comparison.scenarios])
     ncol = 4
     nrow = -(-len(KEY_OUTCOMES) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(16, 0.35 * len(names) * nrow + 1.6 * nrow), squeeze=False)
+    fig, axes = subplots(nrow, ncol, figsize=(16, 0.35 * len(names) * nrow + 1.6 * nrow), squeeze=False)
     y = np.arange(len(names))[::-1]
     for ax, metric in zip(axes.flat, KEY_OUTCOMES, strict=False):
         d = diff[diff["metric"] == metric].set_index("scenario").loc[names]
@@ -117,7 +114,7 @@ def forest(comparison, path: Path) -> Path:
 def time_to_reunion(comparison, path: Path) -> Path:
     """Kaplan-Meier style curves of not yet reaching reunion, one per scenario."""
     colours = _colours([s.name for s in comparison.scenarios])
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     for res in (comparison.base, *comparison.others):
         surv = res.survival
         sub = surv[surv["stage"] == "reunion"].groupby("week")["not_reached"].median()
@@ -134,7 +131,7 @@ def crn_intervals(comparison, path: Path) -> Path:
     """Paired (CRN) vs independent-seed interval of the same effect, per scenario."""
     crn = comparison.crn[comparison.crn["metric"] == CRN_FIGURE_OUTCOME]
     names = list(crn["scenario"])
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.5))
+    fig, ax = subplots(figsize=(8, 0.45 * len(names) + 1.5))
     y = np.arange(len(names))[::-1]
     scale = 100 if OUTCOMES[CRN_FIGURE_OUTCOME].unit == "share" else 1
     for k, row in enumerate(crn.itertuples()):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from recoverysim import figures
 from recoverysim.parameters import STAGES
-from recoverysim.results import atomic_directory, manifest, write_json
+from recoverysim.results import atomic_directory, manifest, write_manifest
 from recoverysim.scenario import Scenario
 from recoverysim.simulation import Results, run_replications
 
@@ -17,21 +17,23 @@ TIMESERIES_FLOAT_FORMAT = "%.6g"
 
 
 def run_to_folder(scenario: Scenario, out: Path, replications: int | None = None, seed: int | None = None,
-                  progress: bool = False, command: list[str] | None = None) -> Results:
-    """Run the replicates and write the folder atomically; returns the results."""
-    start = time.perf_counter()
-    results = run_replications(scenario, replications, seed, progress=progress)
-    wall = time.perf_counter() - start
-    with atomic_directory(out) as tmp:
-        write_folder(results, tmp, wall, command)
+                  progress: bool = False, command: list[str] | None = None, force: bool = False) -> Results:
+    """Run the replicates and write the folder atomically; returns the results.
+
+    The output location is checked (:func:`recoverysim.results.check_output`) before anything runs.
+    """
+    with atomic_directory(out, force) as tmp:
+        start = time.perf_counter()
+        results = run_replications(scenario, replications, seed, progress=progress)
+        write_folder(results, tmp, time.perf_counter() - start, command)
     return results
 
 
 def write_folder(results: Results, folder: Path, wall_seconds: float, command: list[str] | None = None) -> None:
     """Write manifest.json, timeseries.csv, summary.csv, subgroups.csv, transitions.csv and figures/."""
     scenario = results.scenario
-    write_json(folder / "manifest.json", manifest(scenario, [r.seed for r in results.runs], wall_seconds, command,
-                                                  replications=len(results.runs)))
+    write_manifest(folder, "run", manifest(scenario, [r.seed for r in results.runs], wall_seconds, command,
+                                           replications=len(results.runs)))
     results.timeseries.to_csv(folder / "timeseries.csv", index=False, float_format=TIMESERIES_FLOAT_FORMAT)
     results.summary().to_csv(folder / "summary.csv", index=False, float_format=TIMESERIES_FLOAT_FORMAT)
     results.headlines.to_csv(folder / "replicates.csv", index=False, float_format=TIMESERIES_FLOAT_FORMAT)

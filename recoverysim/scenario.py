@@ -6,17 +6,20 @@ no scenario can change another's configuration.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
+import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recoverysim.errors import ScenarioError
+from recoverysim.errors import RecoverysimError, ScenarioError
 from recoverysim.parameters import (
     PARAMETERS,
     REFORM_FIELDS,
@@ -28,6 +31,8 @@ from recoverysim.parameters import (
 )
 
 TOP_LEVEL_KEYS = {"extends", "name", "description", "reforms", *SECTIONS}
+#: A scenario name becomes a folder name (results/<name>, runs/<name>): a plain identifier, nothing path-like.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -140,10 +145,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     for section in SECTIONS:
         for key, value in raw.get(section, {}).items():
             values[f"{section}.{key}"] = value
-    reforms = tuple(_check_reform(src, i, entry) for i, (src, entry) in enumerate(raw.get("reforms", [])))
+    reforms = tuple(_check_reform(src, i, entry) for src, i, entry in raw.get("reforms", []))
+    name_source = raw.get("name_source", source)
     scenario = Scenario(
-        name=str(raw.get("name", path.stem)),
-        description=str(raw.get("description", "")),
+        name=check_name(name_source, raw["name"]) if "name" in raw else check_name(source, path.stem, "file name"),
+        description=raw.get("description", ""),
         values=values,
         reforms=reforms,
         source=source,
@@ -151,7 +157,32 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     )
     if overrides:
         scenario = scenario.with_overrides(overrides, source="--set")
+    horizon = scenario.params.run.years
+    for reform in scenario.reforms:
+        if reform.start_year >= horizon:
+            warnings.warn(f"{source}: reform {reform.name} starts in year {reform.start_year:g}, at or after the "
+                          f"{horizon}-year horizon: it has no effect", ScenarioWarning, stacklevel=2)
     return scenario
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that is valid but probably not what was meant (the command line prints one line)."""
+
+
+def check_name(source: str, name: Any, what: str = "name") -> str:
+    """A scenario name as a plain identifier (it becomes a folder name), or ScenarioError naming ``name``."""
+    if not isinstance(name, str):
+        raise ScenarioError(source, "name", f"must be a string, got {_short(repr(name))}")
+    if not NAME_PATTERN.fullmatch(name) or name in (".", ".."):
+        detail = f" (the {what} {_short(repr(name))})" if what != "name" else f": got {_short(repr(name))}"
+        raise ScenarioError(source, "name", "must be a plain identifier of 1-64 letters, digits, '_', '-' or '.', "
+                            f"starting with a letter, digit or '_'{detail}")
+    return name
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A value for an error message, cut to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -166,19 +197,88 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, parsed
 
 
+# --- finding scenario files ----------------------------------------------------------------------------
+
+#: The scenario library shipped with the project (bare names are also looked up in ./scenarios).
+LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def scenario_dirs() -> list[Path]:
+    """Folders searched for bare scenario names: ./scenarios first, then the project's library."""
+    dirs = []
+    for d in (Path.cwd() / "scenarios", LIBRARY):
+        if d.is_dir() and d.resolve() not in [x.resolve() for x in dirs]:
+            dirs.append(d)
+    return dirs
+
+
+def available_names() -> list[str]:
+    """Bare scenario names that :func:`resolve_scenario` accepts."""
+    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
+
+
+def resolve_scenario(arg: str) -> Path:
+    """A scenario argument as a file: an existing path, or a bare name looked up in ``scenarios/``."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise RecoverysimError(f"{_short(arg, 300)}: is a folder, not a scenario file")
+    looks_like_path = path.suffix == ".toml" or len(path.parts) > 1
+    if not looks_like_path:
+        for d in scenario_dirs():
+            candidate = d / f"{arg}.toml"
+            if candidate.is_file():
+                return _relative_to_cwd(candidate)
+    known = available_names()
+    close = difflib.get_close_matches(arg, known, n=1) if not looks_like_path else []
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    what = "scenario file not found" if looks_like_path else "unknown scenario name"
+    raise RecoverysimError(f"{what}: {_short(repr(arg), 300)}{hint}; available scenario names: "
+                           f"{', '.join(known) or '(none found)'}")
+
+
+def _relative_to_cwd(path: Path) -> Path:
+    """``path`` relative to the working folder when it lies inside it (shorter, machine-independent)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 # --- loading -------------------------------------------------------------------------------------------
 
 
-def _read_toml(path: Path, referrer: str | None) -> dict[str, Any]:
-    if not path.is_file():
-        where = referrer or str(path)
-        raise ScenarioError(where, "extends" if referrer else None, f"scenario file not found: {path}")
+def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str = "scenario file",
+              referrer: str | None = None, key: str | None = None) -> dict[str, Any]:
+    """Parse a TOML file; every problem is ``error`` naming the file (or the referring file and key).
+
+    Shared by the scenario, experiment and targets loaders. A UTF-8 byte-order mark is accepted.
+    """
+    where, at = (referrer, key) if referrer else (str(path), None)
+    if path.is_dir():
+        raise error(where, at, f"{what} {path} is a folder, not a file")
+    if not path.exists():
+        raise error(where, at, f"{what} not found: {path}")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), None, f"malformed TOML: {exc}") from None
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ScenarioError(str(path), None, "not a UTF-8 text file") from None
+        raise error(where, at, f"{what} {path} is not a UTF-8 text file") from None
+    except OSError as exc:
+        raise error(where, at, f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    bad = f"{what} {path} is malformed TOML" if referrer else "malformed TOML"
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(where, at, f"{bad}: {_short(str(exc), 200)}") from None
+    except RecursionError:
+        raise error(where, at, f"{bad}: nested too deeply") from None
+    except (OverflowError, ValueError) as exc:
+        raise error(where, at, f"{bad}: {_short(str(exc))}") from None
+
+
+def _read_toml(path: Path, referrer: str | None) -> dict[str, Any]:
+    return read_toml(path, referrer=referrer, key="extends" if referrer else None)
 
 
 def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
@@ -202,7 +302,18 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
     reforms = data.get("reforms", [])
     if not isinstance(reforms, list) or not all(isinstance(r, dict) for r in reforms):
         raise ScenarioError(source, "reforms", "must be an array of tables ([[reforms]])")
-    tagged = [(source, r) for r in reforms]
+    seen_reforms: dict[str, int] = {}
+    for i, r in enumerate(reforms):
+        name = r.get("name")
+        if isinstance(name, str) and name in seen_reforms:
+            raise ScenarioError(source, f"reforms[{i}].name", f"reform {name!r} is already given as "
+                                f"reforms[{seen_reforms[name]}]; give each reform once (set its intensity)")
+        if isinstance(name, str):
+            seen_reforms[name] = i
+    tagged = [(source, i, r) for i, r in enumerate(reforms)]
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise ScenarioError(source, key, f"must be a string, got {_short(repr(data[key]))}")
 
     merged: dict[str, Any] = {}
     files: tuple[str, ...] = ()
@@ -217,11 +328,13 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
             merged[section] = {**merged[section], **data[section]}
     # A child's reform with the same name replaces the parent's; others are added.
     parent_reforms = merged.get("reforms", [])
-    child_names = {r.get("name") for _, r in tagged}
-    merged["reforms"] = [t for t in parent_reforms if t[1].get("name") not in child_names] + tagged
+    child_names = {r.get("name") for _, _, r in tagged}
+    merged["reforms"] = [t for t in parent_reforms if t[2].get("name") not in child_names] + tagged
     for key in ("name", "description"):
         if key in data:
             merged[key] = data[key]
+    if "name" in data:
+        merged["name_source"] = source
     _check_consistency(source, {**defaults(), **{f"{s}.{k}": v for s in SECTIONS
                                                  for k, v in merged.get(s, {}).items()}})
     return merged, (*files, str(path))
@@ -240,20 +353,26 @@ def _check_value(source: str, dotted: str, value: Any) -> Any:
         raise ScenarioError(source, dotted, f"unknown parameter; [{section}] accepts: {', '.join(close)}")
     if param.kind is bool:
         if not isinstance(value, bool):
-            raise ScenarioError(source, dotted, f"must be true or false, got {value!r}")
+            raise ScenarioError(source, dotted, f"must be true or false, got {_short(repr(value))}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(source, dotted, f"must be a number in {param.range_text()}, got {value!r}")
+        raise ScenarioError(source, dotted, f"must be a number in {param.range_text()}, got {_short(repr(value))}")
     if param.kind is int:
         if isinstance(value, float) and not value.is_integer():
-            raise ScenarioError(source, dotted, f"must be a whole number in {param.range_text()}, got {value!r}")
+            raise ScenarioError(source, dotted,
+                                f"must be a whole number in {param.range_text()}, got {_short(repr(value))}")
         value = int(value)
     else:
-        value = float(value)
-        if not math.isfinite(value):
-            raise ScenarioError(source, dotted, f"must be finite, got {value!r}")
+        try:
+            value = float(value)
+        except OverflowError:  # a huge integer
+            raise ScenarioError(source, dotted, f"{_short(repr(value))} is out of range {param.range_text()} "
+                                f"({param.unit})") from None
+        if math.isnan(value):
+            raise ScenarioError(source, dotted, f"must be finite, got {_short(repr(value))}")
     if not (param.low <= value <= param.high):
-        raise ScenarioError(source, dotted, f"{value!r} is out of range {param.range_text()} ({param.unit})")
+        raise ScenarioError(source, dotted, f"{_short(repr(value))} is out of range {param.range_text()} "
+                            f"({param.unit})")
     return value
 
 
@@ -276,7 +395,7 @@ def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
     name = entry.get("name")
     if name not in REFORMS:
         raise ScenarioError(source, f"{where}.name",
-                            f"unknown reform {name!r}; reforms: {', '.join(REFORMS)}")
+                            f"unknown reform {_short(repr(name))}; reforms: {', '.join(REFORMS)}")
     fields: dict[str, Any] = {"name": name}
     for key, (_default, low, high, unit, _desc) in REFORM_FIELDS.items():
         if key == "name" or key not in entry:
@@ -285,8 +404,9 @@ def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ScenarioError(source, f"{where}.{key}", f"must be a number in [{low:g}, {high:g}]")
         if not (low <= value <= high):
-            raise ScenarioError(source, f"{where}.{key}", f"{value!r} is out of range [{low:g}, {high:g}] ({unit})")
+            raise ScenarioError(source, f"{where}.{key}",
+                                f"{_short(repr(value))} is out of range [{low:g}, {high:g}] ({unit})")
         fields[key] = float(value)
     if fields.get("capacity", 0.0) > 0 and REFORMS[name].capacity_target is None:
-        raise ScenarioError(source, f"{where}.capacity", f"reform {name!r} adds no capacity")
+        raise ScenarioError(source, f"{where}.capacity", f"reform {_short(repr(name))} adds no capacity")
     return Reform(**fields)

@@ -1,7 +1,7 @@
 """The system state of one week: roots, levers and barrier levels after reforms and loops, one value per run.
 
 ``SystemUpdate`` computes it at the start of each week (step 1 of ``RecoveryModel.step``); every rule then reads
-the same frozen ``SystemState``, so no rule can confuse a declared root or lever with its effective value.
+the same ``SystemState``, so no rule can confuse a declared root or lever with its effective value.
 """
 
 from __future__ import annotations
@@ -11,21 +11,23 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from recoverysim.barriers import system_barriers, two_valued_barriers, two_valued_modifiers
+from recoverysim.codes import REUNION
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
 from recoverysim.parameters import LEVERS, ROOTS
-from recoverysim.recovery_stages import Stage
 from recoverysim.reforms import effective_roots, reform_effects
 
 
 class _ByName:
     """Named values of one kind, each one value per run."""
 
+    __slots__ = ()
+
     def as_dict(self) -> dict[str, np.ndarray]:
         """Name to its values, in declaration order (checked below to be the registry's order)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Roots(_ByName):
     """The six roots of barriers (paper, Theme 2), each one value per run."""
 
@@ -37,7 +39,7 @@ class Roots(_ByName):
     thin_networks: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Levers(_ByName):
     """The operational levers, each one value per run."""
 
@@ -53,7 +55,7 @@ if tuple(f.name for f in fields(Roots)) != tuple(ROOTS) or tuple(f.name for f in
     raise ImportError("system_state.Roots and Levers must list parameters.ROOTS and LEVERS in order")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SystemState:
     """What every rule reads about the system in one week (all values after reforms and loops)."""
 
@@ -102,7 +104,7 @@ class SystemUpdate:
 
 def community_reunion_share(pop) -> np.ndarray:
     """Share of each run's people in reunion and in the community (the visibility of loop R2)."""
-    return pop.count_by_run((pop.stage == Stage.REUNION) & ~pop.in_hospital) / pop.run_size
+    return pop.count_by_run((pop.stage == REUNION) & ~pop.in_hospital) / pop.run_size
 
 
 def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):

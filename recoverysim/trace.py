@@ -301,12 +301,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--person", type=int, help="person index 0..size-1")
     who.add_argument("--pick", choices=list(PICKS), help="choose the person who best fits a query")
-    p.add_argument("--seed", type=int, help="root seed (default run.seed); the run uses replicate_seed(seed, R)")
+    from recoverysim.cli import add_run_overrides
+
     p.add_argument("--replicate", type=int, default=0, help="which replicate R to trace (default 0)")
-    p.add_argument("--years", type=int, help="horizon in years (overrides run.years)")
-    p.add_argument("--population", type=int, help="people (overrides population.size)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="dotted.key=value",
-                   help="override any parameter (repeatable)")
+    add_run_overrides(p, ("seed", "years", "population"))  # the run uses replicate_seed(seed, R)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run_command)
     return p
@@ -315,12 +313,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run_command(args: argparse.Namespace) -> int:
     """Handle ``recoverysim trace``."""
     from recoverysim.cli import scenario_from_args
-    from recoverysim.compare import resolve_scenario
 
     if args.replicate < 0:
         raise RecoverysimError("--replicate must be 0 or more")
-    scenario = scenario_from_args(str(resolve_scenario(args.scenario)),
-                                  argparse.Namespace(sets=args.sets, years=args.years, population=args.population))
+    # --seed is the root of the traced replicate's seed; it is checked like run.seed.
+    scenario = scenario_from_args(args.scenario, args)
     story = run_trace(scenario, person=args.person, pick=args.pick, seed=args.seed, replicate=args.replicate)
     print(json.dumps(story, indent=2) if args.json else format_text(story), end="\n" if args.json else "")
     return 0

@@ -1,7 +1,11 @@
 """The compare folder and its report: files, self-contained HTML with the table and every figure, atomicity."""
 
+import ast
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -99,9 +103,9 @@ def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(compare_mod, "write_comparison", boom)
     out = tmp_path / "cmp"
-    with pytest.raises(RuntimeError):
-        main(["compare", *SCENARIOS[:2], "--out", str(out), "--population", "100", "--years", "1",
-              "--replications", "2", "--quiet", "--no-independent"])
+    # An unexpected error is one line and exit 1 (cli.main), and no folder is left.
+    assert main(["compare", *SCENARIOS[:2], "--out", str(out), "--population", "100", "--years", "1",
+                 "--replications", "2", "--quiet", "--no-independent"]) == 1
     assert list(tmp_path.iterdir()) == []
 
 
@@ -114,3 +118,32 @@ def test_renderers_escape_and_verdicts():
     assert verdict("bed_days_per_person_year", 0.01, 0.02) == "worse"
     assert verdict("bed_days_per_person_year", -0.01, 0.02) == "no clear difference"
     assert verdict("share_safety_end", -0.02, -0.01) == "lower"
+
+
+def test_library_leaves_the_backend_and_pyplot_alone(tmp_path):
+    """Importing and drawing with the figure modules keeps the user's backend and never starts pyplot."""
+    code = f"""
+import sys
+import matplotlib
+matplotlib.use("svg")
+import numpy as np, pandas as pd
+import recoverysim.figures as f, recoverysim.report, recoverysim.calibration.report, recoverysim.sensitivity.figures
+from recoverysim.parameters import STAGES
+ts = pd.DataFrame({{"week": np.repeat(np.arange(5), 2), **{{s: np.arange(10) + 1 for s in STAGES}}}})
+f.stage_occupancy(ts, __import__("pathlib").Path({str(tmp_path / "occ.png")!r}))
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["svg", "False"]
+    assert (tmp_path / "occ.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_no_matplotlib_use_in_library_code():
+    package = Path(__file__).resolve().parents[1] / "recoverysim"
+    calls = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "use" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "matplotlib":
+                calls.append(f"{path.name}:{node.lineno}")
+    assert calls == []

@@ -17,7 +17,6 @@ import math
 import re
 import textwrap
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,14 @@ from scipy.stats import qmc
 from recoverysim.calibration.targets import Targets
 from recoverysim.calibration.validate import compare, evaluate_replicates
 from recoverysim.errors import RecoverysimError
-from recoverysim.parameters import PARAMETERS
+from recoverysim.executor import WorkerPool
+from recoverysim.parameters import PARAMETERS, command_default
 from recoverysim.scenario import Scenario
 
 METHODS = ("lhs-nm", "de")
 PROFILE_HALF_WIDTH = 0.15  # share of the bounds on each side of the optimum
+#: Run settings: what is simulated, not how the model behaves, so never fitted.
+NOT_FREE = ("run.years", "run.replications", "run.seed", "population.size")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ def parse_free(spec: str) -> FreeParameter:
         raise RecoverysimError(f"--free {spec}: unknown parameter {name!r} (see recoverysim describe)")
     if not param.varies:
         raise RecoverysimError(f"--free {spec}: {name} is not a numeric parameter with a range")
+    if name in NOT_FREE:
+        raise RecoverysimError(f"--free {spec}: {name} is a run setting, not a model parameter to fit "
+                               "(set it with --population, --years or --seed)")
     low, high = float(param.low), float(param.high)
     if bounds:
         try:
@@ -85,7 +90,7 @@ class Objective:
     targets: Targets
     free: list[FreeParameter]
     replications: int
-    pool: ProcessPoolExecutor | None = None
+    pool: WorkerPool | None = None
     workers: int = 1  # batches of replicates are cut into this many parts for the pool
     history: list[dict[str, Any]] = field(default_factory=list)
     cache: dict[tuple, float] = field(default_factory=dict)
@@ -151,10 +156,16 @@ class Calibration:
         return pd.DataFrame(rows)
 
 
-def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *, budget: int = 60,
-              replications: int = 2, seed: int = 1, method: str = "lhs-nm", profile_points: int = 6,
-              workers: int = 1, log=None) -> Calibration:
-    """Fit ``free`` to ``targets``; ``budget`` bounds the search evaluations (the profile adds more)."""
+def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *, budget: int | None = None,
+              replications: int | None = None, seed: int = 1, method: str = "lhs-nm",
+              profile_points: int | None = None, workers: int = 1, log=None) -> Calibration:
+    """Fit ``free`` to ``targets``; ``budget`` bounds the search evaluations (the profile adds more).
+
+    ``budget``, ``replications`` and ``profile_points`` default to the declared ``calibrate.*`` command defaults.
+    """
+    budget = command_default("calibrate.budget") if budget is None else budget
+    replications = command_default("calibrate.replications") if replications is None else replications
+    profile_points = command_default("calibrate.profile_points") if profile_points is None else profile_points
     if method not in METHODS:
         raise RecoverysimError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
     if not free:
@@ -164,9 +175,10 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
     start_time = time.perf_counter()
     start = {p.name: float(scenario[p.name]) for p in free}
     u0 = np.array([p.to_unit(start[p.name]) for p in free])
-    pool = ProcessPoolExecutor(max_workers=min(workers, replications)) if workers > 1 and replications > 1 else None
-    try:
-        obj = Objective(scenario, targets, free, replications, pool, workers if pool is not None else 1)
+    parallel = workers > 1 and replications > 1
+    with WorkerPool(min(workers, replications) if parallel else 1) as pool:
+        obj = Objective(scenario, targets, free, replications, pool if parallel else None,
+                        workers if parallel else 1)
         start_loss = obj(u0)
         _say(log, f"start loss {start_loss:.3f}")
         if method == "de":
@@ -179,9 +191,6 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
         best_loss, fitted, table = obj.best  # a profile point that beats the search optimum is taken
         if best_loss < search_loss:
             _say(log, f"a profile point improved the loss to {best_loss:.3f}: taken as the fitted values")
-    finally:
-        if pool is not None:
-            pool.shutdown()
     history = pd.DataFrame(obj.history)
     return Calibration(free, start, fitted, best_loss, start_loss, history, profiles, table, method,
                        len(history), time.perf_counter() - start_time, centre, search_loss)

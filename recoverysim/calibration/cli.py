@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.parameters import command_default
 
 DEFAULT_TARGETS = Path("data/targets/japan.toml")
 
@@ -19,9 +20,9 @@ def add_parser(subparsers) -> None:
                               description="Run the scenario, compare every target with the simulated value and "
                                           "its interval, write report.html/report.md. Exit 0: all targets met; "
                                           "1: some missed; 2: input error.")
-    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("scenario", help="scenario file or bare name from scenarios/")
     p.add_argument("--targets", default=str(DEFAULT_TARGETS), help=f"targets TOML file (default {DEFAULT_TARGETS})")
-    _common(p)
+    _common(p, "validate")
     p.add_argument("--replications", type=int, default=None,
                    help="replicates (default: the scenario's run.replications)")
     p.set_defaults(func=cmd_validate)
@@ -29,48 +30,46 @@ def add_parser(subparsers) -> None:
                               description="Fit --free parameters to the targets (loss: weighted sum of squared "
                                           "residuals scaled by the tolerances; common random numbers) and write "
                                           "the calibrated scenario file and a report.")
-    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("scenario", help="scenario file or bare name from scenarios/")
     p.add_argument("--targets", required=True, help="targets TOML file")
     p.add_argument("--free", action="append", required=True, metavar="dotted.key[=low:high]",
                    help="parameter to fit, optionally with bounds inside its declared range (repeatable)")
-    _common(p)
-    p.add_argument("--replications", type=int, default=2, help="replicates per evaluation (default 2)")
-    p.add_argument("--budget", type=int, default=60, help="loss evaluations of the search (default 60)")
+    _common(p, "calibrate")
+    p.add_argument("--replications", type=int, default=command_default("calibrate.replications"),
+                   help="replicates per evaluation (default %(default)s)")
+    p.add_argument("--budget", type=int, default=command_default("calibrate.budget"),
+                   help="loss evaluations of the search (default %(default)s)")
     p.add_argument("--method", choices=("lhs-nm", "de"), default="lhs-nm",
                    help="lhs-nm: Latin hypercube then Nelder-Mead (default); de: differential evolution")
-    p.add_argument("--profile-points", type=int, default=6, help="profile points per free parameter (default 6)")
+    p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
+                   help="profile points per free parameter (default %(default)s)")
     p.add_argument("--write-scenario", default=None,
-                   help="where to write the calibrated scenario (default OUT/<scenario file name>)")
+                   help="where to write the calibrated scenario (default: in OUT, under the scenario file's name)")
     p.set_defaults(func=cmd_calibrate)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default=None, help="report folder (default results/<command>/<scenario name>)")
-    p.add_argument("--population", type=int, default=None, help="people (overrides population.size)")
-    p.add_argument("--years", type=int, default=None, help="horizon in years (overrides run.years)")
-    p.add_argument("--seed", type=int, default=None, help="root seed (overrides run.seed)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+def _common(p: argparse.ArgumentParser, command: str) -> None:
+    from recoverysim.cli import add_output_options, add_quiet, add_run_overrides, add_workers
+
+    add_output_options(p, f"results/{command}/SCENARIO_NAME")
+    add_run_overrides(p, ("population", "years", "seed"))
+    add_workers(p)
+    add_quiet(p)
 
 
 def _load(args: argparse.Namespace):
     from recoverysim.calibration.targets import load_targets
-    from recoverysim.scenario import load_scenario
+    from recoverysim.cli import scenario_from_args
+    from recoverysim.executor import resolve_workers
 
     targets = load_targets(args.targets)
-    overrides = {}
-    for flag, key in (("population", "population.size"), ("years", "run.years"), ("seed", "run.seed")):
-        if getattr(args, flag) is not None:
-            overrides[key] = getattr(args, flag)
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = scenario_from_args(args.scenario, args, skip=("replications",))
     if scenario.params.run.years <= targets.burn_in_years:
         raise RecoverysimError(f"{args.targets}: settings.burn_in_years: {targets.burn_in_years} leaves no years of "
                                f"a {scenario.params.run.years}-year run")
     if args.replications is not None and args.replications < 1:
         raise RecoverysimError("--replications must be at least 1")
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise RecoverysimError("--workers must be at least 1")
-    return scenario, targets, workers
+    return scenario, targets, resolve_workers(args.workers)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -82,13 +81,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("results") / "validate" / scenario.name)
     print(f"Validating {scenario.name}: {scenario.params.population.size:,} people x {scenario.params.run.years} "
           f"years x {replications} replicates against {targets.path}", file=sys.stderr)
-    table = validate_to_folder(scenario, targets, out, replications, workers, command=sys.argv)
+    table = validate_to_folder(scenario, targets, out, replications, workers, command=sys.argv, force=args.force)
     for r in table.itertuples():
         print(f"{'ok  ' if r.met else 'MISS'} {r.target:26s} observed {r.observed:9.4g} [{r.low:.4g}, {r.high:.4g}]"
               f"  simulated {r.simulated:9.4g} [{r.ci_low:.4g}, {r.ci_high:.4g}]")
     met = int(table["met"].sum())
     print(f"{met}/{len(table)} targets met; report: {out}/report.html")
     return 0 if met == len(table) else 1
+
+
+def _check_scenario_destination(dest: Path, force: bool) -> None:
+    """``--write-scenario`` must name a file in an existing folder, new unless ``--force`` (checked first)."""
+    if dest.is_dir():
+        raise RecoverysimError(f"--write-scenario {dest}: is a folder; give a file name")
+    if not dest.parent.is_dir():
+        raise RecoverysimError(f"--write-scenario {dest}: folder {dest.parent} does not exist")
+    if dest.exists() and not force:
+        raise RecoverysimError(f"--write-scenario {dest}: file exists; pass --force to replace it")
+    if not os.access(dest.parent, os.W_OK):
+        raise RecoverysimError(f"--write-scenario {dest}: cannot write in {dest.parent} (permission denied)")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -101,35 +112,44 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         parse_free,
         write_calibrated_scenario,
     )
-    from recoverysim.results import atomic_directory
+    from recoverysim.results import atomic_directory, manifest, write_manifest
     from recoverysim.scenario import load_scenario
 
     free = [parse_free(s) for s in args.free]
     scenario, targets, workers = _load(args)
     if args.budget < 2:
         raise RecoverysimError("--budget must be at least 2")
-    replications = args.replications or 2
+    if args.profile_points < 0:
+        raise RecoverysimError(f"--profile-points must be 0 or more, got {args.profile_points}")
+    if args.replications is not None and args.replications < 1:
+        raise RecoverysimError("--replications must be at least 1")
+    replications = args.replications
     out = Path(args.out or Path("results") / "calibrate" / scenario.name)
-    src = Path(args.scenario)
+    src = Path(scenario.source)
+    dest = Path(args.write_scenario) if args.write_scenario else None
+    if dest is not None:
+        _check_scenario_destination(dest, args.force)
     print(f"Calibrating {scenario.name}: {', '.join(p.name for p in free)}; {scenario.params.population.size:,} "
           f"people x {scenario.params.run.years} years x {replications} replicates, budget {args.budget}",
           file=sys.stderr)
-    result = calibrate(scenario, targets, free, budget=args.budget, replications=replications,
-                       seed=scenario.params.run.seed, method=args.method, profile_points=args.profile_points,
-                       workers=workers, log=lambda t: print(t, file=sys.stderr))
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    note = f"calibrated {when[:10]} against {Path(targets.path).name}"
-    text = calibrated_text(src.read_text(encoding="utf-8"), result.fitted, header_lines(targets, result, when), note)
-    name = Path(args.write_scenario).name if args.write_scenario else src.name
-    with atomic_directory(out) as tmp:
+    name = dest.name if dest else src.name
+    with atomic_directory(out, args.force) as tmp:
+        result = calibrate(scenario, targets, free, budget=args.budget, replications=replications,
+                           seed=scenario.params.run.seed, method=args.method, profile_points=args.profile_points,
+                           workers=workers, log=None if args.quiet else (lambda t: print(t, file=sys.stderr)))
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        note = f"calibrated {when[:10]} against {Path(targets.path).name}"
+        text = calibrated_text(src.read_text(encoding="utf-8-sig"), result.fitted,
+                               header_lines(targets, result, when), note)
         write_calibrated_scenario(src, tmp / name, text)
-        if args.write_scenario is None:
+        if dest is None:
             load_scenario(tmp / name)  # the copy must be a valid scenario
         report.write_calibration(tmp, scenario, targets, result, tmp / name, sys.argv, replications)
-    if args.write_scenario:
-        dest = Path(args.write_scenario)
-        write_calibrated_scenario(src, dest, text)
-        load_scenario(dest)
+        write_manifest(tmp, "calibrate", manifest(scenario, [], result.seconds, sys.argv, replications=replications,
+                                                  targets=targets.path, fitted=result.fitted))
+        if dest is not None:
+            write_calibrated_scenario(src, dest, text)
+            load_scenario(dest)
     for p in free:
         print(f"{p.name:40s} {result.start[p.name]:10.4g} -> {result.fitted[p.name]:10.4g}")
     print(f"loss {result.start_loss:.4g} -> {result.loss:.4g}; report: {out}/report.html")

@@ -9,16 +9,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from recoverysim.figures import save_figure  # noqa: E402
-from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS  # noqa: E402
-from recoverysim.results import manifest, write_json  # noqa: E402
+from recoverysim.figures import save_figure, subplots
+from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
+from recoverysim.results import manifest, write_json
 
 #: Why the model may miss a target (used in the plain-language list of what it does not reproduce).
 WHY = {
@@ -69,7 +65,7 @@ def _observed(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, Any]]) -> list[tuple[Path, str]]:
     """Draw the validation figures into ``folder``; returns (path, caption) pairs."""
     out = []
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.2))
+    fig, ax = subplots(figsize=(8, 0.45 * len(table) + 1.2))
     y = np.arange(len(table))[::-1]
     res = table["residual"].clip(-5, 5)
     ax.axvspan(-1, 1, color="#d9f0d3")
@@ -79,7 +75,7 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
     ax.set(xlabel="(simulated - observed) / tolerance (clipped at +/-5); green band: tolerance", xlim=(-5.2, 5.2))
     out.append((save_figure(fig, folder / "targets.png"),
                 "Every target: simulated mean relative to its tolerance band."))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     los = np.concatenate([s["curves"]["los"] for s in stats])
     if los.size:
         ax.hist(np.minimum(los, 735), bins=np.arange(0, 736, 14), color="#67a9cf", density=True)
@@ -101,7 +97,7 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
             ("discharge", DISCHARGE_CURVE_DAYS, "discharged_within_", "Share of admissions discharged by day d"),
             ("readmission", READMISSION_CURVE_DAYS, "readmitted_within_", "Share of discharges readmitted by day d")):
         mean, lo, hi = _curve_stats(stats, key)
-        fig, ax = plt.subplots(figsize=(8, 4.5))
+        fig, ax = subplots(figsize=(8, 4.5))
         ax.plot(days, mean, color="#2166ac", label="simulated (mean of replicates)")
         ax.fill_between(days, lo, hi, color="#2166ac", alpha=0.2, linewidth=0, label="5-95% of replicates")
         obs = table[table["metric"].str.startswith(metric_prefix)]
@@ -114,7 +110,7 @@ def validation_figures(folder: Path, table: pd.DataFrame, stats: list[dict[str, 
         ax.legend(frameon=False, loc="lower right")
         ax.grid(alpha=0.3)
         out.append((save_figure(fig, folder / f"{key}_curve.png"), title + ", simulated against observed."))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     for key, colour, metric in (("restraint_hours", "#b2182b", "restraint_median_hours"),
                                 ("seclusion_hours", "#2166ac", "seclusion_median_hours")):
         h = np.concatenate([s["curves"][key] for s in stats])
@@ -225,7 +221,7 @@ def write_validation(folder: Path, scenario, targets, table: pd.DataFrame, stats
 def calibration_figures(folder: Path, result) -> list[tuple[Path, str]]:
     """Loss history and loss profiles."""
     hist = result.history[result.history["phase"] != "profile"]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     ax.semilogy(hist["evaluation"], hist["loss"], ".", color="#999999", label="evaluation")
     ax.semilogy(hist["evaluation"], hist["loss"].cummin(), color="#b2182b", label="best so far")
     ax.set(xlabel="evaluation", ylabel="loss", title="Loss history")
@@ -234,7 +230,7 @@ def calibration_figures(folder: Path, result) -> list[tuple[Path, str]]:
     n = len(result.free)
     cols = min(n, 4)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols + 0.5, 3.0 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(3.3 * cols + 0.5, 3.0 * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, p in zip(axes.flat, result.free, strict=False):

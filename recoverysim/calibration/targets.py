@@ -9,7 +9,6 @@ the key, and the command line turns them into one line and exit code 2.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ REQUIRED = ("value", "unit", "population", "year", "source", "metric", "mapping"
 OPTIONAL = ("description", "tolerance", "interval", "weight", "scale")
 TOP_LEVEL = ("title", "settings", "conversions", "targets")
 SETTINGS = {"burn_in_years": 0}
+CONVERSION_FIELDS = ("value", "source", "description")
 
 
 class TargetsError(ScenarioError):
@@ -83,16 +83,11 @@ class Targets:
 
 def load_targets(path: str | Path) -> Targets:
     """Load and validate a targets file; raises :class:`TargetsError` naming the file and key."""
+    from recoverysim.scenario import read_toml
+
     path = Path(path)
     src = str(path)
-    if not path.is_file():
-        raise TargetsError(src, None, "targets file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise TargetsError(src, None, f"malformed TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise TargetsError(src, None, "not a UTF-8 text file") from None
+    data = read_toml(path, TargetsError, "targets file")
     for key in data:
         if key not in TOP_LEVEL:
             raise TargetsError(src, key, f"unknown key; allowed: {', '.join(TOP_LEVEL)}")
@@ -107,6 +102,9 @@ def load_targets(path: str | Path) -> Targets:
         where = f"conversions.{name}"
         if not isinstance(entry, dict):
             raise TargetsError(src, where, "must be a table with value and source")
+        for k in entry:
+            if k not in CONVERSION_FIELDS:
+                raise TargetsError(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(CONVERSION_FIELDS)}")
         conversions[name] = _number(src, f"{where}.value", entry.get("value"), positive=True)
         conv_sources[name] = _text(src, f"{where}.source", entry.get("source"))
     raw = _table(src, data, "targets")
@@ -176,6 +174,12 @@ def _target(src: str, key: str, entry: Any, metrics: Mapping[str, Any], conversi
         low, high = (_number(src, f"{where}.interval", b) for b in band)
         if not low < value < high:
             raise TargetsError(src, f"{where}.interval", f"must satisfy low < value < high, got {band} around {value}")
+    if unit == "share":  # shares are fractions: the value and its band lie in [0, 1]
+        if not 0 <= value <= 1:
+            raise TargetsError(src, f"{where}.value", f"a share must lie in [0, 1], got {value!r}")
+        if "interval" in entry and not (0 <= low and high <= 1):
+            raise TargetsError(src, f"{where}.interval", f"a share's interval must lie in [0, 1], got "
+                               f"[{low:g}, {high:g}]")
     weight = _number(src, f"{where}.weight", entry.get("weight", 1.0))
     if weight < 0:
         raise TargetsError(src, f"{where}.weight", f"must be >= 0, got {weight}")

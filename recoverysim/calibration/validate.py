@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.calibration.targets import Targets
+from recoverysim.executor import WorkerPool, run_tasks
 from recoverysim.intervals import mean_interval
 from recoverysim.metrics import readmission_days, stay_of_admissions, within
 from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
@@ -92,21 +92,15 @@ def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> 
 
 
 def evaluate_replicates(scenario: Scenario, replications: int, burn_in_years: int, workers: int = 1,
-                        curves: bool = True, pool: ProcessPoolExecutor | None = None) -> list[dict[str, Any]]:
+                        curves: bool = True, pool: WorkerPool | None = None) -> list[dict[str, Any]]:
     """Statistics of replicates 0..R-1, in batches of replicates stepped together.
 
-    The batches are cut into ``workers`` parts and run in a process pool when ``workers`` > 1 or ``pool`` is
-    given; the numbers do not depend on how they are cut.
+    The batches are cut into ``workers`` parts and run in worker processes (``pool``, or one made for the
+    call) when ``workers`` > 1; the numbers do not depend on how they are cut.
     """
     groups = simulation_batches([scenario] * replications, parts=max(1, workers))
     args = [(scenario, group, burn_in_years, curves) for group in groups]
-    if pool is not None:
-        done = pool.map(replicate_statistics, *zip(*args, strict=True))
-    elif workers <= 1 or len(groups) == 1:
-        done = (replicate_statistics(*a) for a in args)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as ex:
-            done = list(ex.map(replicate_statistics, *zip(*args, strict=True)))
+    done = run_tasks(replicate_statistics, args, workers, pool=pool)
     return [stats for batch in done for stats in batch]
 
 
@@ -133,17 +127,19 @@ def loss(targets: Targets, stats: list[dict[str, Any]]) -> float:
 
 
 def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replications: int, workers: int,
-                       command: list[str] | None = None) -> pd.DataFrame:
-    """Run the replicates, compare with the targets and write the report folder atomically."""
+                       command: list[str] | None = None, force: bool = False) -> pd.DataFrame:
+    """Run the replicates, compare with the targets and write the report folder atomically (checked first)."""
     from recoverysim.calibration import report
-    from recoverysim.results import atomic_directory
+    from recoverysim.results import atomic_directory, manifest, write_manifest
 
-    start = time.perf_counter()
-    stats = evaluate_replicates(scenario, replications, targets.burn_in_years, workers)
-    table = compare(targets, stats)
-    wall = time.perf_counter() - start
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, force) as tmp:
+        start = time.perf_counter()
+        stats = evaluate_replicates(scenario, replications, targets.burn_in_years, workers)
+        table = compare(targets, stats)
+        wall = time.perf_counter() - start
         report.write_validation(tmp, scenario, targets, table, stats, wall, command)
+        write_manifest(tmp, "validate", manifest(scenario, [], wall, command, replications=len(stats),
+                                                 targets=targets.path))
     return table
 
 

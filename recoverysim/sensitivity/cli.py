@@ -13,6 +13,25 @@ from pathlib import Path
 from recoverysim.errors import RecoverysimError
 from recoverysim.sensitivity.evaluation import EXECUTORS
 
+#: Model runs (sample points x replicates) a sensitivity run may start without ``--yes``.
+MAX_RUNS = 200_000
+
+
+def check_scheduler_address(address: str) -> None:
+    """A Dask scheduler address must look like ``tcp://host:port`` (checked before anything runs)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or not parts.hostname or port is None or " " in address:
+        shown = address if len(address) <= 80 else address[:80] + "..."
+        raise RecoverysimError(f"--scheduler {shown!r}: not a scheduler address; expected e.g. "
+                               "tcp://127.0.0.1:8786")
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``sensitivity`` subcommand on an ``add_subparsers()`` object; returns its parser."""
@@ -27,15 +46,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def configure(p: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments to a parser and set ``func`` to the handler."""
     p.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
+    from recoverysim.cli import add_quiet, add_workers
+
     p.add_argument("--out", type=Path, default=None,
-                   help="results folder (default results/sensitivity/<experiment name>); must be new or "
+                   help="results folder (default results/sensitivity/EXPERIMENT_NAME); must be new or "
                         "empty unless --resume")
+    p.add_argument("--force", action="store_true", help="start over in an existing --out folder, deleting it")
     p.add_argument("--executor", choices=EXECUTORS, default="processes",
                    help="where runs execute (default processes)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="worker processes for processes/local dask (default: CPU count)")
+    add_workers(p)
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="join a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (implies --executor dask)")
+    p.add_argument("--dask-dashboard", default=None, metavar="ADDRESS",
+                   help="serve the local Dask cluster's dashboard there, e.g. 127.0.0.1:8787 (default: none)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run stored in --out, evaluating only the missing samples")
     p.add_argument("--n", type=int, default=None, help="override the experiment's sample size n")
@@ -46,36 +69,41 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="sobol only: compute second-order indices (2d + 2 runs per base row) or not, "
                         "overriding the file's sobol.second_order")
     p.add_argument("--chunk-size", type=int, default=None, help="sample rows per task (default automatic)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_quiet(p)
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--yes", action="store_true",
+                   help=f"confirm a run of more than {MAX_RUNS:,} model runs (the cap on sample points x replicates)")
     p.set_defaults(func=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Handle ``recoverysim sensitivity``; RecoverysimError propagates for the main CLI to report."""
-    import os
-
+    from recoverysim.executor import resolve_workers
     from recoverysim.sensitivity.experiment import load_experiment
     from recoverysim.sensitivity.model_adapter import build_model_function, replicate_seeds
     from recoverysim.sensitivity.pipeline import check_folder, run_pipeline
 
     executor = "dask" if args.scheduler else args.executor
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise RecoverysimError(f"--workers must be at least 1, got {workers}")
+    workers = resolve_workers(args.workers)
+    if args.scheduler:
+        check_scheduler_address(args.scheduler)
     if args.chunk_size is not None and args.chunk_size < 1:
         raise RecoverysimError(f"--chunk-size must be at least 1, got {args.chunk_size}")
     # Every input is validated before the results folder is touched.
     exp = load_experiment(args.experiment, n=args.n, population=args.population,
                           replications=args.replications, years=args.years, second_order=args.second_order)
+    design = exp.design
+    runs = design.n_rows * exp.replications
+    where = "" if executor == "serial" else f" ({args.scheduler or f'{workers} workers'})"
+    print(f"{exp.source}: {design.method} on {design.d} parameters, n={design.n} -> {design.n_rows:,} sample "
+          f"points x {exp.replications} replicate(s) = {runs:,} model runs, {len(exp.outputs)} outputs; "
+          f"executor {executor}{where}", file=sys.stderr)
+    if runs > MAX_RUNS and not args.yes:
+        raise RecoverysimError(f"{exp.source}: n: {runs:,} model runs is above the cap of {MAX_RUNS:,}; lower n "
+                               "(or --n), or pass --yes to run them")
     func = build_model_function(exp)
     out = args.out if args.out is not None else Path("results") / "sensitivity" / exp.source.stem
-    check_folder(out, args.resume)
-    design = exp.design
-    where = "" if executor == "serial" else f" ({args.scheduler or f'{workers} workers'})"
-    print(f"{exp.source}: {design.method} on {design.d} parameters, n={design.n} -> {design.n_rows} sample "
-          f"points x {exp.replications} replicate(s), {len(exp.outputs)} outputs; executor {executor}{where}",
-          file=sys.stderr)
+    check_folder(out, args.resume, args.force)
     # What must match to resume: the design (in run_pipeline), the resolved scenario and the replicates.
     identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications}
     extra = {"experiment": exp.to_dict(), "scenario": {"file": str(exp.scenario),
@@ -83,8 +111,9 @@ def run_command(args: argparse.Namespace) -> int:
              "replicate_seeds": replicate_seeds(design.seed, exp.replications)}
     result = run_pipeline(design, func, out, outputs=exp.outputs, executor=executor, workers=workers,
                           scheduler=args.scheduler, resume=args.resume,
-                          chunk_size=args.chunk_size or exp.chunk_size, progress=not args.no_progress,
-                          figures=not args.no_figures, identity=identity, manifest_extra=extra)
+                          chunk_size=args.chunk_size or exp.chunk_size, progress=not args.quiet,
+                          figures=not args.no_figures, identity=identity, manifest_extra=extra,
+                          dashboard=args.dask_dashboard)
     m = result.manifest
     print(f"done in {m['wall_time_seconds']:.1f} s: {m['counts']['succeeded']} runs; indices in "
           f"{out / 'indices.csv'}", file=sys.stderr)

@@ -16,7 +16,6 @@ import sqlite3
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,23 +98,54 @@ def _error_text(exc: BaseException) -> str:
 
 
 class ResultStore:
-    """Append-only SQLite store: one row per sample index with inputs, outputs, error text and timing."""
+    """Append-only SQLite store: one row per sample index with inputs, outputs, error text and timing.
+
+    A store on disk is locked (``flock``, exclusive) for as long as it is open, so two runs cannot write into
+    one folder. Every problem with the file (damaged, not a store, bad rows) is a :class:`StoreError`
+    naming the path.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS evaluations ("
-                " idx INTEGER PRIMARY KEY, inputs TEXT NOT NULL, outputs TEXT, error TEXT,"
-                " seconds REAL NOT NULL, worker TEXT, finished_at REAL NOT NULL)")
+        self._lock = None
+        with self._guard("open"):
+            if str(path) != ":memory:":
+                self._lock = _lock_file(self.path)
+            self._db = sqlite3.connect(self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._db:
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS evaluations ("
+                    " idx INTEGER PRIMARY KEY, inputs TEXT NOT NULL, outputs TEXT, error TEXT,"
+                    " seconds REAL NOT NULL, worker TEXT, finished_at REAL NOT NULL)")
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            self._unlock()
+            raise
+        except (sqlite3.Error, ValueError, TypeError, IndexError, KeyError, OSError) as exc:
+            if action == "open":
+                self._unlock()
+            text = " ".join(str(exc).split())[:200]
+            raise StoreError(f"{self.path}: damaged or not a results store ({action}: {type(exc).__name__}: "
+                             f"{text}); move it away or use a new --out folder") from None
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def close(self) -> None:
-        """Close the database."""
-        self._db.close()
+        """Close the database and release the lock."""
+        try:
+            self._db.close()
+        finally:
+            self._unlock()
 
     def __enter__(self) -> ResultStore:
         return self
@@ -125,11 +155,12 @@ class ResultStore:
 
     def meta(self) -> dict[str, Any]:
         """The run description stored with the results."""
-        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+        with self._guard("read meta"):
+            return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, **items: Any) -> None:
         """Record run-description items (only items not recorded yet; recorded ones never change)."""
-        with self._db:
+        with self._guard("write meta"), self._db:
             self._db.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
                                  [(k, json.dumps(v, sort_keys=True)) for k, v in items.items()])
 
@@ -142,14 +173,23 @@ class ResultStore:
             raise StoreError(f"{self.path}: cannot resume: the stored run differs in {', '.join(diffs)} "
                              "(use a new --out folder, or the same experiment and options)")
 
+    def check_inputs(self, x: np.ndarray) -> None:
+        """Raise StoreError unless every stored row has exactly the inputs of that row of the sample ``x``."""
+        with self._guard("read rows"):
+            for idx, inputs in self._db.execute("SELECT idx, inputs FROM evaluations"):
+                if not 0 <= idx < x.shape[0] or json.loads(inputs) != x[idx].tolist():
+                    raise StoreError(f"{self.path}: cannot resume: stored row {idx} was run with other inputs "
+                                     "than this experiment's sample (use a new --out folder)")
+
     def done(self) -> set[int]:
         """Indices already stored (finished, with outputs or an error)."""
-        return {i for (i,) in self._db.execute("SELECT idx FROM evaluations")}
+        with self._guard("read rows"):
+            return {i for (i,) in self._db.execute("SELECT idx FROM evaluations")}
 
     def append(self, rows: Iterable[Row], x: np.ndarray) -> None:
         """Store finished rows with their inputs, in one transaction."""
         now = time.time()
-        with self._db:
+        with self._guard("write rows"), self._db:
             self._db.executemany(
                 "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(i, json.dumps(x[i].tolist()), None if out is None else json.dumps(out), err, sec, worker,
@@ -158,6 +198,10 @@ class ResultStore:
     def load(self, n_rows: int, n_outputs: int | None = None,
              ) -> tuple[np.ndarray, np.ndarray, dict[int, str], np.ndarray]:
         """Return ``(X, Y, errors, seconds)`` for the stored rows; missing rows are NaN in X and Y."""
+        with self._guard("read rows"):
+            return self._load(n_rows, n_outputs)
+
+    def _load(self, n_rows: int, n_outputs: int | None):
         rows = self._db.execute("SELECT idx, inputs, outputs, error, seconds FROM evaluations").fetchall()
         if n_outputs is None:
             n_outputs = next((len(json.loads(o)) for _, _, o, _, _ in rows if o is not None), 1)
@@ -176,6 +220,20 @@ class ResultStore:
         return x, y, dict(sorted(errors.items())), sec
 
 
+def _lock_file(path: Path):
+    """Hold an exclusive ``flock`` on the store file (created if absent); StoreError if another run holds it."""
+    import fcntl
+
+    handle = open(path, "ab")  # noqa: SIM115 - kept open for the life of the store
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreError(f"{path}: another recoverysim run is using this results store; wait for it to "
+                         "finish (or stop it) before resuming") from None
+    return handle
+
+
 def chunks(indices: Iterable[int], chunk_size: int) -> list[np.ndarray]:
     """Group pending indices by their fixed chunk (index // chunk_size)."""
     groups: dict[int, list[int]] = {}
@@ -187,7 +245,7 @@ def chunks(indices: Iterable[int], chunk_size: int) -> list[np.ndarray]:
 def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executor: str = "serial",
              workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
              store: ResultStore | None = None, progress: bool = True, n_outputs: int | None = None,
-             desc: str = "evaluating") -> Evaluation:
+             desc: str = "evaluating", dashboard: str | None = None) -> Evaluation:
     """Map the (n, d) sample to (n, k) outputs with the chosen executor.
 
     Args:
@@ -202,6 +260,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
         progress: Show a tqdm bar (rate and ETA).
         n_outputs: Expected k; inferred from the results when omitted.
         desc: Progress bar label.
+        dashboard: Address for the dashboard of a local Dask cluster (e.g. ``127.0.0.1:8787``); none by default.
 
     Returns:
         The outputs, with NaN rows and an error text for each failed evaluation.
@@ -221,7 +280,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
 
         with tqdm(total=n, initial=n - todo, desc=desc, unit="run", disable=not progress,
                   dynamic_ncols=True, smoothing=0.1) as bar:
-            for rows in _run(executor, func, x, pending, workers, scheduler):
+            for rows in _run(executor, func, x, pending, workers, scheduler, dashboard):
                 store.append(rows, x)
                 bar.update(len(rows))
         _, y, errors, seconds = store.load(n, n_outputs)
@@ -232,7 +291,7 @@ def evaluate(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, executo
 
 
 def _run(executor: str, func, x: np.ndarray, pending: list[np.ndarray], workers: int,
-         scheduler: str | None) -> Iterator[list[Row]]:
+         scheduler: str | None, dashboard: str | None = None) -> Iterator[list[Row]]:
     if not pending:
         return
     if executor == "serial":
@@ -241,54 +300,20 @@ def _run(executor: str, func, x: np.ndarray, pending: list[np.ndarray], workers:
     elif executor == "processes":
         yield from _run_processes(func, x, pending, workers)
     else:
-        yield from _run_dask(func, x, pending, workers, scheduler)
-
-
-#: Thread pools in numerical libraries, limited to one thread per worker process (as Dask's nanny does), so
-#: that K workers on K cores do not oversubscribe them; a value the user has set is kept.
-SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@contextmanager
-def _single_threaded_children() -> Iterator[None]:
-    added = {k: v for k, v in SINGLE_THREAD_ENV.items() if k not in os.environ}
-    os.environ.update(added)  # spawned children copy the environment when they start
-    try:
-        yield
-    finally:
-        for k in added:
-            os.environ.pop(k, None)
+        yield from _run_dask(func, x, pending, workers, scheduler, dashboard)
 
 
 def _run_processes(func, x: np.ndarray, pending: list[np.ndarray], workers: int) -> Iterator[list[Row]]:
-    import multiprocessing
+    from recoverysim.executor import WorkerPool
 
-    # spawn, not fork: the parent may hold threads (tqdm, dask) that a forked child would inherit broken.
-    ctx = multiprocessing.get_context("spawn")
-    with _single_threaded_children(), ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
-        queue = iter(pending)
-        running = set()
-        try:
-            # A bounded queue keeps memory flat and lets an interrupt lose at most ~2 chunks per worker.
-            for idx in queue:
-                running.add(pool.submit(evaluate_chunk, func, idx, x[idx]))
-                if len(running) >= 2 * max(1, workers):
-                    break
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    yield fut.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        running.add(pool.submit(evaluate_chunk, func, nxt, x[nxt]))
-        except BaseException:
-            for fut in running:
-                fut.cancel()
-            raise
+    # Worker processes even for one worker: the executor the user chose, and a crash spares the parent.
+    with WorkerPool(workers, processes=True) as pool:
+        for _, rows in pool.imap_unordered(evaluate_chunk, ((func, idx, x[idx]) for idx in pending)):
+            yield rows
 
 
 def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
-              scheduler: str | None) -> Iterator[list[Row]]:
+              scheduler: str | None, dashboard: str | None = None) -> Iterator[list[Row]]:
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -298,13 +323,29 @@ def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
         except OSError as exc:
             raise RecoverysimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     else:
+        import signal
+        import threading
+
         import dask
 
         # The workers' statistical profiler samples the task's Python stack every 10 ms; for a model made of
         # many small numpy calls that cost about a tenth of the throughput here, and nobody reads the profile.
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+        config = {"distributed.worker.profile.enabled": False}
+        if dashboard is None:
+            # The scheduler always serves HTTP (on 8787 unless told otherwise): with no dashboard asked for,
+            # it serves nothing, on a free port of the loopback interface.
+            config["distributed.scheduler.http.routes"] = []
+        # Workers started with Ctrl-C ignored inherit that, so an interrupt prints no worker tracebacks;
+        # the parent cancels and closes them.
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+        try:
+            with dask.config.set(config):
+                cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                       dashboard_address=dashboard or "127.0.0.1:0")
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         client = Client(cluster)
     try:
         remote_func = client.scatter(func, broadcast=True, hash=False)
@@ -315,6 +356,10 @@ def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
             for fut in as_completed(futures):
                 yield fut.result()
         except BaseException:
+            import logging
+
+            # Cancelling running tasks makes Dask log warnings about them; the interrupt says it all.
+            logging.getLogger("distributed").setLevel(logging.ERROR)
             client.cancel(futures)
             raise
     finally:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recoverysim.errors import RecoverysimError
 from recoverysim.outcomes import OUTCOMES
-from recoverysim.parameters import PARAMETERS
+from recoverysim.parameters import PARAMETERS, command_default
+from recoverysim.scenario import read_toml
 from recoverysim.sensitivity.sampling import METHOD_OPTIONS, METHODS, Design, check_sample_size
 
 #: Top-level keys of an experiment file.
@@ -99,13 +99,8 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         ExperimentError: Naming the file and the offending key.
     """
     src = Path(path)
-    if not src.is_file():
-        raise ExperimentError(src, None, "experiment file not found")
+    data = read_toml(src, ExperimentError, "experiment file")
     raw_bytes = src.read_bytes()
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExperimentError(src, None, f"malformed TOML: {exc}") from None
     for key in data:
         if key not in KEYS:
             raise ExperimentError(src, key,
@@ -117,10 +112,16 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
                              "years": years}.items() if v is not None}
     data.update(cli)
 
+    def flag_or_key(name: str) -> str:
+        """A value from the command line is reported by its flag, one from the file by its key."""
+        return f"--{name}" if name in cli else name
+
     scen = data["scenario"]
     if not isinstance(scen, str):
         raise ExperimentError(src, "scenario", "must be a path string (relative to the experiment file)")
     scenario = (src.parent / scen).resolve() if not Path(scen).is_absolute() else Path(scen)
+    if scenario.is_dir():
+        raise ExperimentError(src, "scenario", f"{scenario} is a folder, not a scenario file")
     if not scenario.is_file():
         raise ExperimentError(src, "scenario", f"scenario file not found: {scenario}")
 
@@ -150,7 +151,7 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         raise ExperimentError(src, "morris.local_optimization", "must be true or false")
     problem = check_sample_size(method, data["n"], options)
     if problem:
-        raise ExperimentError(src, *problem)
+        raise ExperimentError(src, flag_or_key(problem[0]), problem[1][:300])
 
     names = data["parameters"]
     if not isinstance(names, list) or not names or not all(isinstance(p, str) for p in names):
@@ -204,13 +205,13 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         if name in outputs[:i]:
             raise ExperimentError(src, f"outputs[{i}]", f"{name!r} is listed twice")
 
-    seed = _int(src, "seed", data.get("seed", 20211), 0, 2**32 - 1)
-    reps = _int(src, "replications", data.get("replications", 1), 1, 10_000)
+    seed = _int(src, "seed", data.get("seed", command_default("sensitivity.seed")), 0, 2**32 - 1)
+    reps = _int(src, flag_or_key("replications"), data.get("replications", 1), 1, 10_000)
     size, yrs = PARAMETERS["population.size"], PARAMETERS["run.years"]
-    pop = None if data.get("population") is None else _int(src, "population", data["population"],
+    pop = None if data.get("population") is None else _int(src, flag_or_key("population"), data["population"],
                                                             int(size.low), int(size.high))
     years = (None if data.get("years") is None
-             else _int(src, "years", data["years"], int(yrs.low), int(yrs.high)))
+             else _int(src, flag_or_key("years"), data["years"], int(yrs.low), int(yrs.high)))
     chunk = None if data.get("chunk_size") is None else _int(src, "chunk_size", data["chunk_size"], 1)
     conf = data.get("conf_level", 0.95)
     if isinstance(conf, bool) or not isinstance(conf, int | float) or not 0 < conf < 1:

@@ -8,20 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recoverysim.figures import save_figure
+from recoverysim.figures import save_figure, subplots
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_all(indices: pd.DataFrame, conv: pd.DataFrame | None, folder: str | Path) -> list[Path]:
@@ -49,12 +40,11 @@ def plot_all(indices: pd.DataFrame, conv: pd.DataFrame | None, folder: str | Pat
 
 def morris_scatter(df: pd.DataFrame, path: Path) -> Path:
     """Morris screening plot: mu* (with its interval) against sigma, one labelled point per parameter."""
-    plt = _pyplot()
     wide = df.pivot(index="parameter", columns="index", values="value")
     ci = df[df["index"] == "mu_star"].set_index("parameter")
     err = np.vstack([wide["mu_star"] - ci["ci_low"].reindex(wide.index),
                      ci["ci_high"].reindex(wide.index) - wide["mu_star"]])
-    fig, ax = plt.subplots(figsize=(7, 5.5))
+    fig, ax = subplots(figsize=(7, 5.5))
     ax.errorbar(wide["mu_star"], wide["sigma"], xerr=np.clip(err, 0, None), fmt="o", ms=4, alpha=0.8,
                 ecolor="0.6", elinewidth=0.8, capsize=2)
     top = wide["mu_star"].rank(ascending=False) <= 12  # label the leading parameters only, to stay legible
@@ -72,10 +62,9 @@ def morris_scatter(df: pd.DataFrame, path: Path) -> Path:
 
 def index_bars(df: pd.DataFrame, path: Path) -> Path:
     """Grouped horizontal bars of S1 and ST per parameter with confidence-interval whiskers."""
-    plt = _pyplot()
     keys = [k for k in ("S1", "ST") if k in set(df["index"])]
     order = (df[df["index"] == keys[-1]].set_index("parameter")["value"].sort_values().index.tolist())
-    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * len(order)))
+    fig, ax = subplots(figsize=(7.5, 1.2 + 0.32 * len(order)))
     height = 0.8 / len(keys)
     pos = np.arange(len(order))
     for k, key in enumerate(keys):
@@ -94,12 +83,11 @@ def index_bars(df: pd.DataFrame, path: Path) -> Path:
 
 def convergence_plot(conv: pd.DataFrame, path: Path, top: int = 8) -> Path:
     """The leading index (ST or mu*) of the top parameters against model runs, with interval bands."""
-    plt = _pyplot()
     key = "ST" if conv["method"].iloc[0] == "sobol" else "mu_star"
     sub = conv[conv["index"] == key]
     final = sub[sub["runs"] == sub["runs"].max()].set_index("parameter")["value"]
     leaders = final.sort_values(ascending=False).index[:top]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = subplots(figsize=(7, 4.5))
     for name in leaders:
         line = sub[sub["parameter"] == name].sort_values("runs")
         (h,) = ax.plot(line["runs"], line["value"], marker="o", ms=3, lw=1.2, label=name)

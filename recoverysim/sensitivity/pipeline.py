@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,16 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recoverysim.errors import RecoverysimError
+from recoverysim.results import OutputFolderError, write_manifest
 from recoverysim.sensitivity.analysis import analyze, convergence
 from recoverysim.sensitivity.evaluation import ResultStore, batch_rows, default_chunk_size, evaluate
 from recoverysim.sensitivity.sampling import Design, sample
 
 STORE_NAME = "evaluations.sqlite"
-
-
-class OutputFolderError(RecoverysimError):
-    """The results folder cannot be used as asked."""
 
 
 @dataclass
@@ -39,30 +35,22 @@ class PipelineResult:
     manifest: dict[str, Any]
 
 
-def package_version() -> str:
-    """The installed recoverysim version."""
-    try:
-        import recoverysim
+def check_folder(folder: str | Path, resume: bool, force: bool = False) -> Path:
+    """Refuse a non-empty folder unless resuming or ``force`` (checked before anything is written).
 
-        return str(recoverysim.__version__)
-    except (ImportError, AttributeError):
-        from importlib.metadata import PackageNotFoundError, version
+    ``force`` deletes the folder to start over; the output-location rules of every command apply
+    (:func:`recoverysim.results.check_output`).
+    """
+    from recoverysim.results import check_output
 
-        try:
-            return version("recoverysim")
-        except PackageNotFoundError:
-            return "unknown"
-
-
-def check_folder(folder: str | Path, resume: bool) -> Path:
-    """Refuse a non-empty folder unless resuming (checked before anything is written)."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputFolderError(f"{folder}: exists and is not a folder")
+    folder = check_output(folder, force=True)  # location rules; the content rule of this command is below
     if folder.is_dir() and any(folder.iterdir()):
+        if force and not resume:
+            shutil.rmtree(folder)
+            return folder
         if not resume:
             raise OutputFolderError(f"{folder}: results folder exists and is not empty; pass --resume to "
-                                    "continue the run stored there, or choose another --out")
+                                    "continue the run stored there, --force to start over, or choose another --out")
         if not (folder / STORE_NAME).is_file():
             raise OutputFolderError(f"{folder}: cannot resume: no {STORE_NAME} in it")
     return folder
@@ -73,7 +61,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
                  scheduler: str | None = None, resume: bool = False, chunk_size: int | None = None,
                  progress: bool = True, figures: bool = True, identity: dict[str, Any] | None = None,
                  manifest_extra: dict[str, Any] | None = None, log: Callable[[str], None] | None = None,
-                 ) -> PipelineResult:
+                 dashboard: str | None = None) -> PipelineResult:
     """Sample, evaluate (storing every row as it finishes) and analyse; write everything to ``folder``.
 
     Args:
@@ -91,6 +79,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
         identity: Extra items that must match on resume (e.g. model settings).
         manifest_extra: Extra items for manifest.json.
         log: Where to send progress messages (default stderr).
+        dashboard: Dashboard address of a local Dask cluster (none unless given).
 
     Returns:
         The samples, outputs, failures, indices (None when evaluations failed) and manifest.
@@ -111,6 +100,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
     if resumed:
         with ResultStore(store_path) as store:  # verify before writing anything
             store.check_meta(**expected)
+            store.check_inputs(x)
             chunk_size = store.meta().get("chunk_size", chunk_size)
     chunk_size = int(chunk_size or default_chunk_size(x.shape[0], batch_rows(func)))
     folder.mkdir(parents=True, exist_ok=True)
@@ -122,7 +112,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
         pd.DataFrame(x, columns=list(design.names)).rename_axis("index").to_csv(folder / "samples.csv")
         ev = evaluate(func, x, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size,
                       store=store, progress=progress, n_outputs=len(outputs) if outputs else None,
-                      desc=f"{design.method} runs")
+                      desc=f"{design.method} runs", dashboard=dashboard)
         y, errors = ev.Y, ev.errors
     outputs = outputs or [f"y{j}" for j in range(y.shape[1])]
     results = pd.DataFrame(y, columns=outputs).rename_axis("index")
@@ -143,9 +133,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
             plot_files = _figures(indices, conv, folder / "figures")
             log(f"wrote {len(plot_files)} figures to {folder / 'figures'}")
     manifest = {
-        "recoverysim_version": package_version(),
         "created_at": started_at,
-        "python": platform.python_version(),
         "salib_version": _version("SALib"),
         "method": design.method,
         "problem": design.problem,
@@ -168,7 +156,7 @@ def run_pipeline(design: Design, func: Callable[[np.ndarray], np.ndarray], folde
                   "convergence": "convergence.csv" if indices is not None else None},
         **(manifest_extra or {}),
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    manifest = json.loads(write_manifest(folder, "sensitivity", manifest).read_text(encoding="utf-8"))
     result = PipelineResult(folder, x, y, errors, indices, manifest)
     if errors:
         analyze(design, x, y, outputs, failed=list(errors))  # always raises AnalysisError naming the rows
