@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON312 := $(shell for c in python3.12 python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	  $$c -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$c; break; }; done)
 
-.PHONY: demo test lint bench regression-refresh docs dashboard clean
+.PHONY: demo test lint bench regression-refresh docs dashboard clean mutation
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "error: Python 3.12+ not found (looked for python3.12, python3.13, pyenv)"; exit 1; }
@@ -25,6 +25,13 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check recoverysim tests benchmarks
+
+# Mutation testing of the rule modules ([tool.mutmut] in pyproject.toml; results in docs/mutation.md).
+mutation: $(VENV)/.installed
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results --all true > mutants/results.txt || true
+	$(PY) benchmarks/mutation_summary.py mutants/results.txt
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_model.py
