@@ -171,17 +171,3 @@ def test_recorder_refuses_a_week_that_misses_or_invents_a_column():
         Recorder(weeks=2).record(1, {k: v for k, v in full.items() if k != "crises"})
     with pytest.raises(ValueError, match="unknown \\['typo'\\]"):
         Recorder(weeks=2).record(1, {**full, "typo": 0.0})
-
-
-def test_felt_by_run_in_place_matches_the_formula_with_saturated_runs():
-    """Runs at system level 1 feel 1 (modifier > 0) or 0 (modifier 0); the others 1 - (1 - level) ** m."""
-    levels = np.array([0.3, 1.0, 0.0])
-    run = np.array([0, 1, 2, 0, 1, 1])
-    modifier = np.array([2.0, 0.5, 3.0, 0.0, 0.0, 1.0], np.float32)
-    expected = [1 - 0.7 ** 2, 1.0, 0.0, 0.0, 0.0, 1.0]
-    np.testing.assert_allclose(felt(levels, modifier.copy(), run=run, out=modifier), expected, rtol=1e-6)
-    np.testing.assert_allclose(felt(levels, [2.0, 0.5, 3.0, 0.0, 0.0, 1.0], run=run), expected, rtol=1e-12)
-    assert felt(1.0, 0.0) == 0.0 and felt(1.0, 0.2) == 1.0
-    everyone_saturated = np.array([1.0])
-    np.testing.assert_array_equal(felt(everyone_saturated, np.array([0.0, 2.0], np.float32), run=np.zeros(2, int),
-                                       out=np.array([0.0, 2.0], np.float32)), [0.0, 1.0])
