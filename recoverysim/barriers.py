@@ -213,17 +213,6 @@ def felt(system_level, modifier, *, run: np.ndarray | None = None, out: np.ndarr
     if hit is not None:
         out[hit] = full
     return out
-    hit = None
-    if saturated.any():
-        hit = (np.broadcast_to(saturated, out.shape) if run is None else saturated.take(run)).nonzero()[0]
-        full = np.where(out[hit] > 0, 1.0, 0.0)
-    log_keep = np.log1p(-np.where(saturated, 0.0, level)).astype(out.dtype)
-    out *= log_keep if run is None else of_runs(log_keep, run)
-    np.expm1(out, out=out)
-    np.negative(out, out=out)
-    if hit is not None:
-        out[hit] = full
-    return out
 
 
 def progress_gate(barriers: np.ndarray, stage: np.ndarray, strength: float | np.ndarray) -> np.ndarray:
