@@ -67,7 +67,6 @@ class RunParameters:
             setattr(self, section, _RunSection(values, real))
 
 
-
 def derived(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Compute a quantity of the parameters alone once per ``RunParameters`` (or section) and reuse it.
 

@@ -102,7 +102,7 @@ class Recorder:
         positions = self._positions.get(keys)
         if positions is None:  # the same columns come every week: check them and look their positions up once
             missing, unknown = set(COLUMNS[1:]) - set(keys), set(keys) - set(COLUMNS[1:])
-            if missing or unknown or len(keys) != len(COLUMNS) - 1:
+            if missing or unknown:
                 raise ValueError(f"recorded columns do not match metrics.COLUMNS: missing {sorted(missing)}, "
                                  f"unknown {sorted(unknown)}")
             positions = self._positions[keys] = np.array([self.index[k] for k in keys], np.intp)
