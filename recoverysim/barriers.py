@@ -183,10 +183,7 @@ def felt(system_level, modifier, *, run: np.ndarray | None = None, out: np.ndarr
     element by its run. With ``out`` (which may be ``modifier`` itself) the result is written there in its
     precision: log(1 - level) is taken in double precision and rounded once.
     """
-    if type(system_level) is np.ndarray and system_level.dtype == np.float64:
-        level = system_level
-    else:
-        level = np.asarray(system_level, dtype=float)
+    level = np.asarray(system_level, dtype=float)  # no copy when already double precision
     saturated = level >= 1.0
     any_saturated = saturated.any()
     # log(1 - level), with saturated levels set aside (their felt level is decided by the modifier's sign).
