@@ -21,8 +21,9 @@ import pandas as pd
 
 from recoverysim.calibration.validate import replicate_statistics
 from recoverysim.codes import DISCONTINUITY, INVOLUNTARY
+from recoverysim.hospital import beds
 from recoverysim.intervals import mean_interval
-from recoverysim.parameters import WEEKS_PER_YEAR
+from recoverysim.parameters import LOOPS, WEEKS_PER_YEAR
 from recoverysim.scenario import load_scenario
 from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import simulate_together
@@ -41,15 +42,19 @@ VARIANTS = {
     "crisis_advocacy": ("crisis_advocacy", {}),
     "trauma_informed_care": ("trauma_informed_care", {}),
     "community_based_system": ("community_based_system", {}),
+    **{f"loop_{loop}_off": (BASELINE, {f"loops.{loop}": False}) for loop in LOOPS},
 }
+#: Headline outcomes read for each loop switched off (item 7 of the issue: every loop matters somewhere).
+LOOP_OUTCOMES = ("share_reunion_end", "crises_per_1000_person_years", "coercive_episodes_per_1000_person_years",
+                 "involuntary_share_of_admissions", "peer_workers_per_1000_end", "bed_occupancy")
 
 
 # --- diagnostics of one replicate's weekly table (hand-checkable; tests/test_model_diagnostics.py) -----------
 
 
 def beds_of(scenario) -> int:
-    """Whole beds of a run, as the crisis pathway counts them (capacity per 1,000 times people, truncated)."""
-    return int(scenario["levers.bed_capacity"] * scenario["population.size"] / 1000)
+    """Whole beds of a run, as the crisis pathway counts them (hospital.beds)."""
+    return int(beds(scenario["levers.bed_capacity"], scenario["population.size"]))
 
 
 def turned_away_share(ts: pd.DataFrame) -> float:
@@ -255,6 +260,20 @@ def ten_year_rows(population: int, replicates: int, root_seed: int) -> list[tupl
                  interval(h["baseline"]("restraint_per_million_per_day")), f"japan_baseline, {setting}"))
     rows += community_rows(results["community_based_system"], scenarios["community_based_system"], replicates,
                            setting)
+    rows += loop_rows(h, setting)
+    return rows
+
+
+def loop_rows(h, setting: str) -> list[tuple[str, str, str, str]]:
+    """Each loop switched off minus the baseline, paired by seed, on the outcomes of ``LOOP_OUTCOMES``."""
+    rows = []
+    for loop in LOOPS:
+        for metric in LOOP_OUTCOMES:
+            diff = np.subtract(h[f"loop_{loop}_off"](metric), h["baseline"](metric))
+            scale = 100 if metric in ("share_reunion_end", "involuntary_share_of_admissions", "bed_occupancy") else 1
+            unit = " (pp)" if scale == 100 else ""
+            rows.append((f"loops.{loop}=false minus baseline: {metric}{unit}", "visible for some outcome",
+                         interval(scale * diff), f"paired by seed, {setting}"))
     return rows
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import mesa
 
+from recoverysim.codes import DIAGNOSES
 from recoverysim.parameters import STAGES
-from recoverysim.population import DIAGNOSES
 
 
 class Person(mesa.Agent):

@@ -34,7 +34,9 @@ class CrisisOutcome:
     restraint: np.ndarray  # bool per coerced person: restraint (else seclusion)
     episode_hours: np.ndarray
     retraumatised: np.ndarray
-    bed_shortage: np.ndarray  # per run: admissions turned to the community for want of a bed
+    bed_shortage: np.ndarray  # per run: crises that needed a bed and found none free
+    over_capacity: np.ndarray  # per run: how many of those were admitted anyway (over capacity or elsewhere)
+    unmet: np.ndarray  # people whose crisis needed a bed and was left to the community (at a cost to them)
     coerced_in_stay: np.ndarray  # per run: how many of ``coerced`` (the last ones) happened later in a stay
     admissions: Admissions
 
@@ -100,6 +102,7 @@ class CrisisDraws(KeyedDraws):
     response: np.ndarray
     community_priority: np.ndarray
     bed_priority: np.ndarray
+    over_capacity: np.ndarray
     admission_type: np.ndarray
     long_stay: np.ndarray
     coercion: np.ndarray
@@ -119,12 +122,17 @@ def crises(pop, c, week: int, candidates: np.ndarray, u: np.ndarray) -> np.ndarr
     return candidates[u < -np.expm1(-crisis_hazard(pop, c, week, candidates))]
 
 
-def respond(pop, c, state, crises: np.ndarray, draws: CrisisDraws) -> tuple[np.ndarray, np.ndarray]:
+def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     """Answer each crisis in the community or by admission, within each run's community and bed capacity.
 
-    ``c`` is the ``[crisis]`` section, ``state`` the week's ``SystemState``, ``draws`` the crises' own. Returns
-    the response of each crisis and each run's bed shortage (people are not moved here).
+    ``params`` are the batch's parameters, ``state`` the week's ``SystemState``, ``draws`` the crises' own.
+    A crisis that needs a bed and finds none is admitted anyway with probability
+    ``hospital.over_capacity_share`` (over capacity, or to a bed elsewhere) while the run's inpatients stay within
+    ``hospital.over_capacity_limit`` above its beds; otherwise it is left to the community with no place
+    (``unmet``). Returns the response of each crisis, each run's crises that found no
+    free bed and how many of those were admitted anyway, and the positions (in ``crises``) of the unmet ones.
     """
+    c = params.crisis
     n = pop.run_size
     psg, adv = state.roots.psychosocial_gap, state.roots.advocacy_gap
     run = pop.run.take(crises)
@@ -137,23 +145,59 @@ def respond(pop, c, state, crises: np.ndarray, draws: CrisisDraws) -> tuple[np.n
                                             pop.runs)]
     response[served] = COMMUNITY
     admit = (response != COMMUNITY).nonzero()[0]
-    free_beds = (state.levers.bed_capacity * n / 1000).astype(np.int64) - pop.count_by_run(pop.in_hospital)
-    shortage = np.maximum(0, np.bincount(run[admit], minlength=pop.runs) - np.maximum(free_beds, 0))
+    beds, occupied = hospital.beds(state.levers.bed_capacity, n), pop.count_by_run(pop.in_hospital)
+    shortage = np.maximum(0, np.bincount(run[admit], minlength=pop.runs) - np.maximum(beds - occupied, 0))
+    over_capacity = np.zeros(pop.runs, np.int64)
+    unmet = np.zeros(0, np.int64)
     if shortage.any():
-        # Those last in (keyed) bed priority in each run, beyond its free beds, are supported in the community.
-        turned = _by_priority_in_run(run[admit], draws.bed_priority[admit], shortage, pop.runs, highest=True)
-        response[admit[turned]] = COMMUNITY
+        # Those last in (keyed) bed priority in each run, beyond its free beds, find no bed.
+        no_bed = admit[_by_priority_in_run(run[admit], draws.bed_priority[admit], shortage, pop.runs, highest=True)]
+        # Some are admitted anyway, while the run's beds are not over capacity by more than the limit.
+        room = np.maximum(0, np.rint(beds * (1 + params.hospital.over_capacity_limit)).astype(np.int64)
+                          - np.maximum(occupied, beds))
+        willing = (draws.over_capacity[no_bed] < of_runs(params.hospital.over_capacity_share, run[no_bed])).nonzero()[0]
+        anyway = willing[_by_priority_in_run(run[no_bed[willing]], draws.bed_priority[no_bed[willing]], room, pop.runs)]
+        over_capacity = np.bincount(run[no_bed[anyway]], minlength=pop.runs)
+        unmet = np.sort(np.delete(no_bed, anyway))
+        response[unmet] = COMMUNITY
         admit = (response != COMMUNITY).nonzero()[0]
-    p_invol = np.minimum(1.0, c.involuntary_share + c.advocacy_involuntary_effect * adv)
-    invol = draws.admission_type[admit] < of_runs(p_invol, run[admit])
+    invol = draws.admission_type[admit] < involuntary_probability(pop, params, adv, crises[admit], run[admit])
     response[admit[invol]] = INVOLUNTARY
-    return response, shortage
+    return response, shortage, over_capacity, unmet
 
 
-def setbacks(pop, crises: np.ndarray, response: np.ndarray, week: int) -> None:
-    """Involuntary admission throws back to discontinuity, other responses one stage."""
-    pop.move_to_stage(crises, np.where(response == INVOLUNTARY, DISCONTINUITY,
-                                       np.maximum(pop.stage[crises] - 1, 0)).astype(np.int8), week)
+def involuntary_probability(pop, params, advocacy_gap: np.ndarray, people: np.ndarray,
+                            run: np.ndarray) -> np.ndarray:
+    """Chance that the admission of each of ``people`` (of runs ``run``) is involuntary.
+
+    The share with no advocacy gap plus the gap's effect; with loop R4 on, its odds multiply by
+    exp(mistrust_involuntary_effect x service mistrust).
+    """
+    c = params.crisis
+    p = np.broadcast_to(of_runs(np.minimum(1.0, c.involuntary_share + c.advocacy_involuntary_effect * advocacy_gap),
+                                run), people.shape).astype(np.float64)
+    wary = (pop.service_mistrust.take(people) > 0).nonzero()[0]
+    wary = wary[np.broadcast_to(of_runs(params.loops.coercion_mistrust, run.take(wary)), wary.shape)]
+    if wary.size:
+        odds_ratio = np.exp(of_runs(c.mistrust_involuntary_effect, run.take(wary))
+                            * pop.service_mistrust.take(people.take(wary)))
+        q = p[wary]
+        p[wary] = np.where(q < 1, q * odds_ratio / (1 - q + q * odds_ratio), 1.0)
+    return p
+
+
+def setbacks(pop, c, crises: np.ndarray, response: np.ndarray, unmet: np.ndarray, week: int) -> None:
+    """Involuntary admission throws back to discontinuity, other responses one stage.
+
+    A crisis left to the community for want of a bed (``unmet``: positions in ``crises``) also throws back to
+    discontinuity and adds ``crisis.unmet_crisis_trauma`` to the person's trauma load.
+    """
+    back = (response == INVOLUNTARY)
+    back[unmet] = True
+    pop.move_to_stage(crises, np.where(back, DISCONTINUITY, np.maximum(pop.stage[crises] - 1, 0)).astype(np.int8),
+                      week)
+    people = crises[unmet]
+    pop.trauma_load[people] += of_runs(c.real.unmet_crisis_trauma, pop.run.take(people))
 
 
 def _by_priority_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray, runs: int,
@@ -234,11 +278,11 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
     draws and ``inpatients`` what ``hospital.discharge`` returned this week.
     """
     week, c = state.week, params.crisis
-    response, shortage = respond(pop, c, state, crises, draws)
+    response, shortage, over_capacity, unmet = respond(pop, params, state, crises, draws)
     admitted = (response != COMMUNITY).nonzero()[0]
     admissions = hospital.admit(pop, c, params.hospital, state.roots.psychosocial_gap, week, crises[admitted],
                                 response[admitted] == INVOLUNTARY, draws.long_stay[admitted])
-    setbacks(pop, crises, response, week)
+    setbacks(pop, c, crises, response, unmet, week)
     first = admitted[coerce(c, state, admissions.involuntary, draws.coercion[admitted],
                             pop.run.take(admissions.people))]
     stay = inpatients.staying_draws
@@ -251,5 +295,18 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
         np.concatenate([draws.coercion_kind[first], stay.inpatient_coercion_kind[later]]),
         np.concatenate([draws.coercion_hours[first], stay.inpatient_coercion_hours[later]]),
         np.concatenate([draws.retraumatisation[first], stay.inpatient_retraumatisation[later]]))
+    # Every coercive experience (an involuntary admission, each seclusion or restraint) costs trust in services.
+    add_mistrust(pop, c, admissions.people[admissions.involuntary])
+    add_mistrust(pop, c, coerced)
     in_stay = np.bincount(pop.run.take(inpatients.staying[later]), minlength=pop.runs)
-    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, in_stay, admissions)
+    return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, over_capacity,
+                         crises[unmet], in_stay, admissions)
+
+
+def add_mistrust(pop, c, people: np.ndarray) -> None:
+    """Each of ``people`` (distinct indices) loses the share ``crisis.mistrust_increment`` of their remaining trust.
+
+    Mistrust m stays in [0, 1]: m <- m + increment x (1 - m), so repeated coercion saturates rather than adds.
+    """
+    m = pop.service_mistrust[people]
+    pop.service_mistrust[people] = m + of_runs(c.real.mistrust_increment, pop.run.take(people)) * (1 - m)

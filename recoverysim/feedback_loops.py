@@ -6,6 +6,8 @@ Switching a loop off cuts its characteristic link (and only that link):
 * B1 ``peer_burnout``: peer workload stops driving peer workers out (only base turnover remains).
 * R2 ``stigma_visibility``: visible reunion stops lowering shame pressure.
 * R3 ``coercion_trauma``: re-traumatisation stops adding to trauma load (it still throws people back).
+* R4 ``coercion_mistrust``: service mistrust stops raising the odds that an admission is involuntary (it still
+  builds up after coercion and still delays safety).
 
 ``CAUSAL_LINKS`` lists every link, with its sign and the function or module that implements it; the
 causal-loop diagram is drawn from this list, and the tests check each loop link's sign on these functions.
@@ -28,14 +30,17 @@ def effective_peer_availability(lever, peer_workers, caseload, population: int, 
     return np.minimum(1.0, reach)
 
 
-def peer_leaving_hazard(turnover, burnout_rate, organisational_support, demand, peer_workers, caseload, loop_on):
+def peer_leaving_hazard(turnover, burnout_rate, organisational_support, demand, peer_workers, caseload, loop_on,
+                        max_load):
     """Yearly hazard that a peer worker leaves: turnover plus burnout from excess load (B1).
 
-    ``demand`` is the number of users in reach of peer support who are not yet in reunion; the load is
-    demand over the caseload the peer workers can carry. Arguments may be one value per run.
+    ``demand`` is the number of users in reach of peer support who are not yet in reunion. Each worker carries
+    at most ``max_load`` x ``caseload`` of them (organisations cap caseloads; demand beyond the cap goes
+    unmet), so the load per worker is min(demand / (workers x caseload), max_load) and burnout grows with the
+    load above 1. Arguments may be one value per run.
     """
     burning = np.logical_and(loop_on, np.asarray(peer_workers) > 0)
-    load = demand / (np.where(burning, peer_workers, 1) * caseload)
+    load = np.minimum(demand / (np.where(burning, peer_workers, 1) * caseload), max_load)
     return np.where(burning, turnover + burnout_rate * np.maximum(0.0, load - 1.0) * (1 - organisational_support),
                     turnover)
 
@@ -86,12 +91,18 @@ CAUSAL_LINKS: tuple[CausalLink, ...] = (
     CausalLink("trauma load", "crises", +1, "coercion_trauma", "crisis_pathway.crisis_hazard"),
     CausalLink("crises", "admissions", +1, "coercion_trauma", "crisis_pathway.respond"),
     CausalLink("admissions", "coercion", +1, "coercion_trauma", "crisis_pathway.coerce"),
+    # R4 coercion and mistrust
+    CausalLink("coercion", "service mistrust", +1, "coercion_mistrust", "crisis_pathway.add_mistrust"),
+    CausalLink("service mistrust", "involuntary admissions", +1, "coercion_mistrust",
+               "crisis_pathway.involuntary_probability"),
+    CausalLink("involuntary admissions", "coercion", +1, "coercion_mistrust", "crisis_pathway.coerce"),
     # Roots and reforms outside the loops
     CausalLink("trauma_insensitivity", "coercion", +1, None, "crisis_pathway.coerce"),
     CausalLink("advocacy_gap", "admissions", +1, None, "crisis_pathway.respond"),
     CausalLink("psychosocial_gap", "admissions", +1, None, "crisis_pathway.respond"),
     CausalLink("re-traumatisation", "reunion", -1, None, "crisis_pathway.coerce"),
     CausalLink("crises", "reunion", -1, None, "crisis_pathway.respond"),
+    CausalLink("service mistrust", "reunion", -1, None, "recovery_stages.stage_hazards"),
 )
 
 

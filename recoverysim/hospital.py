@@ -75,6 +75,11 @@ def discharge(pop, h, psychosocial_gap: np.ndarray, week: int, inpatients: np.nd
     return event
 
 
+def beds(bed_capacity: np.ndarray, run_size: int) -> np.ndarray:
+    """Beds of each run: ``levers.bed_capacity`` per 1,000 service users, rounded to whole beds."""
+    return np.rint(np.asarray(bed_capacity) * run_size / 1000).astype(np.int64)
+
+
 def admit(pop, c, h, psychosocial_gap: np.ndarray, week: int, people: np.ndarray, involuntary: np.ndarray,
           u_long_stay: np.ndarray) -> Admissions:
     """Admit ``people``: a stay begins, with more medication and less life security; peer work ends.

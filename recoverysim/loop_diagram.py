@@ -20,13 +20,14 @@ from recoverysim.parameters import BARRIERS, LOOPS, PARAMETERS, ROOTS, STAGES
 
 FORMATS = (".png", ".svg")
 LOOP_COLOURS = {"peer_role_models": "#1b9e77", "peer_burnout": "#d95f02", "stigma_visibility": "#7570b3",
-                "coercion_trauma": "#e7298a"}
+                "coercion_trauma": "#e7298a", "coercion_mistrust": "#66a61e"}
 OUTSIDE_COLOUR = "#888888"
 #: Switching a loop off cuts this link and only this one (feedback_loops' module docstring).
 CHARACTERISTIC = {"peer_role_models": ("peer workers", "peer availability"),
                   "peer_burnout": ("peer workload", "peer workers leaving"),
                   "stigma_visibility": ("reunion", "shame_pressure"),
-                  "coercion_trauma": ("re-traumatisation", "trauma load")}
+                  "coercion_trauma": ("re-traumatisation", "trauma load"),
+                  "coercion_mistrust": ("service mistrust", "involuntary admissions")}
 #: The parameter that sets each link's gain (links without one are structural and drawn at a fixed shade).
 GAINS: dict[tuple[str, str], str] = {
     ("reunion", "peer workers"): "peer.recruitment_rate",
@@ -40,6 +41,10 @@ GAINS: dict[tuple[str, str], str] = {
     ("re-traumatisation", "trauma load"): "crisis.trauma_load_increment",
     ("trauma load", "crises"): "crisis.trauma_effect",
     ("admissions", "coercion"): "levers.coercion",
+    ("coercion", "service mistrust"): "crisis.mistrust_increment",
+    ("service mistrust", "involuntary admissions"): "crisis.mistrust_involuntary_effect",
+    ("involuntary admissions", "coercion"): "levers.coercion",
+    ("service mistrust", "reunion"): "recovery.mistrust_safety_effect",
     ("trauma_insensitivity", "coercion"): "roots.trauma_insensitivity",
     ("advocacy_gap", "admissions"): "roots.advocacy_gap",
     ("psychosocial_gap", "admissions"): "roots.psychosocial_gap",

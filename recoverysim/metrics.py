@@ -16,6 +16,8 @@ COUNT_COLUMNS = (
     "admissions_voluntary",
     "admissions_involuntary",
     "bed_shortage",
+    "admitted_over_capacity",
+    "unmet_crises",
     "coercive_episodes",
     "coercive_episodes_in_stay",
     "restraint_episodes",
@@ -24,6 +26,12 @@ COUNT_COLUMNS = (
     "peer_workers",
     "peer_ties",
     "community_ties",
+    "deaths",
+    "deaths_in_hospital",
+    "left_services",
+    "beds",
+    "inpatients_aged_65_plus",
+    "inpatients_staying_1_year_plus",
 )
 LEVEL_COLUMNS = (
     "restraint_hours",
@@ -31,6 +39,7 @@ LEVEL_COLUMNS = (
     "peer_availability",
     "shame_pressure",
     "mean_trauma_load",
+    "mean_service_mistrust",
     "reform_cost_per_year",
     *(f"barrier_{b}" for b in BARRIER_NAMES),
 )
@@ -40,45 +49,69 @@ COLUMNS = ("week", *COUNT_COLUMNS, *LEVEL_COLUMNS)
 class Ledger:
     """Admission and discharge records, appended week by week (for stays and readmissions).
 
-    People are recorded by their index in the batch; ``admissions(run)`` and ``discharges(run)`` give one run's
-    records with its people numbered within the run.
+    Each record keeps the place (person index in the batch, which gives the run) and the identity of the person
+    in it (``service_turnover.identity``: places are reused when people leave services); ``admissions(run)`` and
+    ``discharges(run)`` give one run's records with ``person`` the identity. A stay ended by death is a discharge
+    with ``died`` set.
     """
 
     def __init__(self, run_size: int | None = None):
         self.run_size = run_size
-        self._adm: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._dis: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._adm: list[tuple[np.ndarray, ...]] = []
+        self._dis: list[tuple[np.ndarray, ...]] = []
 
-    def admit(self, people: np.ndarray, week: int, involuntary: np.ndarray) -> None:
+    def admit(self, places: np.ndarray, identity: np.ndarray, week: int, involuntary: np.ndarray) -> None:
         """Record admissions in ``week``."""
-        if people.size:
-            self._adm.append((people.copy(), np.full(people.size, week, np.int32), involuntary.copy()))
+        if places.size:
+            self._adm.append((places.copy(), identity.copy(), np.full(places.size, week, np.int32),
+                              involuntary.copy()))
 
-    def discharge(self, people, admitted_week, week: int, prevalent) -> None:
-        """Record discharges in ``week``."""
-        if people.size:
-            self._dis.append((people.copy(), admitted_week.copy(), np.full(people.size, week, np.int32),
-                              prevalent.copy()))
+    def discharge(self, places, identity, admitted_week, week: int, prevalent, died: bool = False) -> None:
+        """Record discharges (or, with ``died``, deaths in hospital) in ``week``."""
+        if places.size:
+            self._dis.append((places.copy(), identity.copy(), admitted_week.copy(),
+                              np.full(places.size, week, np.int32), prevalent.copy(), np.full(places.size, died)))
 
     def admissions(self, run: int = 0) -> pd.DataFrame:
         """person, week, involuntary (of run ``run``)."""
-        return self._of_run(_frame(self._adm, ("person", "week", "involuntary"), (np.int64, np.int32, bool)), run)
+        return self._of_run(_frame(self._adm, ("place", "person", "week", "involuntary"),
+                                   (np.int64, np.int64, np.int32, bool)), run)
 
     def discharges(self, run: int = 0) -> pd.DataFrame:
-        """person, admitted_week, week, prevalent (stay began before the run), of run ``run``."""
-        return self._of_run(_frame(self._dis, ("person", "admitted_week", "week", "prevalent"),
-                                   (np.int64, np.int32, np.int32, bool)), run)
+        """person, admitted_week, week, prevalent (stay began before week 0), died (in hospital), of run ``run``."""
+        return self._of_run(_frame(self._dis, ("place", "person", "admitted_week", "week", "prevalent", "died"),
+                                   (np.int64, np.int64, np.int32, np.int32, bool, bool)), run)
 
     def _of_run(self, frame: pd.DataFrame, run: int) -> pd.DataFrame:
+        place = frame.pop("place").to_numpy()
         if self.run_size is None:
             return frame
-        person = frame["person"].to_numpy()
-        mine = person // self.run_size == run
-        if mine.all():
-            return frame
-        out = frame[mine].reset_index(drop=True)
-        out["person"] -= run * self.run_size
-        return out
+        mine = place // self.run_size == run
+        return frame if mine.all() else frame[mine].reset_index(drop=True)
+
+
+class Cohort:
+    """The people in services at week 0, followed until they leave services.
+
+    It keeps when each reached each stage and how long each was followed (the horizon, or the week they died
+    or left services).
+    """
+
+    def __init__(self, pop):
+        self._reached = np.full_like(pop.reached_week, -1)
+        self._left = np.full(pop.size, np.iinfo(np.int32).max, np.int32)
+
+    def leave(self, pop, places: np.ndarray, week: int) -> None:
+        """Keep the record of the cohort members among the people leaving ``places`` in ``week``."""
+        members = places[pop.generation.take(places) == 0]
+        self._reached[members] = pop.reached_week[members]
+        self._left[members] = week
+
+    def reached(self, pop, mine: slice, week: int) -> tuple[np.ndarray, np.ndarray]:
+        """First week each stage was reached (-1 never) and the last week followed, of the places ``mine``."""
+        here = pop.generation[mine] == 0
+        reached = np.where(here[:, None], pop.reached_week[mine], self._reached[mine])
+        return reached, np.minimum(np.where(here, week, self._left[mine]), week)
 
 
 def _frame(chunks, names, dtypes) -> pd.DataFrame:
@@ -148,33 +181,46 @@ def readmission_days(admissions: pd.DataFrame, discharges: pd.DataFrame) -> np.n
     return out
 
 
-def time_to_stage(reached_week: np.ndarray, initial_stage: np.ndarray, stage: int, weeks: int):
-    """Weeks until first reaching ``stage`` for those who started below it (censored at ``weeks``)."""
+def time_to_stage(reached_week: np.ndarray, initial_stage: np.ndarray, stage: int, weeks: int,
+                  followed: np.ndarray | None = None):
+    """Weeks until first reaching ``stage`` for those who started below it, and whether they did.
+
+    Those who did not are censored at the last week they were followed (``followed``; default the horizon).
+    """
     at_risk = initial_stage < stage
     t = reached_week[at_risk, stage].astype(np.float64)
     event = t >= 0
-    t[~event] = weeks
+    t[~event] = weeks if followed is None else followed[at_risk][~event]
     return t, event
 
 
 def survival_curve(t: np.ndarray, event: np.ndarray, weeks: int) -> np.ndarray:
-    """Share not yet reached by each week 0..weeks (no censoring before the horizon, so 1 - ECDF)."""
+    """Kaplan-Meier share not yet reached at the end of each week 0..weeks (censored at ``t`` where no event).
+
+    Someone censored in week k was still at risk in week k. With no censoring before the horizon this is
+    1 - ECDF of the event weeks.
+    """
     if t.size == 0:
         return np.ones(weeks + 1)
     hits = np.bincount(t[event].astype(np.int64), minlength=weeks + 1)[: weeks + 1]
-    return 1 - np.cumsum(hits) / t.size
+    leaving = np.bincount(np.minimum(t, weeks).astype(np.int64), minlength=weeks + 1)[: weeks + 1]
+    at_risk = t.size - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    return np.cumprod(1 - np.divide(hits, at_risk, out=np.zeros(weeks + 1), where=at_risk > 0))
 
 
 def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFrame, reached_week: np.ndarray,
-             initial_stage: np.ndarray, size: int) -> dict[str, float]:
-    """Every outcome in ``recoverysim.outcomes.OUTCOMES`` for one replicate."""
+             initial_stage: np.ndarray, size: int, followed: np.ndarray | None = None) -> dict[str, float]:
+    """Every outcome in ``recoverysim.outcomes.OUTCOMES`` for one replicate.
+
+    ``reached_week``, ``initial_stage`` and ``followed`` describe the week-0 cohort (``Cohort.reached``).
+    """
     weeks = int(ts["week"].iloc[-1])
     last = ts.iloc[-1]
     person_years = size * weeks / WEEKS_PER_YEAR
     flows = ts.iloc[1:]
     per_1000py = 1000 / person_years if person_years else float("nan")
     out = {f"share_{s}_end": float(last[s]) / size for s in STAGES}
-    t, event = time_to_stage(reached_week, initial_stage, STAGES.index("reunion"), weeks)
+    t, event = time_to_stage(reached_week, initial_stage, STAGES.index("reunion"), weeks, followed)
     surv = survival_curve(t, event, weeks)
     below_half = np.flatnonzero(surv <= 0.5)
     out["median_years_to_reunion"] = (below_half[0] if below_half.size else weeks) / WEEKS_PER_YEAR
@@ -187,6 +233,14 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     days = weeks * DAYS_PER_WEEK
     out["restraint_per_million_per_day"] = flows["restraint_hours"].sum() / 24 / (size * days) * 1e6
     out["bed_days_per_person_year"] = flows["in_hospital"].sum() * DAYS_PER_WEEK / person_years
+    beds = flows["beds"].to_numpy()
+    out["bed_occupancy"] = (float(np.mean(flows["in_hospital"].to_numpy() / beds)) if (beds > 0).all()
+                            else float("nan"))
+    needing = n_adm - flows["admitted_over_capacity"].sum() + flows["bed_shortage"].sum()
+    out["admissions_turned_away_share"] = float(flows["bed_shortage"].sum() / needing) if needing else 0.0
+    out["unmet_crises_per_1000_person_years"] = flows["unmet_crises"].sum() * per_1000py
+    out["deaths_per_1000_person_years"] = flows["deaths"].sum() * per_1000py
+    out["new_service_users_per_1000_per_year"] = (flows["deaths"].sum() + flows["left_services"].sum()) * per_1000py
     # Stays of admissions made during the run; stays still going at the end are censored at the horizon.
     stay = (discharges["week"] - discharges["admitted_week"]).to_numpy() * DAYS_PER_WEEK
     new = ~discharges["prevalent"].to_numpy()
@@ -196,8 +250,9 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     followed = (weeks - adm_week) * DAYS_PER_WEEK
     out["discharged_within_90_days"] = within(los, followed, 90)
     out["discharged_within_365_days"] = within(los, followed, 365)
-    readm = readmission_days(admissions, discharges)
-    followed_d = (weeks - discharges["week"].to_numpy()) * DAYS_PER_WEEK
+    alive = discharges[~discharges["died"].to_numpy()]
+    readm = readmission_days(admissions, alive)
+    followed_d = (weeks - alive["week"].to_numpy()) * DAYS_PER_WEEK
     for d in (90, 180, 365):
         out[f"readmitted_within_{d}_days"] = within(readm, followed_d, d)
     out["peer_workers_per_1000_end"] = float(last["peer_workers"]) * 1000 / size

@@ -8,19 +8,36 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from recoverysim import crisis_pathway, hospital, peer_workforce, recording, recovery_stages, slow_variables
+from recoverysim import (
+    crisis_pathway,
+    hospital,
+    peer_workforce,
+    recording,
+    recovery_stages,
+    service_turnover,
+    slow_variables,
+)
 from recoverysim.agents import Person
 from recoverysim.batch import RunParameters
 from recoverysim.crisis_pathway import CrisisDraws
 from recoverysim.hospital import InpatientDraws
-from recoverysim.metrics import Ledger, Recorder, headline
+from recoverysim.metrics import Cohort, Ledger, Recorder, headline
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.peer_workforce import PeerDraws
-from recoverysim.population import Population
+from recoverysim.population import REAL, Population
 from recoverysim.random_streams import BatchStreams, RandomStreams
 from recoverysim.recording import WeekEvents
-from recoverysim.relationship_network import RelationshipNetwork, draw_ties, update_ties
+from recoverysim.relationship_network import (
+    RelationshipNetwork,
+    draw_ties,
+    exp1_from_uniform,
+    hazard_key,
+    initial_tie_means,
+    tie_keys,
+    update_ties,
+)
 from recoverysim.scenario import Scenario, default_scenario
+from recoverysim.service_turnover import EntryDraws, ExitDraws
 from recoverysim.system_state import SystemState, SystemUpdate
 
 #: Populations up to this size get one Person agent each (for AgentSet queries and Mesa visualisation).
@@ -64,24 +81,47 @@ class RecoveryModel(mesa.Model):
         self.network = RelationshipNetwork.stack(networks)
         self.run_size = self.population.run_size
         self.streams = BatchStreams(families, self.run_size)
-        self.ledger = Ledger(self.run_size)
-        self.week = 0
         self.weeks = self.params.run.years * WEEKS_PER_YEAR
-        self.recorder = Recorder(self.weeks, self.runs)
-        self.initial_stage = self.population.stage.copy()
-        self.yearly_stage = [self.initial_stage.copy()]
+        self.spin_up_weeks = self.params.run.spin_up_years * WEEKS_PER_YEAR
+        # The spin-up steps weeks -S .. -1 and the clock then reads week 0 (a reform starting at year 0 acts from
+        # week 1, as without a spin-up); the keyed draws count weeks from the start of the spin-up.
+        self.week = -self.spin_up_weeks - 1
         self.week_events: WeekEvents | None = None  # what the rules returned in the latest week
         self._update_system = SystemUpdate(configs, self.params, self.population)
         self.system: SystemState = self._update_system(self.week, self.population)
         self.record_barrier_means = record_barrier_means
-        self.barrier_means = self._barrier_means()
+        self.observing = False
+        while self.week < -1:  # the spin-up: the scenario's status quo, not recorded
+            self._advance()
+        self.week = 0
+        self._start_observation()
         if materialise_agents is None:
             materialise_agents = self.runs == 1 and self.population.size <= MATERIALISE_LIMIT
         if materialise_agents:
             for i in range(self.population.size):
                 Person(self, i)
-        self._record(recording.zero_flows(self.runs))
         self.running = True
+
+    def _start_observation(self) -> None:
+        """Week 0: the people in services now are the cohort followed; stays begun before are prevalent."""
+        pop = self.population
+        self.observing = True
+        pop.reached_week[:] = np.where(np.arange(len(STAGES))[None, :] <= pop.stage[:, None], 0, -1)
+        pop.prevalent_stay[:] = pop.in_hospital
+        pop.generation[:] = 0
+        self.ledger = Ledger(self.run_size)
+        self.cohort = Cohort(pop)
+        self.recorder = Recorder(self.weeks, self.runs)
+        self.initial_stage = pop.stage.copy()
+        self.yearly_stage = [self.initial_stage.copy()]
+        self.yearly_generation = [pop.generation.copy()]
+        self.barrier_means = self._barrier_means()
+        self._record(recording.zero_flows(self.runs))
+
+    @property
+    def draw_week(self) -> int:
+        """The week that keys this week's draws: weeks since the start of the spin-up (0 in its first week)."""
+        return self.week + self.spin_up_weeks
 
     def step(self) -> None:
         """Advance one week. This is the order of everything that happens (docs/ODD.md, "Process overview").
@@ -95,26 +135,35 @@ class RecoveryModel(mesa.Model):
            setbacks (recovery_stages).
         5. Peer workforce: leaving (turnover, burnout B1) and recruitment from reunion (peer_workforce).
         6. Network dynamics: new peer ties, community ties made and dropped (relationship_network).
-        7. Slow variables: trauma load and medication burden recover (slow_variables).
-        8. Record the week (recording).
+        7. Slow variables: trauma load, medication burden and service mistrust recover (slow_variables).
+        8. Service turnover: people age, die and leave services; new service users take their places
+           (service_turnover).
+        9. Record the week (recording).
+
+        The spin-up (``run.spin_up_years``, before week 0) runs steps 1-8 only.
         """
+        self._advance()
+        self._record_week(self.week_events)
+
+    def _advance(self) -> None:
         self.week += 1
         self.system = self._update_system(self.week, self.population)
         discharges = self._discharge()
         crisis = self._crisis_pathway(discharges)
-        self.barrier_means = self._barrier_means()
+        if self.observing:
+            self.barrier_means = self._barrier_means()
         moves = self._stage_progress()
         peers = self._peer_workforce()
         ties = self._network_dynamics() if self.params.network.enabled else None
         slow_variables.recover(self.population, self.params.crisis)
-        self.week_events = WeekEvents(discharges, crisis, moves, peers, ties)
-        self._record_week(self.week_events)
+        turnover = self._service_turnover() if self.params.turnover.enabled else None
+        self.week_events = WeekEvents(discharges, crisis, moves, peers, ties, turnover)
 
     # --- each step of the week: the draws a rule needs, the rule, its events --------------------------
 
     def _discharge(self) -> hospital.Discharges:
         inpatients = self.population.in_hospital.nonzero()[0]
-        draws = InpatientDraws.draw(self.streams, self.week, inpatients)
+        draws = InpatientDraws.draw(self.streams, self.draw_week, inpatients)
         return hospital.discharge(self.population, self.params.hospital, self.system.roots.psychosocial_gap,
                                   self.week, inpatients, draws)
 
@@ -124,7 +173,7 @@ class RecoveryModel(mesa.Model):
         bound = crisis_pathway.crisis_probability_bound(pop, params.crisis) if params.crisis.enabled else 0.0
         candidates, u = self.streams.uniform_below("crisis", bound)
         crises = crisis_pathway.crises(pop, params.crisis, self.week, candidates, u)
-        draws = CrisisDraws.draw(self.streams, self.week, crises)
+        draws = CrisisDraws.draw(self.streams, self.draw_week, crises)
         return crisis_pathway.run_week(pop, params, self.system, crises, draws, discharges)
 
     def _stage_progress(self) -> recovery_stages.StageMoves:
@@ -135,20 +184,49 @@ class RecoveryModel(mesa.Model):
     def _peer_workforce(self) -> peer_workforce.PeerEvents:
         workers, candidates = peer_workforce.drawn_for(self.population)
         draws = PeerDraws(workers, candidates, *self.streams.keyed_uniform_groups(
-            peer_workforce.STREAMS, self.week, (workers, workers, candidates)))
+            peer_workforce.STREAMS, self.draw_week, (workers, workers, candidates)))
         return peer_workforce.update(self.population, self.params.peer, self.params.loops.peer_burnout,
-                                     self.system.levers.peer_availability, self.week, draws)
+                                     self.system.levers.peer_availability, self.system.added_peer_posts, self.week,
+                                     draws)
 
     def _network_dynamics(self):
         felt = self.system.two_valued["social_exclusion"]
         draws = draw_ties(self.population, self.params.network, felt, self.system.levers.peer_availability,
-                          self.streams, self.week)
+                          self.streams, self.draw_week)
         return update_ties(self.population, self.network, self.params.network, felt, draws)
+
+    def _service_turnover(self) -> service_turnover.TurnoverEvents:
+        pop, t = self.population, self.params.turnover
+        pop.age += REAL(1 / WEEKS_PER_YEAR)
+        candidates, u = self.streams.uniform_below("service_exit", service_turnover.exit_probability_bound(pop, t))
+        kind = ExitDraws.draw(self.streams, self.draw_week, candidates)
+        died, left = service_turnover.exits(pop, t, candidates, u, kind.exit_kind)
+        events = service_turnover.departures(pop, died, left)
+        places = events.entered
+        if self.observing:
+            self.cohort.leave(pop, places, self.week)
+        draws = EntryDraws.draw(self.streams, self.draw_week, places)
+        service_turnover.enter(pop, self.params.population, places, draws, self.week)
+        if self.params.network.enabled:
+            self._renew_ties(places, draws)
+        return events
+
+    def _renew_ties(self, places: np.ndarray, draws: EntryDraws) -> None:
+        run = self.population.run.take(places)
+        family, community = service_turnover.first_ties(
+            initial_tie_means(self.params, self.system.roots.thin_networks), run, draws)
+        rows = np.repeat(places, community)
+        ordinal = np.arange(rows.size) - np.repeat(np.cumsum(community) - community, community)
+        thresholds = exp1_from_uniform(self.streams.keyed_uniforms(
+            ("community_tie_loss_at_entry",), self.draw_week, rows, tie_keys(self.streams.local(rows), ordinal))[0])
+        self.network.renew(places, family, community, thresholds,
+                           hazard_key(run.repeat(community), self.population.schizophrenia[rows]))
 
     def _record_week(self, events: WeekEvents) -> None:
         if self.week % WEEKS_PER_YEAR == 0:
             self.yearly_stage.append(self.population.stage.copy())
-        recording.record_ledger(self.ledger, self.week, events)
+            self.yearly_generation.append(self.population.generation.copy())
+        recording.record_ledger(self.ledger, self.population, self.week, events)
         self._record(recording.flows(self.population, events))
         if self.week >= self.weeks:
             self.running = False
@@ -167,10 +245,19 @@ class RecoveryModel(mesa.Model):
 
     def headline(self, run: int = 0) -> dict[str, float]:
         """The headline outcomes (``recoverysim.outcomes``) of run ``run`` so far."""
-        mine = self.people_of(run)
+        reached, censored = self.cohort_reached(run)
         return headline(self.recorder.frame(self.week, run), self.ledger.admissions(run),
-                        self.ledger.discharges(run), self.population.reached_week[mine], self.initial_stage[mine],
-                        self.run_size)
+                        self.ledger.discharges(run), reached, self.initial_stage[self.people_of(run)],
+                        self.run_size, censored)
+
+    def cohort_reached(self, run: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The week-0 cohort of run ``run``: first week each stage was reached (-1 never), and when followed to."""
+        return self.cohort.reached(self.population, self.people_of(run), self.week)
+
+    @property
+    def beds(self) -> np.ndarray:
+        """Beds of each run this week."""
+        return hospital.beds(self.system.levers.bed_capacity, self.run_size)
 
     # --- helpers ------------------------------------------------------------------------------------
 
@@ -216,12 +303,16 @@ class RecoveryModel(mesa.Model):
                               self.barrier_means, flows)
 
     def yearly_transitions(self, run: int = 0) -> np.ndarray:
-        """Counts of stage at year y (rows) to stage at year y+1 (columns) in run ``run``, shape (years, 4, 4)."""
+        """Counts of stage at year y (rows) to stage at year y+1 (columns) in run ``run``, shape (years, 4, 4).
+
+        Only people in services at both ends of the year count (a place taken by a new service user does not).
+        """
         k = len(STAGES)
         mine = self.people_of(run)
         snaps = [a[mine] for a in self.yearly_stage]
-        return np.array([np.bincount(a.astype(np.int64) * k + b, minlength=k * k).reshape(k, k)
-                         for a, b in zip(snaps[:-1], snaps[1:], strict=True)])
+        gens = [g[mine] for g in self.yearly_generation]
+        return np.array([np.bincount((a.astype(np.int64) * k + b)[ga == gb], minlength=k * k).reshape(k, k)
+                         for a, b, ga, gb in zip(snaps[:-1], snaps[1:], gens[:-1], gens[1:], strict=True)])
 
 
 def state_digest(model: RecoveryModel, *, skip_recorded: tuple[str, ...] = ()) -> str:

@@ -49,6 +49,7 @@ LOOPS = {
     "peer_burnout": "B1 balancing: peer workload without organisational support -> peer workers leave",
     "stigma_visibility": "R2 reinforcing: visible reunion in the community -> less shame pressure -> reunion",
     "coercion_trauma": "R3 reinforcing: coercion -> re-traumatisation -> trauma load -> crises -> coercion",
+    "coercion_mistrust": "R4 reinforcing: coercion -> service mistrust -> involuntary admissions -> coercion",
 }
 
 
@@ -117,6 +118,10 @@ _DECLARED = [
     _p("run.replications", 10, 1, 100_000, "runs",
        "Independent replicates (replicate r runs with a seed derived from (seed, r))", "assumed"),
     _p("run.seed", 20211, 0, 2**32 - 1, "integer", "Root seed; every random stream derives from it", "assumed"),
+    _p("run.spin_up_years", 30, 0, 200, "years",
+       "Years simulated under the scenario's status quo before week 0 and not recorded, so that a run starts from "
+       "the scenario's own stationary state rather than from the initial shares (reforms start at week 0 or later)",
+       "design (docs/ODD.md, Initialisation: 30 years is about three mean times in services)"),
     # --- population ------------------------------------------------------------------------------------
     _p("population.size", 2000, 10, 5_000_000, "people", "Service users simulated", "assumed"),
     _p("population.share_discontinuity", 0.30, 0.0, 1.0, "share", "Initial share in discontinuity",
@@ -143,7 +148,34 @@ _DECLARED = [
        "Concentration of the Beta distributions of life security and medication burden (lower: more "
        "varied)", "assumed"),
     _p("population.initial_in_hospital", 0.05, 0.0, 0.5, "share",
-       "Share in a psychiatric bed at the start (long-stay prevalent patients)", "assumed"),
+       "Share in a psychiatric bed at the start of the spin-up (long-stay prevalent patients)", "assumed"),
+    _p("population.entry_age_mean", 45.0, 15.0, 80.0, "years",
+       "Mean age of a new service user (normal, truncated below at entry_age_min)", "assumed"),
+    _p("population.entry_age_sd", 18.0, 1.0, 30.0, "years", "Spread of the age of new service users", "assumed"),
+    _p("population.entry_age_min", 15.0, 0.0, 30.0, "years", "Youngest age of a new service user", "assumed"),
+    # --- service turnover: who leaves the population and who enters ------------------------------------
+    _p("turnover.enabled", True, None, None, "switch",
+       "Whether people die and leave services (each freed place is taken by a new service user); false: a "
+       "closed cohort", "design", bool),
+    _p("turnover.mortality_makeham_c", 2.42e-4, 0.0, 1.0e-3, "per year",
+       "Age-independent part of general-population mortality m(age) = c + a exp(b age) (Gompertz-Makeham fit to "
+       "Japanese death rates by 5-year age group, ages 20-94, both sexes, 2018: every group within 0.89-1.15 of "
+       "the observed rate)", "MHLW Vital Statistics 2018 (death rates per 100,000 by age); fit in docs/ODD.md 7.10"),
+    _p("turnover.mortality_gompertz_a", 8.09e-6, 2.0e-6, 5.0e-5, "per year at age 0",
+       "Gompertz level of general-population mortality (see mortality_makeham_c)",
+       "MHLW Vital Statistics 2018 (death rates per 100,000 by age); fit in docs/ODD.md 7.10"),
+    _p("turnover.mortality_gompertz_b", 0.1043, 0.07, 0.12, "per year of age", "Gompertz slope of mortality",
+       "MHLW Vital Statistics 2018 (death rates per 100,000 by age); fit in docs/ODD.md 7.10"),
+    _p("turnover.excess_mortality", 2.22, 1.5, 3.5, "rate ratio",
+       "Mortality of people with mental disorders relative to the general population (pooled RR 2.22, 95% CI "
+       "2.12-2.33; Japan, schizophrenia: SMR 2.18, 1.76-2.60; range widened for severe mental illness)",
+       "Walker, McGee & Druss 2015, JAMA Psychiatry 72(4):334-341, doi:10.1001/jamapsychiatry.2014.2502; "
+       "Nomura et al. 2024, Soc Psychiatry Psychiatr Epidemiol 59(10):1785-1792, doi:10.1007/s00127-023-02592-z"),
+    _p("turnover.leaving_rate", 0.08, 0.02, 0.3, "per person-year",
+       "Hazard that a person in the community and not in reunion leaves services (moves, stops attending)",
+       "assumed (no Japanese figure found; range from the balance of inflow and deaths)"),
+    _p("turnover.recovered_leaving_rate", 0.15, 0.05, 1.0, "per person-year",
+       "Hazard that a person in reunion in the community leaves services (no longer needs them)", "assumed"),
     # --- roots (Theme 2) --------------------------------------------------------------------------------
     _root("trauma_insensitivity", "Systems without trauma sensitivity; also raises coercion in crises"),
     _root("advocacy_gap", "Lack of advocacy support; also raises the involuntary share of admissions"),
@@ -182,6 +214,9 @@ _DECLARED = [
     _p("recovery.barrier_strength", 0.8, 0.0, 1.0, "share",
        "How much of progress a barrier at full level blocks: gate = geometric mean of (1 - strength * "
        "barrier) over the stage's barriers", "assumed"),
+    _p("recovery.mistrust_safety_effect", 0.5, 0.0, 3.0, "relative decrease at full mistrust",
+       "Progress from discontinuity to safety is divided by 1 + effect x mistrust: lost trust delays safety",
+       "assumed"),
     _p("recovery.hospital_progress_factor", 0.5, 0.0, 1.0, "multiplier",
        "Progress hazard in hospital relative to the community (reunion cannot be reached in hospital)",
        "assumed"),
@@ -290,23 +325,49 @@ _DECLARED = [
        "Decay of medication burden in the community", "assumed"),
     _p("crisis.admission_security_loss", 0.1, 0.0, 1.0, "share",
        "Share of life security lost per admission", "assumed"),
+    _p("crisis.unmet_crisis_trauma", 0.5, 0.0, 2.0, "units",
+       "Trauma load added when a crisis that needed a bed is left to the community with no place (the person "
+       "also falls back to discontinuity)", "assumed"),
+    _p("crisis.mistrust_increment", 0.3, 0.0, 1.0, "share of remaining trust",
+       "Share of the remaining trust in services (mistrust m in [0, 1]) lost with an involuntary admission and with "
+       "each seclusion or restraint episode: m <- m + increment x (1 - m)", "assumed"),
+    _p("crisis.mistrust_recovery_rate", 0.35, 0.23, 0.7, "per year",
+       "Decay of service mistrust (half-life 1-3 years)", "assumed"),
+    _p("crisis.mistrust_involuntary_effect", 0.775, 0.48, 1.07, "log odds ratio at full mistrust",
+       "The odds that an admission is involuntary multiply by exp(effect x mistrust) (loop R4); 0.775 = ln 2.17, "
+       "the odds ratio of an involuntary admission after a previous one (95% CI 1.62-2.91: the range)",
+       "Walker et al. 2019, Lancet Psychiatry 6(12):1039-1053 (pooled OR of previous involuntary admission); "
+       "that full mistrust carries the whole odds ratio is assumed"),
     # --- hospital ---------------------------------------------------------------------------------------
     _p("hospital.short_stay_mean_days", 45.0, 5.0, 365.0, "days",
        "Mean stay of a short-stay admission with no psychosocial gap", "assumed (calibrated later)"),
     _p("hospital.long_stay_mean_days", 1500.0, 100.0, 10000.0, "days", "Mean stay in the long-stay tail",
        "assumed (calibrated later)"),
     _p("hospital.long_stay_share", 0.15, 0.0, 1.0, "share",
-       "Share of admissions in the long-stay tail at full psychosocial gap (Okumura et al. 2018: 14.3% "
-       "still in hospital at 360 days)", "Okumura et al. 2018, J Epidemiol 28:335 (pattern); value assumed"),
+       "Share of admissions in the long-stay tail at full psychosocial gap (Okumura et al. 2019: 14.3% "
+       "still in hospital at 360 days)",
+       "Okumura et al. 2019, J Epidemiol 29(8):288-294, doi:10.2188/jea.JE20180096 (pattern); value assumed"),
     _p("hospital.psychosocial_discharge_effect", 1.0, 0.0, 3.0, "log multiplier",
        "Discharge hazard is multiplied by exp(-effect * psychosocial_gap)", "assumed"),
     _p("hospital.stage_discharge_effect", 0.3, 0.0, 2.0, "relative increase per stage",
        "Faster discharge for each stage further on", "assumed"),
+    _p("hospital.over_capacity_share", 0.5, 0.0, 1.0, "share",
+       "Share of crises that need a bed and find none that are admitted anyway (over capacity or to a bed "
+       "elsewhere); the rest are handled in the community at a cost to the person (crisis.unmet_crisis_trauma)",
+       "assumed"),
+    _p("hospital.over_capacity_limit", 0.05, 0.0, 0.5, "share of beds",
+       "Most inpatients above the beds that admissions over capacity can reach", "assumed"),
     # --- peer workforce ---------------------------------------------------------------------------------
     _p("peer.caseload", 20.0, 1.0, 200.0, "users per peer worker",
        "Service users one peer worker puts in reach of peer support", "assumed"),
     _p("peer.recruitment_rate", 0.01, 0.0, 1.0, "per person-year",
-       "Hazard that a person in reunion becomes a peer worker", "assumed"),
+       "Hazard that a person in reunion applies for a vacant peer-worker post", "assumed"),
+    _p("peer.posts_per_1000", 2.0, 0.0, 50.0, "posts per 1,000 users",
+       "Peer-worker posts that organisations fund; recruitment (R1) fills only vacant posts (the paper: little "
+       "capacity to employ peer staff)", "paper, Theme 3 (direction); level assumed"),
+    _p("peer.max_load", 2.0, 1.0, 5.0, "multiple of the caseload",
+       "Most users one peer worker carries, as a multiple of peer.caseload; demand beyond goes unmet rather than "
+       "onto the worker (burnout grows with the load above 1)", "assumed"),
     _p("peer.turnover_rate", 0.1, 0.0, 2.0, "per year", "Base hazard that a peer worker leaves", "assumed"),
     _p("peer.burnout_rate", 0.3, 0.0, 5.0, "per year at double load",
        "Extra leaving hazard per unit of excess load, without organisational support", "assumed"),

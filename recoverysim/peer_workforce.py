@@ -48,16 +48,33 @@ def drawn_for(pop) -> tuple[np.ndarray, np.ndarray]:
     return workers, candidates
 
 
-def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, week: int,
+def posts(p, added_posts: np.ndarray, run_size: int) -> np.ndarray:
+    """Peer-worker posts of each run: those organisations fund (``peer.posts_per_1000``) plus reform capacity."""
+    return np.rint((p.posts_per_1000 + added_posts) * run_size / 1000).astype(np.int64)
+
+
+def _first_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Positions of the ``quota[r]`` items of each run r lowest in priority."""
+    order = np.lexsort((priority, run))
+    in_order = run[order]
+    rank = np.arange(order.size) - np.searchsorted(in_order, np.arange(quota.size))[in_order]
+    return order[rank < quota[in_order]]
+
+
+def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, added_posts: np.ndarray, week: int,
            draws: PeerDraws) -> PeerEvents:
-    """Recruit and lose peer workers for one week (``p``: the ``[peer]`` section; ``burnout_loop``: B1 on)."""
+    """Recruit and lose peer workers for one week (``p``: the ``[peer]`` section; ``burnout_loop``: B1 on).
+
+    ``added_posts`` are the posts per 1,000 users that reforms add (crisis_advocacy's peer advocates), by run.
+    """
     # A crisis or setback ends peer work (admission already did). Peer workers are few: test only them.
     serving = pop.peer_worker.nonzero()[0]
     pop.peer_worker[serving[(pop.stage.take(serving) != REUNION) | pop.in_hospital.take(serving)]] = False
     workers, candidates = draws.workers, draws.candidates
     demand = pop.count_by_run(pop.stage != REUNION) * peer_availability
     hazard = peer_leaving_hazard(p.turnover_rate, p.burnout_rate, p.organisational_support, demand,
-                                 np.bincount(pop.run.take(workers), minlength=pop.runs), p.caseload, burnout_loop)
+                                 np.bincount(pop.run.take(workers), minlength=pop.runs), p.caseload, burnout_loop,
+                                 p.max_load)
     burnout_share = np.where(hazard > 0, (hazard - p.turnover_rate) / np.where(hazard > 0, hazard, 1.0), 0.0)
     of_workers = pop.run.take(workers)
     left = draws.leaving < of_runs(-np.expm1(-hazard / WEEKS_PER_YEAR), of_workers)
@@ -69,6 +86,10 @@ def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, week
 
     eligible = (pop.stage.take(candidates) == REUNION) & ~pop.peer_worker.take(candidates)
     joining = -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR)
-    recruited = candidates[eligible & (draws.recruitment < of_runs(joining, pop.run.take(candidates)))]
+    willing = (eligible & (draws.recruitment < of_runs(joining, pop.run.take(candidates)))).nonzero()[0]
+    # Only posts that organisations fund can be filled (lowest recruitment draws first).
+    vacancies = np.maximum(0, posts(p, added_posts, pop.run_size) - pop.count_by_run(pop.peer_worker))
+    hired = willing[_first_in_run(pop.run.take(candidates[willing]), draws.recruitment[willing], vacancies)]
+    recruited = candidates[hired]
     pop.peer_worker[recruited] = True
     return PeerEvents(recruited, leaving, burnt)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import betaincinv, ndtri
 
-from recoverysim.codes import DIAGNOSES, Diagnosis
+from recoverysim.codes import Diagnosis
 from recoverysim.parameters import STAGES
 from recoverysim.random_streams import RandomStreams
 
@@ -27,6 +28,39 @@ def of_runs(values: np.ndarray, run: np.ndarray) -> np.ndarray:
     With a single run the one-element array itself broadcasts to the same numbers, without the gather.
     """
     return values if type(values) is not np.ndarray or values.size == 1 else values.take(run)
+
+
+#: The uniforms behind a new person's attributes (rows of ``new_attributes``'s draws), in this order.
+ATTRIBUTE_DRAWS = ("diagnosis", "female", "trauma_history", "life_security", "medication_burden", "age")
+
+
+def new_attributes(pp, u: np.ndarray, run: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Attributes of new people from the ``[population]`` section ``pp`` and uniforms ``u`` (rows: ATTRIBUTE_DRAWS).
+
+    Each attribute is the inverse distribution function of its own uniform, so the people who start a run and
+    those who enter later follow one law, and a keyed uniform gives the same person in every scenario. ``run``
+    gives each person's run when the section holds one value per run (a batch).
+    """
+    def of(value):
+        value = np.asarray(value, np.float64)
+        return value if run is None else np.broadcast_to(of_runs(value, run), run.shape)
+
+    diag, female, trauma, security, medication, age = u
+    schizophrenia, mood = of(pp.share_schizophrenia), of(pp.share_mood)
+    total = np.maximum(schizophrenia + mood, 1.0)  # the rest, 1 - schizophrenia - mood, is "other" (never < 0)
+    diagnosis = (diag >= schizophrenia / total).astype(np.int8) + (diag >= (schizophrenia + mood) / total)
+    k = of(pp.heterogeneity)
+    security_mean = of(pp.life_security_mean)
+    med_mean = np.clip(of(pp.medication_burden_mean), 1e-3, 1 - 1e-3)
+    z = ndtri(np.clip(age, 1e-9, 1 - 1e-9))
+    return {
+        "diagnosis": diagnosis.astype(np.int8),
+        "female": female < of(pp.share_female),
+        "trauma_history": trauma < of(pp.share_trauma_history),
+        "life_security": betaincinv(security_mean * k, (1 - security_mean) * k, security).astype(REAL),
+        "medication_burden": betaincinv(med_mean * k, (1 - med_mean) * k, medication).astype(REAL),
+        "age": np.clip(of(pp.entry_age_mean) + of(pp.entry_age_sd) * z, of(pp.entry_age_min), 100.0).astype(REAL),
+    }
 
 
 @dataclass
@@ -57,13 +91,22 @@ class Population:
     coerced_until_week: np.ndarray  # REAL, when the latest coercive episode ends (weeks; no overlap)
     # peer workforce
     peer_worker: np.ndarray  # bool
+    # service turnover and the lasting consequences of coercion
+    age: np.ndarray  # REAL, years
+    generation: np.ndarray  # int32, occupants of this place before the present one since week 0 (0: week-0 cohort)
+    service_mistrust: np.ndarray  # REAL >= 0, lost trust in services after coercive measures
     # batch layout: run r's people are r * run_size .. (r + 1) * run_size - 1
     run: np.ndarray  # intp, the run of each person
     run_size: int
 
     @classmethod
     def create(cls, params, streams: RandomStreams) -> Population:
-        """Draw the initial population from the scenario's ``[population]`` section."""
+        """Draw the initial population from the scenario's ``[population]`` section.
+
+        Everyone's attributes come from ``new_attributes``, the same law as new service users; only the initial
+        stage (from the ``share_*`` parameters) and the initial hospital stays are drawn here. The spin-up
+        (``run.spin_up_years``) then carries this arbitrary start to the scenario's own stationary state.
+        """
         pop = params.population
         n = pop.size
         rng = streams["population"]
@@ -71,29 +114,21 @@ class Population:
         stage = rng.choice(len(STAGES), size=n, p=shares / shares.sum()).astype(np.int8)
         reached = np.full((n, len(STAGES)), -1, dtype=np.int32)
         reached[np.arange(len(STAGES))[None, :] <= stage[:, None]] = 0
-        p_diag = np.array([pop.share_schizophrenia, pop.share_mood,
-                           max(0.0, 1 - pop.share_schizophrenia - pop.share_mood)])
-        diagnosis = rng.choice(len(DIAGNOSES), size=n, p=p_diag / p_diag.sum()).astype(np.int8)
-        trauma_history = rng.random(n) < pop.share_trauma_history
-        k = pop.heterogeneity
-        life_security = rng.beta(pop.life_security_mean * k, (1 - pop.life_security_mean) * k, n).astype(REAL)
-        med_mean = min(max(pop.medication_burden_mean, 1e-3), 1 - 1e-3)
-        medication = rng.beta(med_mean * k, (1 - med_mean) * k, n).astype(REAL)
+        a = new_attributes(pop, rng.random((len(ATTRIBUTE_DRAWS), n)))
         in_hospital = rng.random(n) < pop.initial_in_hospital
-        female = rng.random(n) < pop.share_female
         return cls(
             size=n,
             stage=stage,
             stage_since=np.zeros(n, np.int32),
             reached_week=reached,
-            female=female,
-            diagnosis=diagnosis,
-            schizophrenia=diagnosis == Diagnosis.SCHIZOPHRENIA,
-            trauma_history=trauma_history,
-            life_security=life_security,
-            medication_burden=medication,
-            medication_baseline=medication.copy(),
-            trauma_load=trauma_history.astype(REAL),
+            female=a["female"],
+            diagnosis=a["diagnosis"],
+            schizophrenia=a["diagnosis"] == Diagnosis.SCHIZOPHRENIA,
+            trauma_history=a["trauma_history"],
+            life_security=a["life_security"],
+            medication_burden=a["medication_burden"],
+            medication_baseline=a["medication_burden"].copy(),
+            trauma_load=a["trauma_history"].astype(REAL),
             in_hospital=in_hospital,
             admitted_week=np.zeros(n, np.int32),
             involuntary=np.zeros(n, bool),
@@ -102,6 +137,9 @@ class Population:
             last_discharge_week=np.full(n, NEVER, np.int32),
             coerced_until_week=np.zeros(n, REAL),
             peer_worker=np.zeros(n, bool),
+            age=a["age"],
+            generation=np.zeros(n, np.int32),
+            service_mistrust=np.zeros(n, REAL),
             run=np.zeros(n, np.intp),
             run_size=n,
         )

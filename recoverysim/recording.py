@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recoverysim import hospital
 from recoverysim.barriers import BARRIER_NAMES, barrier_means
 from recoverysim.codes import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.crisis_pathway import CrisisOutcome
@@ -17,9 +18,11 @@ from recoverysim.parameters import STAGES
 from recoverysim.peer_workforce import PeerEvents
 from recoverysim.recovery_stages import StageMoves
 from recoverysim.relationship_network import TieEvents
+from recoverysim.service_turnover import TurnoverEvents, identity
 
 #: Flows recorded each week (zero in the initial row).
 ZERO_FLOWS = ("crises", "community_support", "admissions_voluntary", "admissions_involuntary", "bed_shortage",
+              "admitted_over_capacity", "unmet_crises", "deaths", "deaths_in_hospital", "left_services",
               "coercive_episodes", "coercive_episodes_in_stay", "restraint_episodes", "retraumatisations",
               "discharges", "restraint_hours", "seclusion_hours")
 _BARRIER_COLUMNS = tuple(f"barrier_{b}" for b in BARRIER_NAMES)
@@ -34,6 +37,7 @@ class WeekEvents:
     stage_moves: StageMoves
     peers: PeerEvents
     ties: TieEvents | None  # None when the network is off
+    turnover: TurnoverEvents | None  # None in a closed cohort (turnover.enabled false)
 
     def __getitem__(self, key: str) -> np.ndarray:
         """An array by its name in the earlier ``week_events`` dict, for the readers of that dict.
@@ -50,11 +54,26 @@ _CRISIS_KEYS = {"crises": "crises", "response": "response", "coerced": "coerced"
                 "episode_hours": "episode_hours", "retraumatised": "retraumatised"}
 
 
-def record_ledger(ledger, week: int, events: WeekEvents) -> None:
-    """Append the week's discharges and admissions to the ledger of stays."""
-    d, a = events.discharges, events.crisis.admissions
-    ledger.discharge(d.leaving, d.admitted_week, week, d.prevalent)
-    ledger.admit(a.people, week, a.involuntary)
+def record_ledger(ledger, pop, week: int, events: WeekEvents) -> None:
+    """Append the week's discharges, admissions and deaths in hospital to the ledger of stays.
+
+    Called after the week's turnover: the identities of people still in their places are read now, those of
+    inpatients who died were kept in their events.
+    """
+    d, a, t = events.discharges, events.crisis.admissions, events.turnover
+    # A place taken this week held someone else at discharge or admission: the previous generation.
+    ledger.discharge(d.leaving, identity(pop, d.leaving) - _replaced(pop, d.leaving, t), d.admitted_week, week,
+                     d.prevalent)
+    ledger.admit(a.people, identity(pop, a.people) - _replaced(pop, a.people, t), week, a.involuntary)
+    if t is not None:
+        ledger.discharge(t.died_in_hospital, t.identity, t.admitted_week, week, t.prevalent, died=True)
+
+
+def _replaced(pop, places: np.ndarray, turnover: TurnoverEvents | None) -> np.ndarray:
+    """``run_size`` for the ``places`` taken by a new service user this week, else 0 (identity correction)."""
+    if turnover is None or places.size == 0:
+        return np.zeros(places.size, np.int64)
+    return np.isin(places, turnover.entered) * np.int64(pop.run_size)
 
 
 def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
@@ -75,10 +94,22 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
         "restraint_episodes": np.bincount(restraint_run, minlength=runs),
         "retraumatisations": np.bincount(pop.run.take(outcome.retraumatised), minlength=runs),
         "discharges": np.bincount(pop.run.take(events.discharges.leaving), minlength=runs),
+        "admitted_over_capacity": outcome.over_capacity,
+        "unmet_crises": np.bincount(pop.run.take(outcome.unmet), minlength=runs),
+        **turnover_flows(pop, events.turnover),
         "restraint_hours": sum_by_run(outcome.episode_hours[outcome.restraint], restraint_run, runs),
         "seclusion_hours": sum_by_run(outcome.episode_hours[~outcome.restraint], coerced_run[~outcome.restraint],
                                       runs),
     }
+
+
+def turnover_flows(pop, turnover: TurnoverEvents | None) -> dict[str, np.ndarray]:
+    """Deaths (all, and in hospital) and people leaving services this week, by run."""
+    if turnover is None:
+        return {k: np.zeros(pop.runs, np.int64) for k in ("deaths", "deaths_in_hospital", "left_services")}
+    return {"deaths": np.bincount(pop.run.take(turnover.died), minlength=pop.runs),
+            "deaths_in_hospital": np.bincount(pop.run.take(turnover.died_in_hospital), minlength=pop.runs),
+            "left_services": np.bincount(pop.run.take(turnover.left), minlength=pop.runs)}
 
 
 def zero_flows(runs: int) -> dict[str, np.ndarray]:
@@ -118,6 +149,11 @@ def record_week(recorder, week: int, pop, network, state, means: np.ndarray, wee
         shame_pressure=state.roots.shame_pressure,
         # as .mean(), without its wrapper
         mean_trauma_load=np.add.reduce(pop.trauma_load.reshape(by_run), axis=1) / pop.run_size,
+        mean_service_mistrust=np.add.reduce(pop.service_mistrust.reshape(by_run), axis=1) / pop.run_size,
+        beds=hospital.beds(state.levers.bed_capacity, pop.run_size),
+        inpatients_aged_65_plus=pop.count_by_run(pop.in_hospital & (pop.age >= 65)),
+        # Stays begun in the spin-up have negative admission weeks on the same clock, so the length is exact.
+        inpatients_staying_1_year_plus=pop.count_by_run(pop.in_hospital & (pop.admitted_week <= state.week - 52)),
         reform_cost_per_year=state.reform_cost,
     )
     values.update(zip(_BARRIER_COLUMNS, means.T, strict=True))

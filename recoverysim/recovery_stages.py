@@ -2,8 +2,9 @@
 
 Per week, a person in stage s (not reunion) moves up with hazard
 ``h_up = rate_{s+1} / 52 * support * gate`` (times hospital_progress_factor in hospital; reunion cannot be
-reached in hospital) and falls back one stage with hazard ``h_down = setback_rate / 52`` (s > 0). The two
-compete: ``p_any = 1 - exp(-(h_up + h_down))`` and the move is up with share ``h_up / (h_up + h_down)``.
+reached in hospital; from discontinuity divided by 1 + mistrust_safety_effect * service mistrust) and falls
+back one stage with hazard ``h_down = setback_rate / 52`` (s > 0). The two compete:
+``p_any = 1 - exp(-(h_up + h_down))`` and the move is up with share ``h_up / (h_up + h_down)``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ def stage_hazards(pop, params, support: np.ndarray, gate: np.ndarray,
         h_up, h_down = up_rates[run, stage], down_rates[run, stage]
     h_up *= support
     h_up *= gate
+    # Lost trust after coercion delays the move to safety (divides the hazard, so the move bound still holds).
+    lost_trust = (stage == 0).nonzero()[0]
+    lost_trust = lost_trust[of_people(pop.service_mistrust, who).take(lost_trust) > 0]
+    h_up[lost_trust] /= 1 + of_runs(r.real.mistrust_safety_effect, run.take(lost_trust)) * of_people(
+        pop.service_mistrust, who).take(lost_trust)
     inpatients = of_people(pop.in_hospital, who).nonzero()[0]
     # Reunion cannot be reached in hospital: the factor is 0 from control.
     h_up[inpatients] *= np.where(stage[inpatients] == REUNION - 1, 0.0,

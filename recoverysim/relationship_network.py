@@ -150,6 +150,14 @@ class TieMatrix:
         if self.m > 1024 and self.n_active < self.m // 2:
             self._compact()
 
+    def remove_people(self, leaving: np.ndarray) -> None:
+        """End every live tie of the people flagged in ``leaving`` (one flag per person), at either end."""
+        row = self._row[: self.m]
+        gone = leaving.take(row)
+        if self.symmetric:
+            gone |= leaving.take(self._col[: self.m])
+        self.remove((gone & (self._data[: self.m] == 1)).nonzero()[0])
+
     def _compact(self) -> None:
         keep = self.active_index()
         k = keep.size
@@ -203,12 +211,12 @@ class RelationshipNetwork:
         """
         n = params.population.size
         rng = streams["network_init"]
-        family_n = rng.poisson(params.population.family_ties_mean, n)
+        family_mean, comm_mean = initial_tie_means(params, params.roots.thin_networks)
+        family_n = rng.poisson(family_mean, n)
         family_rows = np.repeat(np.arange(n, dtype=np.int32), family_n)
         family = TieMatrix(n, family_rows.size, family_rows, np.arange(family_rows.size, dtype=np.int32))
         n_prof = max(1, round(n * params.levers.professionals_per_1000 / 1000))
         prof = TieMatrix(n, n_prof, np.arange(n, dtype=np.int32), rng.integers(0, n_prof, n).astype(np.int32))
-        comm_mean = params.network.community_ties_mean * (1 - params.roots.thin_networks)
         comm_n = rng.poisson(comm_mean, n)
         comm_rows = np.repeat(np.arange(n, dtype=np.int32), comm_n)
         ordinal = np.arange(comm_rows.size) - np.repeat(np.cumsum(comm_n) - comm_n, comm_n)
@@ -289,9 +297,33 @@ class RelationshipNetwork:
         community.add(people.astype(np.int32), np.arange(start, start + people.size, dtype=np.int32), thresholds,
                       flags)
 
+    def renew(self, places: np.ndarray, family: np.ndarray, community: np.ndarray, community_thresholds: np.ndarray,
+              community_flags: np.ndarray) -> None:
+        """New occupants of ``places``: all ties of the old ones end, and the new ones get ties to new alters.
+
+        New occupant i gets ``family[i]`` family ties and ``community[i]`` community ties (with their loss
+        thresholds and hazard keys). The professional tie stays: it belongs to the place (the team that serves
+        it), not to the person.
+        """
+        if places.size == 0:
+            return
+        leaving = np.zeros(self.n_people, bool)
+        leaving[places] = True
+        for tie_type in ("family", "community", "peer"):
+            self.ties[tie_type].remove_people(leaving)
+        fam = self.ties["family"]
+        rows = np.repeat(places, family).astype(np.int32)
+        fam.add(rows, np.arange(fam.n_alters, fam.n_alters + rows.size, dtype=np.int32), np.full(rows.size, np.inf))
+        self.add_community_ties(np.repeat(places, community), community_thresholds, community_flags)
+
     def as_sparse(self, tie_type: str) -> sp.coo_array:
         """One tie type as a scipy sparse person-by-alter array."""
         return self.ties[tie_type].as_sparse()
+
+
+def initial_tie_means(params, thin_networks):
+    """Mean family and community ties of a person entering services (community ties thinned by thin_networks)."""
+    return params.population.family_ties_mean, params.network.community_ties_mean * (1 - thin_networks)
 
 
 def hazard_key(run: np.ndarray, flag: np.ndarray) -> np.ndarray:

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.batch import batch_key
+from recoverysim.codes import DIAGNOSES
 from recoverysim.intervals import CONFIDENCE, mean_interval
 from recoverysim.metrics import survival_curve, time_to_stage
 from recoverysim.model import RecoveryModel
 from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
-from recoverysim.population import DIAGNOSES
 from recoverysim.scenario import Scenario
 from recoverysim.seeds import replicate_seed
 
@@ -183,10 +183,11 @@ def batches(scenarios: Sequence[Scenario], batch_size: int | None = None, parts:
 
 def _survival(model: RecoveryModel, run: int, replicate: int) -> pd.DataFrame:
     weeks = model.week
-    mine = model.people_of(run)
+    reached, followed = model.cohort_reached(run)
+    initial = model.initial_stage[model.people_of(run)]
     frames = []
     for k, stage in enumerate(STAGES[1:], start=1):
-        t, event = time_to_stage(model.population.reached_week[mine], model.initial_stage[mine], k, weeks)
+        t, event = time_to_stage(reached, initial, k, weeks, followed)
         frames.append(pd.DataFrame({"replicate": replicate, "stage": stage, "week": np.arange(weeks + 1),
                                     "not_reached": survival_curve(t, event, weeks), "at_risk": t.size}))
     return pd.concat(frames, ignore_index=True)

@@ -65,6 +65,7 @@ class SystemState:
     barriers: np.ndarray  # system level of each barrier, shape (runs, 8), rows of barriers.BARRIER_NAMES
     two_valued: dict[str, np.ndarray]  # barriers raised by a hospital stay or a diagnosis: (runs, [without, with])
     reform_cost: np.ndarray  # cost per year of the reforms in force, by run
+    added_peer_posts: np.ndarray  # peer-worker posts per 1,000 users that reforms add, by run
 
 
 class SystemUpdate:
@@ -99,7 +100,8 @@ class SystemUpdate:
             population.run_size, self._added_capacity["peer_availability"], p.loops.peer_role_models)
         barriers = system_barriers(roots)
         return SystemState(week, Roots(**roots), Levers(**levers), barriers,
-                           two_valued_barriers(barriers, self._modifiers), self._reform_cost)
+                           two_valued_barriers(barriers, self._modifiers), self._reform_cost,
+                           self._added_capacity["peer_availability"])
 
 
 def community_reunion_share(pop) -> np.ndarray:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recoverysim.barriers import BARRIER_NAMES, limiting_barrier
+from recoverysim.codes import DIAGNOSES
 from recoverysim.crisis_pathway import RESPONSES
 from recoverysim.errors import RecoverysimError
 from recoverysim.model import RecoveryModel
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
-from recoverysim.population import DIAGNOSES
 from recoverysim.relationship_network import TIE_TYPES
 from recoverysim.scenario import Scenario
 from recoverysim.simulation import replicate_seed
@@ -38,7 +38,7 @@ PICKS = {
 }
 #: Order in which a week's events are told.
 EVENT_ORDER = ("discharge", "crisis", "coercion", "retraumatised", "stage", "peer_ties", "community_ties",
-               "peer_work")
+               "peer_work", "died", "left_services")
 
 
 @dataclass
@@ -58,6 +58,7 @@ class Observer:
         self.peer_work_weeks = np.zeros(k, np.int64)
         self.discontinuity_weeks = np.zeros(k, np.int64)
         self.moved_up = np.zeros(k, bool)
+        self.exit_week = np.full(k, -1, np.int64)  # the week the person died or left services (-1: still in)
         self._pos = np.full(0, -1)
 
     def position(self, ids: np.ndarray, n: int) -> np.ndarray:
@@ -77,6 +78,10 @@ class Observer:
                 "community_ties": model.network.degree("community")[p].copy()}
 
     def _add(self, week: int, kind: str, pos: np.ndarray, **columns) -> None:
+        # Only people still in services: a place taken by a new service user tells someone else's story.
+        here = self.exit_week[pos] < 0
+        if not here.all():
+            pos, columns = pos[here], {k: v[here] for k, v in columns.items()}
         if pos.size:
             self.chunks.append((week, kind, pos, columns))
 
@@ -109,16 +114,26 @@ class Observer:
         ok = pos >= 0
         self._add(week, "retraumatised", pos[ok], trauma_before=before["trauma_load"][pos[ok]],
                   trauma_after=after["trauma_load"][pos[ok]])
+        leaving = np.zeros(self.people.size, bool)
+        if ev.turnover is not None:
+            for kind, places in (("died", ev.turnover.died), ("left_services", ev.turnover.left)):
+                pos = self.position(places, n)
+                pos = pos[pos >= 0]
+                self._add(week, kind, pos)
+                leaving[pos] = True
+        # The exit week's stage and ties after the step are the new occupant's: compare only those who stay.
         for key, kind in (("stage", "stage"), ("peer_ties", "peer_ties"), ("community_ties", "community_ties"),
                           ("peer_worker", "peer_work")):
-            changed = np.flatnonzero(before[key] != after[key])
+            changed = np.flatnonzero((before[key] != after[key]) & ~leaving)
             self._add(week, kind, changed, before=before[key][changed], after=after[key][changed])
-        self.moved_up |= after["stage"] > before["stage"]
-        self.hospital_weeks += after["in_hospital"]
-        self.peer_work_weeks += after["peer_worker"]
-        self.discontinuity_weeks += after["stage"] == 0
+        self.exit_week[leaving & (self.exit_week < 0)] = week
+        here = self.exit_week < 0
+        self.moved_up |= (after["stage"] > before["stage"]) & here
+        self.hospital_weeks += after["in_hospital"] & here
+        self.peer_work_weeks += after["peer_worker"] & here
+        self.discontinuity_weeks += (after["stage"] == 0) & here
         lb = limiting_barrier(model.barriers_of(self.people), after["stage"])
-        held = np.flatnonzero(lb >= 0)
+        held = np.flatnonzero((lb >= 0) & here)
         np.add.at(self.barrier_weeks, (held, lb[held]), 1)
 
 
@@ -175,7 +190,7 @@ def _choose(pick: str, obs: Observer, model: RecoveryModel, start_stage: np.ndar
         if score.max() <= 0:
             raise RecoverysimError(f"--pick {pick}: nobody in this run fits ({PICKS[pick]}); try more people or years")
         return int(np.argmax(score))
-    reached = model.population.reached_week[:, STAGES.index("reunion")]
+    reached = model.cohort_reached(0)[0][:, STAGES.index("reunion")]  # the week-0 people, not their successors
     if pick == "reached-reunion":
         ok = np.flatnonzero((start_stage < STAGES.index("reunion")) & (reached > 0))
         if ok.size == 0:
@@ -208,7 +223,7 @@ def _story(scenario, model, obs, pos, initial, root, run_seed, replicate, pick) 
     crises = [e["response"] for e in events if e["type"] == "crisis"]
     coercion = [e for e in events if e["type"] == "coercion"]
     barrier_weeks = {b: int(w) for b, w in zip(BARRIER_NAMES, obs.barrier_weeks[pos], strict=True) if w}
-    reached = model.population.reached_week[i]
+    reached = model.cohort_reached(0)[0][i]
     return {
         "scenario": scenario.name, "scenario_file": scenario.source, "root_seed": root, "replicate": replicate,
         "run_seed": run_seed, "population": scenario["population.size"], "years": scenario["run.years"],
@@ -216,7 +231,9 @@ def _story(scenario, model, obs, pos, initial, root, run_seed, replicate, pick) 
         "attributes": {"gender": "female" if initial["female"][i] else "male",
                        "diagnosis": DIAGNOSES[initial["diagnosis"][i]],
                        "trauma_history": bool(initial["trauma_history"][i])},
-        "start": _profile(initial, i), "end": _profile(_state(model), i),
+        "start": _profile(initial, i),
+        "end": _profile(_state(model), i) if obs.exit_week[pos] < 0 else None,
+        "exit_week": int(obs.exit_week[pos]) if obs.exit_week[pos] >= 0 else None,
         "weeks": [{"week": w, "time_years": round(w / WEEKS_PER_YEAR, 2), "events": weeks[w]} for w in sorted(weeks)],
         "summary": {
             "weeks_in_hospital": int(obs.hospital_weeks[pos]),
@@ -254,6 +271,8 @@ def _event_text(e: dict) -> str:
         return f"stage {e['before']} -> {e['after']}"
     if t == "peer_work":
         return "started peer work" if e["after"] else "stopped peer work"
+    if t in ("died", "left_services"):
+        return "died" if t == "died" else "left services"
     label = "peer" if t == "peer_ties" else "community"
     change = "new" if e["after"] > e["before"] else "lost"
     return f"{change} {label} tie ({e['before']} -> {e['after']})"
@@ -277,8 +296,12 @@ def format_text(story: dict) -> str:
     if not story["weeks"]:
         lines.append("Nothing changed for this person during the run.")
     c, k = summ["crises"], summ["coercive_episodes"]
-    lines += ["", f"End: {s1['stage']}, {'in hospital' if s1['in_hospital'] else 'in the community'}"
-                  f"{', peer worker' if s1['peer_worker'] else ''}; ties: {ties(s1)}.",
+    if s1 is None:
+        end = f"End: no longer in services from year {story['exit_week'] / WEEKS_PER_YEAR:.1f} (the story stops there)."
+    else:
+        end = (f"End: {s1['stage']}, {'in hospital' if s1['in_hospital'] else 'in the community'}"
+               f"{', peer worker' if s1['peer_worker'] else ''}; ties: {ties(s1)}.")
+    lines += ["", end,
               f"Crises: {sum(c.values())} ({c['community']} in the community, {c['voluntary']} voluntary and "
               f"{c['involuntary']} involuntary admissions); {_n(summ['weeks_in_hospital'], 'week')} in hospital.",
               f"Coercive measures: {k['restraint']['count']} restraint ({k['restraint']['hours']:.0f} h), "

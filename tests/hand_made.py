@@ -36,7 +36,8 @@ _DEFAULTS = {
     "medication_baseline": (np.float32, 0.0), "trauma_load": (np.float32, 0.0), "in_hospital": (bool, False),
     "admitted_week": (np.int32, 0), "involuntary": (bool, False), "long_stay": (bool, False),
     "prevalent_stay": (bool, False), "last_discharge_week": (np.int32, NEVER),
-    "coerced_until_week": (np.float32, 0.0), "peer_worker": (bool, False),
+    "coerced_until_week": (np.float32, 0.0), "peer_worker": (bool, False), "age": (np.float32, 40.0),
+    "generation": (np.int32, 0), "service_mistrust": (np.float32, 0.0),
 }
 
 
@@ -100,4 +101,4 @@ def state(runs: int = 1, week: int = 5, *, roots=None, levers=None, barriers=Non
         two_valued = {name: np.tile(np.array([0.2, 0.4], np.float32), (runs, 1))
                       for name in ("choice_unavailable", "authority_slope", "devalued_life", "social_exclusion")}
     return SystemState(week, Roots(**roots), Levers(**levers), system, two_valued,
-                       np.zeros(runs) if reform_cost is None else reform_cost)
+                       np.zeros(runs) if reform_cost is None else reform_cost, np.zeros(runs))

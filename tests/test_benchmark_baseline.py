@@ -22,7 +22,8 @@ def _bench_model():
 def test_same_rules_baseline_gives_the_model_hazards():
     bench = _bench_model()
     path = ROOT / "scenarios" / "japan_baseline.toml"
-    model = RecoveryModel(load_scenario(path, {"population.size": 2000}), rng=3, materialise_agents=False)
+    model = RecoveryModel(load_scenario(path, {"population.size": 2000, "run.spin_up_years": 0}), rng=3,
+                         materialise_agents=False)
     pop, net = model.population, model.network
     h_up, _ = model.stage_hazards()
     crisis = crisis_hazard(pop, model.params.crisis, model.week)

@@ -159,6 +159,7 @@ def test_sample_size_is_printed_and_capped(tmp_path, capsys):
     ("targets_share_above_one", "targets.stay.value"),
     ("targets_share_interval_outside", "targets.stay.interval"),
     ("targets_conversion_unknown_key", "conversions.users_per_population.vaule"),
+    ("targets_unknown_role", "targets.stay.role"),
 ])
 def test_bad_targets_are_refused(tmp_path, capsys, name, key):
     path = BAD / f"{name}.toml"

@@ -105,7 +105,7 @@ def respond_case():
     p = params(*CRISIS)
     pop = population(5, runs=2, in_hospital=[0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
     st = state(2, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8]},
-               levers={"community_support_capacity": [300.0, 0.0], "bed_capacity": [700.0, 1000.0]})
+               levers={"community_support_capacity": [300.0, 0.0], "bed_capacity": [600.0, 1000.0]})
     crises = np.array([0, 1, 2, 3, 5, 6])
     d = draws(6, response=[0.1, 0.39, 0.4, 0.9, 0.05, 0.5], community_priority=[0.7, 0.3, 0.1, 0.1, 0.1, 0.1],
               bed_priority=[0.5, 0.1, 0.9, 0.2, 0.1, 0.1], admission_type=[0.4, 0.0, 0.0, 0.39, 0.99, 0.99])
@@ -114,15 +114,48 @@ def respond_case():
 
 def test_response_within_community_places_and_beds():
     """Run 0: community threshold 0.8 x (1 - 0.5) = 0.4, so crises 0 and 1 want it (0.4 is not below); one place
-    (300 per 1,000 of 5 is 1.5: one) goes to crisis 1 (lower priority). Beds: 3 (700 per 1,000 of 5 is 3.5) less
-    1 occupied = 2 for 3 admissions, so the highest bed priority (crisis 2) is turned to the community:
-    shortage 1. Involuntary share 0.2 + 0.5 x 0.4 = 0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39)
-    involuntary. Run 1: no places; 0.6 + 0.9 x 0.8 capped at 1, so both involuntary."""
+    (300 per 1,000 of 5 is 1.5: one) goes to crisis 1 (lower priority). Beds: 3 (600 per 1,000 of 5) less
+    1 occupied = 2 for 3 admissions, so the highest bed priority (crisis 2) finds no bed: shortage 1; its
+    over-capacity draw 0.5 is not below the share 0.5, so it is left unmet in the community. Involuntary share
+    0.2 + 0.5 x 0.4 = 0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39) involuntary. Run 1: no places;
+    0.6 + 0.9 x 0.8 capped at 1, so both involuntary."""
     p, pop, st, crises, d = respond_case()
-    response, shortage = cp.respond(pop, p.crisis, st, crises, d)
+    response, shortage, over, unmet = cp.respond(pop, p, st, crises, d)
     assert response.dtype == np.int8  # the codes' type
     assert response.tolist() == [VOLUNTARY, COMMUNITY, COMMUNITY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
-    assert shortage.tolist() == [1, 0]
+    assert shortage.tolist() == [1, 0] and over.tolist() == [0, 0] and unmet.tolist() == [2]
+
+
+def test_a_crisis_with_no_free_bed_is_admitted_over_capacity_within_the_limit():
+    """As above, with over_capacity_share 1: run 0's ceiling is rint(3 x 1.5) = 4 (banker's rounding of 4.5),
+    so one inpatient above the 3 beds is allowed and crisis 2 is admitted (draw 0.4 >= 0.4: voluntary)."""
+    p, pop, st, crises, d = respond_case()
+    p = params(*[{**run, "hospital.over_capacity_share": 1.0, "hospital.over_capacity_limit": 0.5} for run in CRISIS])
+    d.admission_type[2] = 0.4
+    response, shortage, over, unmet = cp.respond(pop, p, st, crises, d)
+    assert response.tolist() == [VOLUNTARY, COMMUNITY, VOLUNTARY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
+    assert shortage.tolist() == [1, 0] and over.tolist() == [1, 0] and unmet.size == 0
+
+
+def test_mistrust_raises_the_odds_of_an_involuntary_admission():
+    """p = 0.4 with no mistrust; at mistrust m the odds 0.4/0.6 multiply by exp(effect x m)."""
+    p = params({"crisis.involuntary_share": 0.2, "crisis.advocacy_involuntary_effect": 0.5,
+                "crisis.mistrust_involuntary_effect": 0.7})
+    pop = population(3, service_mistrust=[0.0, 0.5, 1.0])
+    got = cp.involuntary_probability(pop, p, np.array([0.4]), np.arange(3), np.zeros(3, np.intp))
+    odds = [0.4 / 0.6 * np.exp(0.7 * m) for m in (0.0, 0.5, 1.0)]
+    assert got == pytest.approx([o / (1 + o) for o in odds])
+    off = params({"crisis.involuntary_share": 0.2, "crisis.advocacy_involuntary_effect": 0.5,
+                  "loops.coercion_mistrust": False})
+    assert cp.involuntary_probability(pop, off, np.array([0.4]), np.arange(3), np.zeros(3, np.intp)) == \
+        pytest.approx([0.4] * 3)
+
+
+def test_coercive_experiences_take_a_share_of_the_remaining_trust():
+    p = params({"crisis.mistrust_increment": 0.5})
+    pop = population(3, service_mistrust=[0.0, 0.5, 0.9])
+    cp.add_mistrust(pop, p.crisis, np.array([0, 1, 2]))
+    assert pop.service_mistrust == pytest.approx([0.5, 0.75, 0.95])
 
 
 def test_more_inpatients_than_beds_turns_every_admission_away():
@@ -130,7 +163,7 @@ def test_more_inpatients_than_beds_turns_every_admission_away():
     pop.in_hospital[:] = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
     st = state(2, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8]},
                levers={"community_support_capacity": [200.0, 0.0], "bed_capacity": [200.0, 400.0]})
-    response, shortage = cp.respond(pop, p.crisis, st, crises, d)
+    response, shortage, _, unmet = cp.respond(pop, p, st, crises, d)
     assert response.tolist() == [COMMUNITY] * 6
     assert shortage.tolist() == [3, 2]  # run 1: 2 beds, 5 in hospital: no free bed (not minus three)
 
@@ -144,9 +177,12 @@ def test_priority_order_within_runs_is_stable():
 
 
 def test_setbacks_send_involuntary_admissions_to_discontinuity_and_others_one_back():
-    pop = population(4, stage=[3, 2, 0, 3])
-    cp.setbacks(pop, np.array([0, 1, 2, 3]), np.array([INVOLUNTARY, VOLUNTARY, COMMUNITY, COMMUNITY]), 8)
-    assert pop.stage.tolist() == [0, 1, 0, 2]
+    pop = population(5, stage=[3, 2, 0, 3, 3])
+    c = params({"crisis.unmet_crisis_trauma": 0.5}).crisis
+    cp.setbacks(pop, c, np.array([0, 1, 2, 3, 4]),
+                np.array([INVOLUNTARY, VOLUNTARY, COMMUNITY, COMMUNITY, COMMUNITY]), np.array([4]), 8)
+    assert pop.stage.tolist() == [0, 1, 0, 2, 0]  # the unmet crisis (person 4) falls to discontinuity
+    assert pop.trauma_load.tolist() == [0, 0, 0, 0, 0.5]
 
 
 def odd_coercion_risk(run, lever, ti, involuntary):

@@ -76,7 +76,7 @@ def test_one_year_matches_the_headline_outcomes():
 
 @pytest.mark.timeout(300)
 def test_direction_of_effect_and_cli(tmp_path, capsys):
-    # R2 off in the scenario, so three loop-off variants. Without organisational support B1 burns peer workers
+    # R2 off in the scenario, so four loop-off variants. Without organisational support B1 burns peer workers
     # out (fewer peer workers with it); R3 adds trauma load after coercion, and trauma load raises the crisis
     # hazard (more crises with it).
     out = tmp_path / "dom"
@@ -85,7 +85,8 @@ def test_direction_of_effect_and_cli(tmp_path, capsys):
                  "peer.organisational_support=0", "--set", "peer.burnout_rate=2", "--out", str(out)]) == 0
     assert "peer_workers_per_1000_end" in capsys.readouterr().out
     contrib = pd.read_csv(out / "contributions.csv").set_index(["loop", "outcome", "year"])
-    assert set(contrib.index.get_level_values("loop")) == {"peer_role_models", "peer_burnout", "coercion_trauma"}
+    assert set(contrib.index.get_level_values("loop")) == {"peer_role_models", "peer_burnout", "coercion_trauma",
+                                                                 "coercion_mistrust"}
     assert contrib.loc[("peer_burnout", "peer_workers_per_1000_end", 5), "ci_high"] < 0
     assert contrib.loc[("coercion_trauma", "crises_per_1000_person_years", 5), "ci_low"] > 0
     assert (out / "loop_dominance.png").read_bytes()[:4] == b"\x89PNG"

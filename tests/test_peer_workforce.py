@@ -14,6 +14,7 @@ PEER = [{"peer.caseload": 1.0, "peer.turnover_rate": 0.2, "peer.burnout_rate": 0
         {"peer.caseload": 4.0, "peer.turnover_rate": 0.5, "peer.burnout_rate": 3.0,
          "peer.organisational_support": 0.0, "peer.burnout_setback": 0.3, "peer.recruitment_rate": 0.3}]
 AVAILABILITY = np.array([0.9, 0.6])
+MANY_POSTS = np.full(2, 1000.0)  # added posts per 1,000: one per person, never a binding limit here
 # Run 0: workers 0 and 1 (5 is a worker but in hospital), 5 people not in reunion (3 in reunion). Run 1: worker 8
 # only, 5 people not in reunion.
 PEOPLE = dict(stage=[3, 3, 3, 0, 1, 2, 0, 1] + [3, 3, 2, 2, 2, 3, 2, 2],
@@ -22,11 +23,13 @@ PEOPLE = dict(stage=[3, 3, 3, 0, 1, 2, 0, 1] + [3, 3, 2, 2, 2, 3, 2, 2],
 
 
 def odd_leaving_hazard(p, run, workers, not_in_reunion, loop):
-    """ODD 7.5: turnover + burnout x max(0, load - 1) x (1 - support), load = demand / (workers x caseload)."""
+    """ODD 7.5: turnover + burnout x max(0, load - 1) x (1 - support), load = min(demand / (workers x caseload),
+    max_load)."""
     turnover = value(p, "peer.turnover_rate", run)
     if not loop or workers == 0:
         return turnover
-    load = not_in_reunion * AVAILABILITY[run] / (workers * value(p, "peer.caseload", run))
+    load = min(not_in_reunion * AVAILABILITY[run] / (workers * value(p, "peer.caseload", run)),
+               value(p, "peer.max_load", run))
     return turnover + (value(p, "peer.burnout_rate", run) * max(0.0, load - 1)
                        * (1 - value(p, "peer.organisational_support", run)))
 
@@ -54,7 +57,7 @@ def test_workers_leave_at_the_odd_hazard_burn_out_and_candidates_join(loop):
                       burnout=np.array([burn * 0.999 if loop else 0.0, 0.0, 0.0]),
                       # Worker 1 stays a worker (not recruited again) whatever its draw.
                       recruitment=np.array([0.99, 0.0, join[0] * 0.999, 0.99, join[1] * 1.001, join[1] * 0.999]))
-    events = peer_workforce.update(pop, p.peer, np.array([loop, loop]), AVAILABILITY, 7, draws)
+    events = peer_workforce.update(pop, p.peer, np.array([loop, loop]), AVAILABILITY, MANY_POSTS, 7, draws)
     assert events.left.tolist() == [0, 8]
     # Burnout share is 0 without the loop (and in run 1, where the load is below the caseload).
     assert events.burnt_out.tolist() == ([0] if loop else [])
@@ -71,7 +74,7 @@ def test_no_burnout_setback_when_the_draw_reaches_the_share():
     burn = (hazard - value(p, "peer.turnover_rate", 0)) / hazard * value(p, "peer.burnout_setback", 0)
     draws = PeerDraws(workers, candidates, leaving=np.zeros(3), burnout=np.array([burn * 1.001, 0.0, 0.0]),
                       recruitment=np.full(6, 0.99))
-    events = peer_workforce.update(pop, p.peer, np.array([True, True]), AVAILABILITY, 7, draws)
+    events = peer_workforce.update(pop, p.peer, np.array([True, True]), AVAILABILITY, MANY_POSTS, 7, draws)
     assert events.left.tolist() == [0, 1, 8] and events.burnt_out.tolist() == [1]
     assert not pop.peer_worker.any()
 
@@ -86,6 +89,21 @@ def test_no_leaving_or_joining_at_zero_hazards_and_runs_without_workers():
     workers, candidates = peer_workforce.drawn_for(pop)
     draws = PeerDraws(workers, candidates, leaving=np.zeros(2), burnout=np.zeros(2),
                       recruitment=np.array([0.0, 0.0, 0.99, 0.0]))
-    events = peer_workforce.update(pop, p.peer, np.array([False, True, True]), np.full(3, 0.5), 7, draws)
+    events = peer_workforce.update(pop, p.peer, np.array([False, True, True]), np.full(3, 0.5), np.full(3, 1000.0), 7,
+                                   draws)
     assert events.left.tolist() == [2] and events.burnt_out.tolist() == [] and events.recruited.tolist() == [3]
     assert pop.peer_worker.nonzero()[0].tolist() == [0, 3]
+
+
+def test_recruitment_fills_only_vacant_posts():
+    """Run of 8 with 250 posts per 1,000 (2 posts) and one worker: of three willing candidates, only the one
+    with the lowest recruitment draw is hired."""
+    p = params({"peer.recruitment_rate": 0.8, "peer.posts_per_1000": 0.0, "peer.turnover_rate": 0.0,
+                "loops.peer_burnout": False})
+    pop = population(8, stage=[3, 3, 3, 3, 0, 0, 0, 0], peer_worker=[1, 0, 0, 0, 0, 0, 0, 0])
+    workers, candidates = peer_workforce.drawn_for(pop)
+    draws = PeerDraws(workers, candidates, leaving=np.full(1, 0.99), burnout=np.zeros(1),
+                      recruitment=np.array([0.0, 0.05, 0.01, 0.03]))
+    events = peer_workforce.update(pop, p.peer, np.array([False]), np.array([0.5]), np.array([250.0]), 7, draws)
+    assert events.recruited.tolist() == [2]
+    assert peer_workforce.posts(p.peer, np.array([250.0]), 8).tolist() == [2]

@@ -10,7 +10,7 @@ from recoverysim.parameters import PARAMETERS, STAGES
 from recoverysim.recovery_stages import move_probability_bound, transition_probabilities
 from recoverysim.scenario import Reform, default_scenario
 
-FIXED = {"run.years", "run.replications", "run.seed", "population.size"} | {
+FIXED = {"run.years", "run.replications", "run.seed", "run.spin_up_years", "population.size"} | {
     f"population.share_{s}" for s in STAGES} | {"population.share_schizophrenia", "population.share_mood"}
 VARIED = [p for p in PARAMETERS.values() if p.name not in FIXED and p.kind in (int, float, bool)]
 
@@ -63,7 +63,9 @@ def test_any_valid_parameter_set_keeps_probabilities_valid_and_people_conserved(
         assert np.all((pop.life_security >= 0) & (pop.life_security <= 1))
         assert np.all((pop.medication_burden >= 0) & (pop.medication_burden <= 1))
         assert np.all(pop.trauma_load >= 0)
+        assert np.all((pop.service_mistrust >= 0) & (pop.service_mistrust <= 1))
+        assert np.all(np.isfinite(pop.age)) and np.all(pop.age >= 0)
     ts = model.recorder.frame(model.week)
     assert (ts[list(STAGES)].sum(axis=1) == n).all()
     assert (ts["in_hospital"].diff().iloc[1:] == (ts["admissions_voluntary"] + ts["admissions_involuntary"]
-                                                   - ts["discharges"]).iloc[1:]).all()
+                                                   - ts["discharges"] - ts["deaths_in_hospital"]).iloc[1:]).all()

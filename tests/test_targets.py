@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from recoverysim.calibration.targets import UNITS, TargetsError, load_targets
+from recoverysim.calibration.targets import ROLES, UNITS, TargetsError, load_targets
 from recoverysim.cli import main
 from recoverysim.outcomes import TARGET_METRICS as METRICS
+from recoverysim.parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 JAPAN = ROOT / "data" / "targets" / "japan.toml"
@@ -25,9 +26,10 @@ unit = "share"
 population = "new admissions"
 year = "2014-2016"
 tolerance = 0.04
-source = "Okumura et al., J Epidemiol 2018"
+source = "Okumura et al., J Epidemiol 2019;29(8):288-294"
 metric = "discharged_within_90_days"
 mapping = "share of admissions discharged within 90 days"
+role = "calibration"
 """
 
 
@@ -63,13 +65,16 @@ def _write(tmp_path, text):
 
 
 @pytest.mark.parametrize(("edit", "key", "words"), [
-    (lambda s: s.replace('source = "Okumura et al., J Epidemiol 2018"\n', ""), "targets.stay.source", "missing"),
+    (lambda s: s.replace('source = "Okumura et al., J Epidemiol 2019;29(8):288-294"\n', ""), "targets.stay.source",
+     "missing"),
     (lambda s: s.replace('unit = "share"', 'unit = "percent"'), "targets.stay.unit", "unknown unit"),
     (lambda s: s.replace('metric = "discharged_within_90_days"', 'metric = "happiness"'), "targets.stay.metric",
      "unknown metric"),
     (lambda s: s.replace("tolerance = 0.04", ""), "targets.stay", "tolerance"),
     (lambda s: s + 'scale = "nope"\n', "targets.stay.scale", "unknown conversion"),
     (lambda s: s.replace("value = 0.641", 'value = "high"'), "targets.stay.value", "number"),
+    (lambda s: s.replace('role = "calibration"\n', ""), "targets.stay.role", "missing"),
+    (lambda s: s.replace('role = "calibration"', 'role = "held_out"'), "targets.stay.role", "unknown role"),
 ])
 def test_bad_targets_file_is_a_clear_error(tmp_path, capsys, edit, key, words):
     path = _write(tmp_path, edit(GOOD))
@@ -109,4 +114,28 @@ def test_bad_free_parameter_is_exit_2(tmp_path, capsys, free, words):
     out = tmp_path / "cal"
     rc = main(["calibrate", str(SCENARIO), "--targets", str(JAPAN), "--free", free, "--out", str(out)])
     assert rc == 2 and words in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_every_japan_target_has_a_role_and_inputs_are_not_targets():
+    t = load_targets(JAPAN)
+    roles = {x.key: x.role for x in t.targets}
+    assert set(roles.values()) <= set(ROLES)
+    # the episode medians are the values of crisis.*_median_hours (same Noda et al. figure): never targets
+    assert roles["restraint_median_hours"] == roles["seclusion_median_hours"] == "input_check"
+    for x in t.with_role("input_check"):
+        assert any(x.value == p.default and x.source.split(",")[0].split()[0] in p.source
+                   for p in PARAMETERS.values()), x.key
+    assert t.with_role("validation") and t.with_role("calibration")
+    assert {x.key for x in t.for_calibration().targets} == {k for k, r in roles.items() if r == "calibration"}
+
+
+def test_calibrate_refuses_a_validation_target(tmp_path, capsys):
+    validation = next(x.key for x in load_targets(JAPAN).targets if x.role == "validation")
+    out = tmp_path / "cal"
+    rc = main(["calibrate", str(SCENARIO), "--targets", str(JAPAN), "--free", "crisis.rate", "--target",
+               validation, "--out", str(out)])
+    msg = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(msg) == 1
+    assert str(JAPAN) in msg[0] and f"targets.{validation}.role" in msg[0] and "validation" in msg[0]
     assert not out.exists()

@@ -14,7 +14,7 @@ from recoverysim.feedback_loops import (
     retraumatisation_trauma_increment,
 )
 from recoverysim.model import RecoveryModel
-from recoverysim.parameters import BARRIERS, LOOPS, REFORMS, ROOTS
+from recoverysim.parameters import BARRIERS, LOOPS, PARAMETERS, REFORMS, ROOTS
 from recoverysim.random_streams import RandomStreams, derive_seed
 from recoverysim.reforms import effective_roots, reform_effects
 from recoverysim.relationship_network import TieMatrix
@@ -101,10 +101,12 @@ def test_loop_functions_move_in_the_declared_direction_and_switch_off():
         0.1, 10, 20, 10_000, 0, True)
     assert effective_peer_availability(0.1, 50, 20, 10_000, 0, False) == 0.1
     # B1: more demand on the same workers, more leaving; off leaves turnover only.
-    busy, calm = (peer_leaving_hazard(0.1, 0.3, 0.0, demand, 40, 20, True) for demand in (2000, 1000))
+    busy, calm = (peer_leaving_hazard(0.1, 0.3, 0.0, demand, 40, 20, True, 5.0) for demand in (2000, 1000))
     assert busy > calm
-    assert peer_leaving_hazard(0.1, 0.3, 0.0, 1000, 10, 20, False) == 0.1
-    assert peer_leaving_hazard(0.1, 0.3, 1.0, 1000, 10, 20, True) == 0.1  # full organisational support
+    assert peer_leaving_hazard(0.1, 0.3, 0.0, 1000, 10, 20, False, 5.0) == 0.1
+    assert peer_leaving_hazard(0.1, 0.3, 1.0, 1000, 10, 20, True, 5.0) == 0.1  # full organisational support
+    # The load is capped: 10 workers x 20 = 200 users at most twice over, whatever the demand beyond.
+    assert peer_leaving_hazard(0.1, 0.3, 0.0, 10**6, 10, 20, True, 2.0) == pytest.approx(0.1 + 0.3 * (2.0 - 1.0))
     # R2: more visible reunion, less shame.
     assert effective_shame_pressure(0.7, 0.3, 0.1, 1.0, True) < 0.7
     assert effective_shame_pressure(0.7, 0.3, 0.1, 1.0, False) == 0.7
@@ -149,11 +151,17 @@ def test_tie_dynamics_follow_exclusion_and_peer_availability(small):
     assert many.network.degree("peer").sum() > 0
 
 
-def test_odd_parameter_table_is_current():
+def test_odd_parameter_table_is_current(monkeypatch):
     """docs/ODD.md carries the registry's table; regenerate with `make docs` after changing a parameter."""
+    import dataclasses
     from pathlib import Path
 
+    from conftest import SHIPPED_SPIN_UP_YEARS
+
     from recoverysim.parameter_table import replace_in
+
+    spin_up = PARAMETERS["run.spin_up_years"]  # the suite shortens it (conftest.py); the table shows the shipped one
+    monkeypatch.setitem(PARAMETERS, spin_up.name, dataclasses.replace(spin_up, default=SHIPPED_SPIN_UP_YEARS))
 
     odd = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
     text = odd.read_text()

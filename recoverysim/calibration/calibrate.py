@@ -158,8 +158,12 @@ class Calibration:
 
 def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *, budget: int | None = None,
               replications: int | None = None, seed: int = 1, method: str = "lhs-nm",
-              profile_points: int | None = None, workers: int = 1, log=None) -> Calibration:
-    """Fit ``free`` to ``targets``; ``budget`` bounds the search evaluations (the profile adds more).
+              profile_points: int | None = None, workers: int = 1, log=None,
+              target_keys: list[str] | None = None) -> Calibration:
+    """Fit ``free`` to the role=calibration ``targets``; ``budget`` bounds the search (the profile adds more).
+
+    Validation and input-check targets are dropped before the first evaluation, so the loss never reads them;
+    ``target_keys`` narrows the fit to some calibration targets (naming another role is a ``TargetsError``).
 
     ``budget``, ``replications`` and ``profile_points`` default to the declared ``calibrate.*`` command defaults.
     """
@@ -172,6 +176,9 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
         raise RecoverysimError("give at least one --free parameter")
     if len({p.name for p in free}) != len(free):
         raise RecoverysimError("a --free parameter is given twice")
+    targets = targets.for_calibration(target_keys)
+    if not targets.targets:
+        raise RecoverysimError(f"{targets.path}: no target with role = \"calibration\" to fit")
     start_time = time.perf_counter()
     start = {p.name: float(scenario[p.name]) for p in free}
     u0 = np.array([p.to_unit(start[p.name]) for p in free])
@@ -300,7 +307,8 @@ def calibrated_text(source: str, fitted: dict[str, float], header: list[str], no
 def header_lines(targets: Targets, result: Calibration, when: str) -> list[str]:
     """Header comment of a calibrated scenario file."""
     free = ", ".join(f"{p.name} [{p.low:g}, {p.high:g}]" for p in result.free)
-    return [f"{_HEADER_MARK} on {when} against {targets.path} ({len(targets.targets)} targets).",
+    fitted = len(targets.with_role("calibration"))
+    return [f"{_HEADER_MARK} on {when} against {targets.path} ({fitted} calibration targets).",
             *textwrap.wrap(f"Free parameters: {free}.", 110, initial_indent="#   ", subsequent_indent="#   ",
                            break_on_hyphens=False),
             f"#   Final loss {result.loss:.4g} (start {result.start_loss:.4g}) after {result.evaluations} "

@@ -177,14 +177,14 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
         "band": [f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(table["low"], table["high"], strict=True)],
         "unit": table["unit"], "simulated": table["simulated"],
         "95% interval": [f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
-        "met": table["met"], "loss": table["loss"], "source": table["source"]})
+        "role": table["role"], "met": table["met"], "loss": table["loss"], "source": table["source"]})
 
 
 def not_reproduced(table: pd.DataFrame) -> list[str]:
     """Plain-language list of missed targets and why, followed by the standing limits."""
     items = [f"{r.target} ({r.description or r.metric}): observed {r.observed:.4g}, simulated {r.simulated:.4g} "
              f"outside {r.low:.4g}-{r.high:.4g}. {WHY.get(r.metric, '')}"
-             for r in table.itertuples() if not r.met]
+             for r in table.itertuples() if not r.met and r.role != "input_check"]
     return (items or ["Every target is within its tolerance."]) + ALWAYS
 
 
@@ -196,17 +196,29 @@ def write_validation(folder: Path, scenario, targets, table: pd.DataFrame, stats
     table.to_csv(folder / "table.csv", index=False)
     replicates = pd.DataFrame([s["metrics"] for s in stats])
     replicates.to_csv(folder / "replicates.csv", index=False)
-    met = int(table["met"].sum())
+    from recoverysim.calibration.validate import met_by_role, met_summary
+
+    counts = met_by_role(table)
+    checks = table[table["role"] == "input_check"]
+    shown = table[table["role"] != "input_check"]
     write_json(folder / "validation.json", {
         "manifest": manifest(scenario, [], wall, command, replications=len(stats), targets=targets.path),
-        "targets_met": met, "targets": len(table), "loss": float(table["loss"].sum()),
+        "calibration_targets_met": counts["calibration"][0], "calibration_targets": counts["calibration"][1],
+        "validation_targets_met": counts["validation"][0], "validation_targets": counts["validation"][1],
+        "input_checks_consistent": counts["input_check"][0], "input_checks": counts["input_check"][1],
+        "loss": float(table["loss"].sum()),
         "table": json.loads(table.to_json(orient="records"))})
     blocks: list[tuple] = [
         ("p", f"Scenario {scenario.name} ({scenario.source}), {scenario.params.population.size:,} people x "
               f"{scenario.params.run.years} years x {len(stats)} replicates, seed {scenario.params.run.seed}; "
-              f"targets {targets.path}; burn-in {targets.burn_in_years} years. {met} of {len(table)} targets met; "
-              f"loss {table['loss'].sum():.3f}."),
-        ("h2", "Simulated against observed"), ("table", side_by_side(table)),
+              f"targets {targets.path}; burn-in {targets.burn_in_years} years. {met_summary(table)}; "
+              f"calibration loss {table['loss'].sum():.3f}."),
+        ("h2", "Simulated against observed"),
+        ("p", "Calibration targets are fitted by recoverysim calibrate; validation targets are never fitted "
+              "(held out). Input checks, below, are not targets."),
+        ("table", side_by_side(shown)),
+        ("h2", "Input checks (figures the model takes as inputs; not counted as targets met)"),
+        ("table", side_by_side(checks)),
         ("h2", "What the model does not reproduce, and why"), ("ul", not_reproduced(table)),
         ("h2", "How each model output is mapped onto each statistic"),
         ("ul", [f"{r.target} -> {r.metric}" + (f" x {r.conversion:.5g}" if r.conversion != 1 else "")
@@ -272,7 +284,7 @@ def write_calibration(folder: Path, scenario, targets, result, scenario_file: Pa
                  f"{result.search_loss:.4g}) and was taken as the fitted values; the profiles are centred on the "
                  "search optimum." if result.loss < result.search_loss else "")),
         ("h2", "Fitted values and identification"), ("table", ident),
-        ("h2", "Targets at the optimum"), ("table", side_by_side(result.table)),
+        ("h2", "Calibration targets at the optimum"), ("table", side_by_side(result.table)),
         ("h2", "Figures"),
     ]
     blocks += [("img", p, c) for p, c in calibration_figures(figs, result)]

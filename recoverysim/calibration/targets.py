@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,10 @@ from recoverysim.outcomes import TARGET_METRICS
 #: Units a target may use. Shares are fractions (0.641, not 64.1).
 UNITS = ("days", "hours", "share", "per million population per day", "per million users per day",
          "per 1,000 person-years")
-REQUIRED = ("value", "unit", "population", "year", "source", "metric", "mapping")
+REQUIRED = ("value", "unit", "population", "year", "source", "metric", "mapping", "role")
+#: calibration: in the loss of `recoverysim calibrate`; validation: never fitted, only compared by `validate`;
+#: input_check: the model takes the figure as an input, so the comparison is a consistency check, not a target met.
+ROLES = ("calibration", "validation", "input_check")
 OPTIONAL = ("description", "tolerance", "interval", "weight", "scale")
 TOP_LEVEL = ("title", "settings", "conversions", "targets")
 SETTINGS = {"burn_in_years": 0}
@@ -48,6 +51,7 @@ class Target:
     description: str = ""
     weight: float = 1.0
     scale: str | None = None
+    role: str = "calibration"
 
     def met(self, simulated: float) -> bool:
         """Whether a simulated value lies in the acceptance band."""
@@ -75,6 +79,24 @@ class Targets:
     def metrics(self) -> list[str]:
         """The distinct model statistics the targets need."""
         return list(dict.fromkeys(t.metric for t in self.targets))
+
+    def with_role(self, role: str) -> tuple[Target, ...]:
+        """The targets of one role, in file order."""
+        return tuple(t for t in self.targets if t.role == role)
+
+    def for_calibration(self, keys: list[str] | None = None) -> Targets:
+        """Only the role=calibration targets (optionally only ``keys``); a validation key is an error."""
+        chosen = self.with_role("calibration")
+        if keys:
+            by_key = {t.key: t for t in self.targets}
+            for key in keys:
+                if key not in by_key:
+                    raise TargetsError(self.path, f"targets.{key}", "no such target (--target)")
+                if by_key[key].role != "calibration":
+                    raise TargetsError(self.path, f"targets.{key}.role", f"is {by_key[key].role!r}: only "
+                                       "calibration targets may be fitted (--target)")
+            chosen = tuple(t for t in chosen if t.key in keys)
+        return replace(self, targets=chosen)
 
     def factor(self, target: Target) -> float:
         """The conversion factor applied to the simulated value of ``target`` (1 if none)."""
@@ -180,6 +202,9 @@ def _target(src: str, key: str, entry: Any, metrics: Mapping[str, Any], conversi
         if "interval" in entry and not (0 <= low and high <= 1):
             raise TargetsError(src, f"{where}.interval", f"a share's interval must lie in [0, 1], got "
                                f"[{low:g}, {high:g}]")
+    role = entry["role"]
+    if role not in ROLES:
+        raise TargetsError(src, f"{where}.role", f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     weight = _number(src, f"{where}.weight", entry.get("weight", 1.0))
     if weight < 0:
         raise TargetsError(src, f"{where}.weight", f"must be >= 0, got {weight}")
@@ -187,4 +212,4 @@ def _target(src: str, key: str, entry: Any, metrics: Mapping[str, Any], conversi
                   year=_text(src, f"{where}.year", entry["year"]),
                   source=_text(src, f"{where}.source", entry["source"]),
                   metric=metric, mapping=_text(src, f"{where}.mapping", entry["mapping"]), low=low, high=high,
-                  description=str(entry.get("description", "")), weight=weight, scale=scale)
+                  description=str(entry.get("description", "")), weight=weight, scale=scale, role=role)

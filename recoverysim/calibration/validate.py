@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recoverysim.calibration.targets import Targets
+from recoverysim.calibration.targets import ROLES, Targets
 from recoverysim.executor import WorkerPool, run_tasks
 from recoverysim.intervals import mean_interval
 from recoverysim.metrics import readmission_days, stay_of_admissions, within
@@ -51,7 +51,14 @@ def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> 
     m: dict[str, float] = {}
     m["alos_mhlw_days"] = bed_days / ((n_adm + n_dis) / 2) if n_adm + n_dis else np.nan
     m["admissions_per_1000_person_years"] = n_adm * 1000 / (person_days / DAYS_PER_WEEK / WEEKS_PER_YEAR)
+    m["involuntary_share_of_admissions"] = float(after["admissions_involuntary"].sum()) / n_adm if n_adm else np.nan
+    m["new_service_users_per_1000_per_year"] = (float(after["deaths"].sum() + after["left_services"].sum()) * 1000
+                                                / (person_days / DAYS_PER_WEEK / WEEKS_PER_YEAR))
     m["restraint_per_million_per_day"] = float(after["restraint_hours"].sum()) / 24 / person_days * 1e6
+    m["bed_occupancy"] = float(np.mean(after["in_hospital"].to_numpy() / np.maximum(after["beds"].to_numpy(), 1)))
+    inpatient_weeks = max(float(after["in_hospital"].sum()), 1.0)
+    m["inpatients_aged_65_plus_share"] = float(after["inpatients_aged_65_plus"].sum()) / inpatient_weeks
+    m["inpatients_staying_1_year_plus_share"] = float(after["inpatients_staying_1_year_plus"].sum()) / inpatient_weeks
     adm, dis = run.admissions, run.discharges
     los = stay_of_admissions(adm, dis)
     new = adm["week"].to_numpy() > burn
@@ -61,6 +68,7 @@ def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> 
     m["mean_length_of_stay_days"] = float(los_new[finished].mean()) if finished.any() else np.nan
     for d in (90, 360, 365):
         m[f"discharged_within_{d}_days"] = within(los_new, followed, d)
+    dis = dis[~dis["died"].to_numpy()]  # the dead cannot be readmitted
     readm = readmission_days(adm, dis)
     dis_new = dis["week"].to_numpy() > burn
     followed_d = (weeks - dis["week"].to_numpy()[dis_new]) * DAYS_PER_WEEK
@@ -114,16 +122,32 @@ def compare(targets: Targets, stats: list[dict[str, Any]]) -> pd.DataFrame:
         rows.append({
             "target": t.key, "description": t.description, "metric": t.metric, "unit": t.unit,
             "observed": t.value, "low": t.low, "high": t.high, "simulated": mean, "ci_low": lo, "ci_high": hi,
-            "met": t.met(mean), "residual": t.residual(mean), "weight": t.weight,
-            "loss": t.weight * t.residual(mean) ** 2, "population": t.population, "year": t.year,
+            "role": t.role, "met": t.met(mean), "residual": t.residual(mean), "weight": t.weight,
+            # only calibration targets carry loss: validation targets and input checks are never fitted
+            "loss": t.weight * t.residual(mean) ** 2 if t.role == "calibration" else np.nan,
+            "population": t.population, "year": t.year,
             "source": t.source, "mapping": t.mapping, "conversion": f,
         })
     return pd.DataFrame(rows)
 
 
 def loss(targets: Targets, stats: list[dict[str, Any]]) -> float:
-    """Calibration loss: sum of weight * residual^2 over targets (see :meth:`Target.residual`)."""
-    return float(compare(targets, stats)["loss"].sum())
+    """Calibration loss: sum of weight * residual^2 over role=calibration targets (see :meth:`Target.residual`)."""
+    return float(compare(targets.for_calibration(), stats)["loss"].sum())
+
+
+def met_by_role(table: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """(met, count) per role; input checks are consistency checks, never counted as targets met."""
+    return {role: (int(table.loc[table["role"] == role, "met"].sum()), int((table["role"] == role).sum()))
+            for role in ROLES}
+
+
+def met_summary(table: pd.DataFrame) -> str:
+    """One line: calibration and validation targets met, input checks passed."""
+    n = met_by_role(table)
+    return (f"{n['calibration'][0]}/{n['calibration'][1]} calibration targets met, {n['validation'][0]}/"
+            f"{n['validation'][1]} validation targets met; input checks (not targets): {n['input_check'][0]}/"
+            f"{n['input_check'][1]} consistent")
 
 
 def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replications: int, workers: int,
@@ -143,4 +167,5 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
     return table
 
 
-__all__ = ["compare", "evaluate_replicates", "loss", "replicate_statistics", "validate_to_folder"]
+__all__ = ["compare", "evaluate_replicates", "loss", "met_by_role", "met_summary", "replicate_statistics",
+           "validate_to_folder"]

@@ -12,6 +12,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from recoverysim import loop_diagram
 from recoverysim.barriers import BARRIER_NAMES
 from recoverysim.dashboard.controls import human
 from recoverysim.feedback_loops import CAUSAL_LINKS, loop_polarity, peer_leaving_hazard
@@ -23,8 +24,7 @@ from recoverysim.parameters import BARRIERS, LOOPS, STAGES, WEEKS_PER_YEAR
 NETWORK_LIMIT = 400
 #: Weeks over which the causal-loop diagram measures recent flows.
 RECENT_WEEKS = 13
-LOOP_COLOURS = {"peer_role_models": "#1b9e77", "peer_burnout": "#d95f02", "stigma_visibility": "#7570b3",
-                "coercion_trauma": "#e7298a", None: "#777777"}
+LOOP_COLOURS = {**loop_diagram.LOOP_COLOURS, None: loop_diagram.OUTSIDE_COLOUR}
 
 
 def _figure(width: float = 6.0, height: float = 3.4, **margins) -> Figure:
@@ -193,7 +193,7 @@ def link_strengths(model: RecoveryModel) -> list[float]:
     demand = availability * size * (1 - reunion)
     hazard = peer_leaving_hazard(model.config["peer.turnover_rate"], model.config["peer.burnout_rate"],
                                  model.config["peer.organisational_support"], demand, workers, caseload,
-                                 model.config["loops.peer_burnout"])
+                                 model.config["loops.peer_burnout"], model.config["peer.max_load"])
     admissions = _recent(model, "admissions_voluntary") + _recent(model, "admissions_involuntary")
     coercive = _recent(model, "coercive_episodes")
     level = {
@@ -202,7 +202,8 @@ def link_strengths(model: RecoveryModel) -> list[float]:
         "peer availability": availability,
         "peers_unavailable": float(latest["barrier_peers_unavailable"]),
         "demand for peer support": availability * (1 - reunion),
-        "peer workload": min(1.0, demand / (workers * caseload) / 2) if workers else 0.0,
+        "peer workload": (min(1.0, min(demand / (workers * caseload), model.config["peer.max_load"]) / 2)
+                          if workers else 0.0),
         "peer workers leaving": min(1.0, float(np.asarray(hazard).item())),
         "shame_pressure": float(latest["shame_pressure"]),
         "social_exclusion": float(latest["barrier_social_exclusion"]),
@@ -211,6 +212,8 @@ def link_strengths(model: RecoveryModel) -> list[float]:
         "admissions": min(1.0, coercive / max(admissions, 1.0)),
         "coercion": min(1.0, _recent(model, "retraumatisations") / max(coercive, 1.0)),
         "re-traumatisation": 1.0,
+        "service mistrust": min(1.0, float(latest["mean_service_mistrust"])),
+        "involuntary admissions": min(1.0, coercive / max(admissions, 1.0)),
         **{root: float(value[0]) for root, value in model.roots.items()},
     }
     return [0.0 if link.loop and not model.config[f"loops.{link.loop}"] else level.get(link.cause, 0.5)

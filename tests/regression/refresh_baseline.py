@@ -10,7 +10,8 @@ Review the diff before committing: it is the record of what changed.
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OVERRIDES = {"population.size": 1500, "run.years": 4, "run.replications": 3, "run.seed": 424242}
+OVERRIDES = {"population.size": 1500, "run.years": 4, "run.replications": 3, "run.seed": 424242,
+             "run.spin_up_years": 20}
 
 
 def regression_results():
