@@ -78,7 +78,8 @@ def _load(args: argparse.Namespace):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Handle ``recoverysim validate``."""
-    from recoverysim.calibration.validate import met_summary, validate_to_folder
+    from recoverysim.calibration.targets import met_summary
+    from recoverysim.calibration.validate import validate_to_folder
 
     scenario, targets, workers = _load(args)
     replications = args.replications or scenario.params.run.replications

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recoverysim.calibration.targets import met_by_role, met_summary
 from recoverysim.figures import save_figure, subplots
 from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
 from recoverysim.results import manifest, write_json
@@ -196,7 +197,6 @@ def write_validation(folder: Path, scenario, targets, table: pd.DataFrame, stats
     table.to_csv(folder / "table.csv", index=False)
     replicates = pd.DataFrame([s["metrics"] for s in stats])
     replicates.to_csv(folder / "replicates.csv", index=False)
-    from recoverysim.calibration.validate import met_by_role, met_summary
 
     counts = met_by_role(table)
     checks = table[table["role"] == "input_check"]

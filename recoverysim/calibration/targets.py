@@ -12,10 +12,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recoverysim.errors import ScenarioError
 from recoverysim.outcomes import TARGET_METRICS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Units a target may use. Shares are fractions (0.641, not 64.1).
 UNITS = ("days", "hours", "share", "per million population per day", "per million users per day",
@@ -213,3 +216,17 @@ def _target(src: str, key: str, entry: Any, metrics: Mapping[str, Any], conversi
                   source=_text(src, f"{where}.source", entry["source"]),
                   metric=metric, mapping=_text(src, f"{where}.mapping", entry["mapping"]), low=low, high=high,
                   description=str(entry.get("description", "")), weight=weight, scale=scale, role=role)
+
+
+def met_by_role(table: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """(met, count) per role; input checks are consistency checks, never counted as targets met."""
+    return {role: (int(table.loc[table["role"] == role, "met"].sum()), int((table["role"] == role).sum()))
+            for role in ROLES}
+
+
+def met_summary(table: pd.DataFrame) -> str:
+    """One line: calibration and validation targets met, input checks passed."""
+    n = met_by_role(table)
+    return (f"{n['calibration'][0]}/{n['calibration'][1]} calibration targets met, {n['validation'][0]}/"
+            f"{n['validation'][1]} validation targets met; input checks (not targets): {n['input_check'][0]}/"
+            f"{n['input_check'][1]} consistent")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recoverysim.calibration.targets import ROLES, Targets
+from recoverysim.calibration.targets import Targets
 from recoverysim.executor import WorkerPool, run_tasks
 from recoverysim.intervals import mean_interval
 from recoverysim.metrics import readmission_days, stay_of_admissions, within
@@ -136,20 +136,6 @@ def loss(targets: Targets, stats: list[dict[str, Any]]) -> float:
     return float(compare(targets.for_calibration(), stats)["loss"].sum())
 
 
-def met_by_role(table: pd.DataFrame) -> dict[str, tuple[int, int]]:
-    """(met, count) per role; input checks are consistency checks, never counted as targets met."""
-    return {role: (int(table.loc[table["role"] == role, "met"].sum()), int((table["role"] == role).sum()))
-            for role in ROLES}
-
-
-def met_summary(table: pd.DataFrame) -> str:
-    """One line: calibration and validation targets met, input checks passed."""
-    n = met_by_role(table)
-    return (f"{n['calibration'][0]}/{n['calibration'][1]} calibration targets met, {n['validation'][0]}/"
-            f"{n['validation'][1]} validation targets met; input checks (not targets): {n['input_check'][0]}/"
-            f"{n['input_check'][1]} consistent")
-
-
 def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replications: int, workers: int,
                        command: list[str] | None = None, force: bool = False) -> pd.DataFrame:
     """Run the replicates, compare with the targets and write the report folder atomically (checked first)."""
@@ -167,5 +153,5 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
     return table
 
 
-__all__ = ["compare", "evaluate_replicates", "loss", "met_by_role", "met_summary", "replicate_statistics",
+__all__ = ["compare", "evaluate_replicates", "loss", "replicate_statistics",
            "validate_to_folder"]
