@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import importlib
 import json
@@ -119,6 +120,7 @@ def _summary_text(summary) -> str:
 def cmd_describe(args: argparse.Namespace) -> int:
     """``recoverysim describe``: every parameter of a scenario with its declaration."""
     from recoverysim.parameters import PARAMETERS, REFORM_FIELDS, REFORMS
+    from recoverysim.reform_evidence import PROXIMAL_EFFECTS
     from recoverysim.scenario import default_scenario, load_scenario
     from recoverysim.scenario_library import resolve_scenario
 
@@ -132,12 +134,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
              "range": None if p.kind is bool else [p.low, p.high], "unit": p.unit,
              "description": p.description, "source": p.source} for p in PARAMETERS.values()]
     reforms = [r.as_dict() | {"root": r.root} for r in scenario.reforms]
+    evidence = {name: dataclasses.asdict(e) for name, e in PROXIMAL_EFFECTS.items()}
     if args.json:
         print(json.dumps({"scenario": scenario.name, "source": scenario.source, "parameters": rows,
                           "reforms": reforms,
                           "reform_fields": {k: {"default": v[0], "range": [v[1], v[2]], "unit": v[3],
                                                 "description": v[4]} for k, v in REFORM_FIELDS.items()},
-                          "reform_names": {k: v.root for k, v in REFORMS.items()}}, indent=2))
+                          "reform_names": {k: v.root for k, v in REFORMS.items()},
+                          "reform_evidence": evidence}, indent=2))
         return 0
     print(f"Scenario: {scenario.name} ({scenario.source})")
     section = None
@@ -151,8 +155,13 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(f"      {p.description}. Source: {p.source}")
     print("\n[[reforms]]" if reforms else "\n(no reforms)")
     for r in reforms:
-        print(f"  {r['name']} (reduces {r['root']}): start {r['start_year']:g} y, ramp {r['ramp_years']:g} y, "
-              f"intensity {r['intensity']:g}, capacity {r['capacity']:g}, cost/year {r['cost_per_year']:g}")
+        e = PROXIMAL_EFFECTS[r["name"]]
+        print(f"  {r['name']}: start {r['start_year']:g} y, ramp {r['ramp_years']:g} y, coverage {r['coverage']:g}, "
+              f"effect {r['effect']:g}, capacity {r['capacity']:g}, cost/year {r['cost_per_year']:g}")
+    print("\nReform evidence (what each reform changes for those it reaches; effect: central [interval]):")
+    for name, e in PROXIMAL_EFFECTS.items():
+        print(f"  {name}: {e.measure} {e.interval_text} on the {e.quantity}")
+        print(f"      Reaches: {e.reached}. Source: {e.source}")
     print("\n* = differs from the declared default")
     return 0
 

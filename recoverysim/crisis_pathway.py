@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from recoverysim import hospital
+from recoverysim import hospital, reforms
 from recoverysim.batch import derived
 from recoverysim.codes import COMMUNITY, DISCONTINUITY, INVOLUNTARY, RESPONSES, VOLUNTARY
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
@@ -137,7 +137,10 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     psg, adv = state.roots.psychosocial_gap, state.roots.advocacy_gap
     run = pop.run.take(crises)
     response = np.full(crises.size, VOLUNTARY, np.int8)
-    wants_community = draws.response < of_runs(c.community_preference * (1 - psg), run)
+    # Reform community_network_care multiplies, for those it reaches, the odds that a crisis ends in admission.
+    admit_odds_ratio = reforms.ratio_of(pop, state, "community_network_care", crises)
+    wants_community = draws.response < wants_community_probability(
+        np.broadcast_to(of_runs(c.community_preference * (1 - psg), run), crises.shape), admit_odds_ratio)
     # Community places go to those who want them, in random (keyed) order; the rest are admitted.
     places = (state.levers.community_support_capacity * n / 1000).astype(np.int64)
     candidates = wants_community.nonzero()[0]
@@ -161,17 +164,30 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
         unmet = np.sort(np.delete(no_bed, anyway))
         response[unmet] = COMMUNITY
         admit = (response != COMMUNITY).nonzero()[0]
-    invol = draws.admission_type[admit] < involuntary_probability(pop, params, adv, crises[admit], run[admit])
+    people = crises[admit]
+    invol = draws.admission_type[admit] < involuntary_probability(
+        pop, params, adv, people, run[admit], reforms.ratio_of(pop, state, "crisis_advocacy", people))
     response[admit[invol]] = INVOLUNTARY
     return response, shortage, over_capacity, unmet
 
 
-def involuntary_probability(pop, params, advocacy_gap: np.ndarray, people: np.ndarray,
-                            run: np.ndarray) -> np.ndarray:
+def wants_community_probability(community: np.ndarray, admit_odds_ratio: np.ndarray) -> np.ndarray:
+    """Chance of wanting a crisis answered in the community, with the odds of admission times the odds ratio.
+
+    ``community`` is the chance without the reform; where the ratio is 1 it is returned unchanged (exactly).
+    """
+    admit = 1 - community
+    changed = 1 - admit * admit_odds_ratio / (community + admit * admit_odds_ratio)
+    return np.where(admit_odds_ratio == 1, community, changed)
+
+
+def involuntary_probability(pop, params, advocacy_gap: np.ndarray, people: np.ndarray, run: np.ndarray,
+                            relative_risk: np.ndarray | float = 1.0) -> np.ndarray:
     """Chance that the admission of each of ``people`` (of runs ``run``) is involuntary.
 
     The share with no advocacy gap plus the gap's effect; with loop R4 on, its odds multiply by
-    exp(mistrust_involuntary_effect x service mistrust).
+    exp(mistrust_involuntary_effect x service mistrust); then ``relative_risk`` (reform crisis_advocacy's, for
+    those it reaches) multiplies the chance.
     """
     c = params.crisis
     p = np.broadcast_to(of_runs(np.minimum(1.0, c.involuntary_share + c.advocacy_involuntary_effect * advocacy_gap),
@@ -183,7 +199,7 @@ def involuntary_probability(pop, params, advocacy_gap: np.ndarray, people: np.nd
                             * pop.service_mistrust.take(people.take(wary)))
         q = p[wary]
         p[wary] = np.where(q < 1, q * odds_ratio / (1 - q + q * odds_ratio), 1.0)
-    return p
+    return p * relative_risk
 
 
 def setbacks(pop, c, crises: np.ndarray, response: np.ndarray, unmet: np.ndarray, week: int) -> None:
@@ -216,16 +232,21 @@ def _by_priority_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray
     return order[rank < quota[in_order]]
 
 
-def coercion_risk(c, state, involuntary: np.ndarray, run: np.ndarray) -> np.ndarray:
-    """The coercion lever scaled by trauma insensitivity, lower for voluntary patients (``run``: their runs)."""
+def coercion_risk(c, state, involuntary: np.ndarray, run: np.ndarray,
+                  rate_ratio: np.ndarray | float = 1.0) -> np.ndarray:
+    """The coercion lever scaled by trauma insensitivity, lower for voluntary patients (``run``: their runs).
+
+    ``rate_ratio`` (reform trauma_informed_care's, for those it reaches) multiplies it.
+    """
     ti = state.roots.trauma_insensitivity
     p = state.levers.coercion * (1 - c.trauma_insensitivity_coercion_effect * (1 - ti))
-    return np.where(involuntary, of_runs(p, run), of_runs(p * c.voluntary_coercion_ratio, run))
+    return np.where(involuntary, of_runs(p, run), of_runs(p * c.voluntary_coercion_ratio, run)) * rate_ratio
 
 
-def coerce(c, state, involuntary: np.ndarray, u_coercion: np.ndarray, run: np.ndarray) -> np.ndarray:
+def coerce(c, state, involuntary: np.ndarray, u_coercion: np.ndarray, run: np.ndarray,
+           rate_ratio: np.ndarray | float = 1.0) -> np.ndarray:
     """Which admissions (flags per admitted person, of runs ``run``) start with a coercive measure."""
-    return u_coercion < coercion_risk(c, state, involuntary, run)
+    return u_coercion < coercion_risk(c, state, involuntary, run, rate_ratio)
 
 
 def coerce_inpatients(pop, c, state, staying: np.ndarray, u_coercion: np.ndarray) -> np.ndarray:
@@ -238,8 +259,8 @@ def coerce_inpatients(pop, c, state, staying: np.ndarray, u_coercion: np.ndarray
     free = (pop.coerced_until_week[staying] <= state.week).nonzero()[0]
     people = staying[free]
     run = pop.run.take(people)
-    hazard = of_runs(c.inpatient_coercion_rate / WEEKS_PER_YEAR, run) * coercion_risk(c, state,
-                                                                                      pop.involuntary[people], run)
+    hazard = of_runs(c.inpatient_coercion_rate / WEEKS_PER_YEAR, run) * coercion_risk(
+        c, state, pop.involuntary[people], run, reforms.ratio_of(pop, state, "trauma_informed_care", people))
     return free[u_coercion[free] < -np.expm1(-hazard)]
 
 
@@ -284,7 +305,8 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
                                 response[admitted] == INVOLUNTARY, draws.long_stay[admitted])
     setbacks(pop, c, crises, response, unmet, week)
     first = admitted[coerce(c, state, admissions.involuntary, draws.coercion[admitted],
-                            pop.run.take(admissions.people))]
+                            pop.run.take(admissions.people),
+                            reforms.ratio_of(pop, state, "trauma_informed_care", admissions.people))]
     stay = inpatients.staying_draws
     later = coerce_inpatients(pop, c, state, inpatients.staying, stay.inpatient_coercion)
     # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week

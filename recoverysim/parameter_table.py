@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from recoverysim.parameters import PARAMETERS, REFORM_FIELDS, REFORMS
+from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 from recoverysim.scenario import load_scenario
 from recoverysim.scenario_library import resolve_scenario
 
@@ -26,12 +27,18 @@ def markdown_table() -> str:
     lines += ["", "Reform entries (`[[reforms]]`):", "", "| field | default | range | unit | meaning |",
               "|---|---|---|---|---|"]
     for key, (default, low, high, unit, desc) in REFORM_FIELDS.items():
-        rng = "one of the six names" if low is None else f"[{low:g}, {high:g}]"
-        lines.append(f"| `{key}` | {default} | {rng} | {unit} | {desc} |")
-    lines += ["", "| reform | reduces root | paper's name | capacity adds | package |", "|---|---|---|---|---|"]
+        rng = ("one of the six names" if low is None else "the evidence's interval" if key == "effect"
+               else f"[{low:g}, {high:g}]")
+        shown = "the evidence's central value" if key == "effect" else default
+        lines.append(f"| `{key}` | {shown} | {rng} | {unit} | {desc} |")
+    lines += ["", "| reform | paper's name | root it addresses | capacity adds | package |", "|---|---|---|---|---|"]
     for r in REFORMS.values():
         cap = f"{r.capacity_unit} (to `levers.{r.capacity_target}`)" if r.capacity_target else "-"
-        lines.append(f"| `{r.name}` | `{r.root}` | {r.paper_name} | {cap} | {r.package} |")
+        lines.append(f"| `{r.name}` | {r.paper_name} | `{r.root}` | {cap} | {r.package} |")
+    lines += ["", "Proximal effect of each reform on those it reaches (`reform_evidence.py`):", "",
+              "| reform | changes | measure: central [interval] | reaches | source |", "|---|---|---|---|---|"]
+    for e in PROXIMAL_EFFECTS.values():
+        lines.append(f"| `{e.reform}` | {e.quantity} | {e.measure}: {e.interval_text} | {e.reached} | {e.source} |")
     return "\n".join(lines)
 
 

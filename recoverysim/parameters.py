@@ -398,7 +398,8 @@ class ReformSpec:
     package: str
 
 
-#: The six reforms of the paper's Theme 3, the root each reduces, and where their capacity goes.
+#: The six reforms of the paper's Theme 3, the root each addresses, and where their capacity goes. What each
+#: changes and by how much is in reform_evidence.py.
 REFORMS: dict[str, ReformSpec] = {
     r.name: r
     for r in (
@@ -422,8 +423,11 @@ REFORMS: dict[str, ReformSpec] = {
 REFORM_FIELDS: dict[str, tuple[Any, float | None, float | None, str, str]] = {
     "name": (None, None, None, "reform name", "One of the six reform names"),
     "start_year": (0.0, 0.0, 100.0, "years", "When the reform starts"),
-    "ramp_years": (2.0, 0.0, 50.0, "years", "Time from start to full intensity (linear ramp)"),
-    "intensity": (1.0, 0.0, 1.0, "share of root removed", "Share of the root the reform removes when ramped up"),
+    "ramp_years": (2.0, 0.0, 50.0, "years", "Time from start to full coverage (linear ramp)"),
+    "coverage": (1.0, 0.0, 1.0, "share reached", "Share of the people the reform can reach that it reaches when "
+                 "ramped up (reform_evidence.py says who)"),
+    "effect": (None, 0.0, 1.0, "see reform", "Size of the proximal effect on those reached (a ratio, or the share "
+               "of the root removed); default: the evidence's central value; must lie in the evidence's interval"),
     "capacity": (0.0, 0.0, 1000.0, "see reform", "Service capacity the reform adds when ramped up"),
     "cost_per_year": (0.0, 0.0, 1e12, "currency/year", "Running cost once ramped up (reported, not optimised)"),
 }

@@ -10,6 +10,7 @@ from scipy.special import betaincinv, ndtri
 from recoverysim.codes import Diagnosis
 from recoverysim.parameters import STAGES
 from recoverysim.random_streams import RandomStreams
+from recoverysim.reform_evidence import PERSON_REFORMS
 
 NEVER = np.iinfo(np.int32).min // 2  # a week long before any run, for "never discharged"
 #: Floating type of per-person quantities. Single precision keeps a million people's arrays in cache-sized
@@ -31,7 +32,8 @@ def of_runs(values: np.ndarray, run: np.ndarray) -> np.ndarray:
 
 
 #: The uniforms behind a new person's attributes (rows of ``new_attributes``'s draws), in this order.
-ATTRIBUTE_DRAWS = ("diagnosis", "female", "trauma_history", "life_security", "medication_burden", "age")
+ATTRIBUTE_DRAWS = ("diagnosis", "female", "trauma_history", "life_security", "medication_burden", "age",
+                   *(f"reach_{name}" for name in PERSON_REFORMS))
 
 
 def new_attributes(pp, u: np.ndarray, run: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -45,7 +47,7 @@ def new_attributes(pp, u: np.ndarray, run: np.ndarray | None = None) -> dict[str
         value = np.asarray(value, np.float64)
         return value if run is None else np.broadcast_to(of_runs(value, run), run.shape)
 
-    diag, female, trauma, security, medication, age = u
+    diag, female, trauma, security, medication, age = u[:6]
     schizophrenia, mood = of(pp.share_schizophrenia), of(pp.share_mood)
     total = np.maximum(schizophrenia + mood, 1.0)  # the rest, 1 - schizophrenia - mood, is "other" (never < 0)
     diagnosis = (diag >= schizophrenia / total).astype(np.int8) + (diag >= (schizophrenia + mood) / total)
@@ -60,6 +62,9 @@ def new_attributes(pp, u: np.ndarray, run: np.ndarray | None = None) -> dict[str
         "life_security": betaincinv(security_mean * k, (1 - security_mean) * k, security).astype(REAL),
         "medication_burden": betaincinv(med_mean * k, (1 - med_mean) * k, medication).astype(REAL),
         "age": np.clip(of(pp.entry_age_mean) + of(pp.entry_age_sd) * z, of(pp.entry_age_min), 100.0).astype(REAL),
+        # A person's reach draw for each person reform (reforms.reached): fixed for the person, so a reform of
+        # higher coverage reaches the same people and more.
+        **{f"reach_{name}": row.astype(REAL) for name, row in zip(PERSON_REFORMS, u[6:], strict=True)},
     }
 
 
@@ -95,6 +100,10 @@ class Population:
     age: np.ndarray  # REAL, years
     generation: np.ndarray  # int32, occupants of this place before the present one since week 0 (0: week-0 cohort)
     service_mistrust: np.ndarray  # REAL >= 0, lost trust in services after coercive measures
+    # reach draws of the person reforms (reform_evidence.PERSON_REFORMS), uniform in [0, 1)
+    reach_trauma_informed_care: np.ndarray  # REAL
+    reach_crisis_advocacy: np.ndarray  # REAL
+    reach_community_network_care: np.ndarray  # REAL
     # batch layout: run r's people are r * run_size .. (r + 1) * run_size - 1
     run: np.ndarray  # intp, the run of each person
     run_size: int
@@ -114,8 +123,10 @@ class Population:
         stage = rng.choice(len(STAGES), size=n, p=shares / shares.sum()).astype(np.int8)
         reached = np.full((n, len(STAGES)), -1, dtype=np.int32)
         reached[np.arange(len(STAGES))[None, :] <= stage[:, None]] = 0
-        a = new_attributes(pop, rng.random((len(ATTRIBUTE_DRAWS), n)))
+        first = rng.random((len(ATTRIBUTE_DRAWS) - len(PERSON_REFORMS), n))
         in_hospital = rng.random(n) < pop.initial_in_hospital
+        # The reach draws come last, so adding them left every earlier draw of a run as it was.
+        a = new_attributes(pop, np.vstack([first, rng.random((len(PERSON_REFORMS), n))]))
         return cls(
             size=n,
             stage=stage,
@@ -140,6 +151,7 @@ class Population:
             age=a["age"],
             generation=np.zeros(n, np.int32),
             service_mistrust=np.zeros(n, REAL),
+            **{f"reach_{name}": a[f"reach_{name}"] for name in PERSON_REFORMS},
             run=np.zeros(n, np.intp),
             run_size=n,
         )

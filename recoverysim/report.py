@@ -18,6 +18,7 @@ import numpy as np
 from recoverysim.figures import draw_stage_occupancy, save_figure, subplots
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: F401
 from recoverysim.parameters import PAPER, WEEKS_PER_YEAR
+from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 
 #: Outcome used to picture what common random numbers do to an interval.
 CRN_FIGURE_OUTCOME = "share_reunion_end"
@@ -167,8 +168,9 @@ def _reforms_text(scenario) -> str:
         return "none"
     parts = []
     for r in scenario.reforms:
-        text = (f"{r.name} (from year {r.start_year:g}, over {r.ramp_years:g} y, "
-                f"removes {100 * r.intensity:.0f}% of {r.root}")
+        e = PROXIMAL_EFFECTS[r.name]
+        text = (f"{r.name} (from year {r.start_year:g}, over {r.ramp_years:g} y, reaching {100 * r.coverage:.0f}% "
+                f"of {e.reached}; {e.measure} {r.effect:g} on the {e.quantity}")
         parts.append(text + (f", capacity {r.capacity:g})" if r.capacity else ")"))
     return "; ".join(parts)
 
@@ -245,9 +247,10 @@ def build_blocks(comparison, figures: list[str], date: str, paper: str) -> list[
             f"The model's structure (recovery stages, barriers, their roots and the reforms) follows {paper}, "
             "a qualitative study; the numbers that make it run are modelling choices. Read the results as what "
             "these assumptions imply, not as forecasts.",
-            "Each reform removes a share of one root of barriers (its intensity), reached gradually over its ramp "
-            "years. Most intensities are assumed; where published evidence exists it is cited in the header of "
-            "the scenario file and in docs/policy_scenarios.md.",
+            "Each reform reaches a share of people (its coverage, reached gradually over its ramp years) and "
+            "changes one proximal quantity for them by an effect taken from trials or meta-analyses where they "
+            "exist (recoverysim describe lists each with its source and interval); the three social-cultural "
+            "reforms remove an assumed share of their root. Coverage is assumed in every scenario.",
             "The Japan baseline is a stylised hospital-centred system. Its fit to Japanese statistics is rough: "
             "official bed figures include long-stay and dementia beds, and the model's stages do not match the "
             "paper's categories exactly.",

@@ -28,6 +28,7 @@ from recoverysim.parameters import (
     WEEKS_PER_YEAR,
     defaults,
 )
+from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 
 TOP_LEVEL_KEYS = {"extends", "name", "description", "reforms", *SECTIONS}
 #: A scenario name becomes a folder name (results/<name>, runs/<name>): a plain identifier, nothing path-like.
@@ -36,14 +37,22 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 @dataclass(frozen=True)
 class Reform:
-    """One phased reform: reduces its root by ``intensity`` once ramped up."""
+    """One phased reform: reaches ``coverage`` of its people once ramped up and changes its proximal quantity.
+
+    ``effect`` is the size of that change (reform_evidence.py); None takes the evidence's central value.
+    """
 
     name: str
     start_year: float = REFORM_FIELDS["start_year"][0]
     ramp_years: float = REFORM_FIELDS["ramp_years"][0]
-    intensity: float = REFORM_FIELDS["intensity"][0]
+    coverage: float = REFORM_FIELDS["coverage"][0]
+    effect: float | None = REFORM_FIELDS["effect"][0]
     capacity: float = REFORM_FIELDS["capacity"][0]
     cost_per_year: float = REFORM_FIELDS["cost_per_year"][0]
+
+    def __post_init__(self):
+        if self.effect is None:
+            object.__setattr__(self, "effect", PROXIMAL_EFFECTS[self.name].central)
 
     @property
     def root(self) -> str:
@@ -51,7 +60,7 @@ class Reform:
         return REFORMS[self.name].root
 
     def level(self, week: int) -> float:
-        """Share of full effect reached at ``week`` (linear ramp from start_year over ramp_years)."""
+        """Share of full coverage reached at ``week`` (linear ramp from start_year over ramp_years)."""
         t = week / WEEKS_PER_YEAR - self.start_year
         if t < 0:
             return 0.0
@@ -253,7 +262,7 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
         name = r.get("name")
         if isinstance(name, str) and name in seen_reforms:
             raise ScenarioError(source, f"reforms[{i}].name", f"reform {name!r} is already given as "
-                                f"reforms[{seen_reforms[name]}]; give each reform once (set its intensity)")
+                                f"reforms[{seen_reforms[name]}]; give each reform once (set its coverage)")
         if isinstance(name, str):
             seen_reforms[name] = i
     tagged = [(source, i, r) for i, r in enumerate(reforms)]
@@ -347,6 +356,9 @@ def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
         if key == "name" or key not in entry:
             continue
         value = entry[key]
+        if key == "effect":  # the evidence's interval, not a generic range
+            evidence = PROXIMAL_EFFECTS[name]
+            low, high, unit = evidence.low, evidence.high, evidence.measure
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ScenarioError(source, f"{where}.{key}", f"must be a number in [{low:g}, {high:g}]")
         if not (low <= value <= high):

@@ -25,6 +25,7 @@ from recoverysim.codes import DISCONTINUITY
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import ATTRIBUTE_DRAWS, NEVER, REAL, new_attributes, of_runs
 from recoverysim.random_streams import KeyedDraws
+from recoverysim.reform_evidence import PERSON_REFORMS
 
 #: Oldest age at which the exit bound is computed; mortality there is far above any weekly bound anyway.
 _OLDEST = 110.0
@@ -47,6 +48,9 @@ class EntryDraws(KeyedDraws):
     entry_life_security: np.ndarray
     entry_medication_burden: np.ndarray
     entry_age: np.ndarray
+    entry_reach_trauma_informed_care: np.ndarray
+    entry_reach_crisis_advocacy: np.ndarray
+    entry_reach_community_network_care: np.ndarray
     entry_family_ties: np.ndarray
     entry_community_ties: np.ndarray
 
@@ -132,7 +136,8 @@ def enter(pop, pp, places: np.ndarray, draws: EntryDraws, week: int) -> None:
     pop.stage_since[places] = week
     pop.reached_week[places] = -1
     pop.reached_week[places, DISCONTINUITY] = week
-    for name in ("female", "diagnosis", "trauma_history", "life_security", "medication_burden", "age"):
+    for name in ("female", "diagnosis", "trauma_history", "life_security", "medication_burden", "age",
+                 *(f"reach_{reform}" for reform in PERSON_REFORMS)):
         getattr(pop, name)[places] = a[name]
     pop.schizophrenia[places] = a["diagnosis"] == 0
     pop.medication_baseline[places] = a["medication_burden"]

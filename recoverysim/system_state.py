@@ -14,6 +14,7 @@ from recoverysim.barriers import system_barriers, two_valued_barriers, two_value
 from recoverysim.codes import REUNION
 from recoverysim.feedback_loops import effective_peer_availability, effective_shame_pressure
 from recoverysim.parameters import LEVERS, ROOTS
+from recoverysim.reform_evidence import PERSON_REFORMS
 from recoverysim.reforms import effective_roots, reform_effects
 
 
@@ -66,6 +67,8 @@ class SystemState:
     two_valued: dict[str, np.ndarray]  # barriers raised by a hospital stay or a diagnosis: (runs, [without, with])
     reform_cost: np.ndarray  # cost per year of the reforms in force, by run
     added_peer_posts: np.ndarray  # peer-worker posts per 1,000 users that reforms add, by run
+    reform_reach: np.ndarray  # (runs, person reforms): share reached this week (reforms.reached)
+    reform_ratio: np.ndarray  # (runs, person reforms): effect on those reached (1: none)
 
 
 class SystemUpdate:
@@ -86,8 +89,8 @@ class SystemUpdate:
         levels = tuple(reform.level(week) for config in self.configs for reform in config.reforms)
         if levels != self._reform_levels:
             self._reform_levels = levels
-            self._reformed_roots, self._added_capacity, self._reform_cost = _reform_state(
-                self.configs, self._declared_roots, week)
+            (self._reformed_roots, self._added_capacity, self._reform_cost, self._reform_reach,
+             self._reform_ratio) = _reform_state(self.configs, self._declared_roots, week)
         roots = dict(self._reformed_roots)
         roots["shame_pressure"] = effective_shame_pressure(
             roots["shame_pressure"], community_reunion_share(population), self._reunion_share_start,
@@ -101,7 +104,7 @@ class SystemUpdate:
         barriers = system_barriers(roots)
         return SystemState(week, Roots(**roots), Levers(**levers), barriers,
                            two_valued_barriers(barriers, self._modifiers), self._reform_cost,
-                           self._added_capacity["peer_availability"])
+                           self._added_capacity["peer_availability"], self._reform_reach, self._reform_ratio)
 
 
 def community_reunion_share(pop) -> np.ndarray:
@@ -110,11 +113,13 @@ def community_reunion_share(pop) -> np.ndarray:
 
 
 def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):
-    """Each run's roots after its reforms, the capacity they add and their cost per year, as arrays over runs."""
+    """Each run's roots after reforms, added capacity, cost per year, and person reforms' reach and effect."""
     effects = [reform_effects(config.reforms, week) for config in configs]
     reformed = [effective_roots({name: float(declared_roots[name][r]) for name in ROOTS}, e)
                 for r, e in enumerate(effects)]
     roots = {name: np.array([run[name] for run in reformed]) for name in ROOTS}
     added = {target: np.array([e.added_capacity.get(target, 0.0) for e in effects])
              for target in ("community_support_capacity", "peer_availability")}
-    return roots, added, np.array([e.cost_per_year for e in effects])
+    reach = np.array([[e.reach[name] for name in PERSON_REFORMS] for e in effects])
+    ratio = np.array([[e.ratio[name] for name in PERSON_REFORMS] for e in effects])
+    return roots, added, np.array([e.cost_per_year for e in effects]), reach, ratio

@@ -10,6 +10,7 @@ import numpy as np
 from recoverysim.batch import RunParameters
 from recoverysim.parameters import BARRIERS, LEVERS, ROOTS, STAGES
 from recoverysim.population import NEVER, Population
+from recoverysim.reform_evidence import PERSON_REFORMS
 from recoverysim.relationship_network import RelationshipNetwork, TieMatrix
 from recoverysim.scenario import default_scenario
 from recoverysim.system_state import Levers, Roots, SystemState
@@ -38,6 +39,7 @@ _DEFAULTS = {
     "prevalent_stay": (bool, False), "last_discharge_week": (np.int32, NEVER),
     "coerced_until_week": (np.float32, 0.0), "peer_worker": (bool, False), "age": (np.float32, 40.0),
     "generation": (np.int32, 0), "service_mistrust": (np.float32, 0.0),
+    **{f"reach_{name}": (np.float32, 0.5) for name in PERSON_REFORMS},
 }
 
 
@@ -85,11 +87,12 @@ def network(size: int, run_size: int | None = None, *, family=None, professional
 
 
 def state(runs: int = 1, week: int = 5, *, roots=None, levers=None, barriers=None, two_valued=None,
-          reform_cost=None) -> SystemState:
+          reform_cost=None, reform_reach=None, reform_ratio=None) -> SystemState:
     """A system state of ``runs`` runs: roots and levers by name (one value, or one per run), barrier levels.
 
     Unlisted roots are 0.5, unlisted levers 0.1; barriers default to 0.3 everywhere and the two-valued
-    (without, with) levels to (0.2, 0.4).
+    (without, with) levels to (0.2, 0.4). ``reform_reach`` and ``reform_ratio`` give each person reform's share
+    reached and effect by name (one value, or one per run); unlisted: nobody reached, no effect.
     """
     def per_run(x):
         return np.broadcast_to(np.asarray(x, float), (runs,)).copy()
@@ -100,5 +103,7 @@ def state(runs: int = 1, week: int = 5, *, roots=None, levers=None, barriers=Non
     if two_valued is None:
         two_valued = {name: np.tile(np.array([0.2, 0.4], np.float32), (runs, 1))
                       for name in ("choice_unavailable", "authority_slope", "devalued_life", "social_exclusion")}
+    reach = np.array([per_run((reform_reach or {}).get(name, 0.0)) for name in PERSON_REFORMS]).T
+    ratio = np.array([per_run((reform_ratio or {}).get(name, 1.0)) for name in PERSON_REFORMS]).T
     return SystemState(week, Roots(**roots), Levers(**levers), system, two_valued,
-                       np.zeros(runs) if reform_cost is None else reform_cost, np.zeros(runs))
+                       np.zeros(runs) if reform_cost is None else reform_cost, np.zeros(runs), reach, ratio)

@@ -112,7 +112,7 @@ def test_child_reform_is_named_by_its_index_in_the_child_file(capsys):
     assert len(parent.reforms) > 1  # so an index into the merged list would differ from 0
     path = BAD / "child_reform_out_of_range.toml"
     assert main(["describe", str(path)]) == 2
-    assert f"{path}: reforms[0].intensity: 7" in capsys.readouterr().err
+    assert f"{path}: reforms[0].coverage: 7" in capsys.readouterr().err
 
 
 # --- 4. output problems before the simulation, cleanup, SIGTERM ------------------------------------------

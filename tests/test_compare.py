@@ -22,12 +22,13 @@ from recoverysim.scenario import Reform, load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "japan_baseline.toml"
 
-# Each reform at full strength from week 0 must move the outcomes it targets, in this direction (-1: lower).
+# Each reform at full coverage from week 0 must move its proximal quantity (reform_evidence.py) and what follows
+# from it, in this direction (-1: lower).
 TARGETS = {
     "trauma_informed_care": {"coercive_episodes_per_1000_person_years": -1,
                              "retraumatisations_per_1000_person_years": -1},
     "crisis_advocacy": {"involuntary_share_of_admissions": -1},
-    "community_network_care": {"bed_days_per_person_year": -1, "mean_length_of_stay_days": -1},
+    "community_network_care": {"admissions_per_1000_person_years": -1, "bed_days_per_person_year": -1},
     "personalised_goals": {"share_reunion_end": 1},
     "inclusive_design": {"share_reunion_end": 1},
     "open_community": {"share_reunion_end": 1},
@@ -53,7 +54,10 @@ def test_paired_difference_drops_missing_pairs():
 @pytest.fixture(scope="module")
 def reform_comparison():
     base = load_scenario(BASE, {"population.size": 3000, "run.years": 4})
-    others = [replace(base.with_reforms((Reform(name, start_year=0.0, ramp_years=0.0, intensity=1.0),)), name=name)
+    # Community care keeps crises out of hospital only where a community place is free: give it places.
+    others = [replace(base.with_reforms((Reform(name, start_year=0.0, ramp_years=0.0, coverage=1.0,
+                                                capacity=2.0 if name == "community_network_care" else 0.0),)),
+                      name=name)
               for name in REFORMS]
     return run_comparison([base, *others], replications=5, seed=777, independent=False, workers=2)
 

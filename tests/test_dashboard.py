@@ -38,7 +38,7 @@ def test_controls_cover_roots_levers_loops_and_reforms_with_registry_ranges():
         assert "." not in c.label and "_" not in c.label  # human, not a dotted key
     for reform, spec in REFORMS.items():
         assert by_key[f"reforms.{reform}.on"].kind is bool
-        for field in ("start_year", "ramp_years", "intensity"):
+        for field in ("start_year", "ramp_years", "coverage"):
             c = by_key[f"reforms.{reform}.{field}"]
             assert c.low == REFORM_FIELDS[field][1] and REFORM_FIELDS[field][4] in c.tooltip
         assert (f"reforms.{reform}.capacity" in by_key) == (spec.capacity_target is not None)

@@ -26,7 +26,7 @@ def value(p):
 shares = st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4).map(lambda v: np.array(v) / sum(v))
 reforms = st.lists(st.builds(Reform, name=st.sampled_from(["trauma_informed_care", "crisis_advocacy",
                                                             "community_network_care", "open_community"]),
-                             start_year=st.floats(0, 2), ramp_years=st.floats(0, 3), intensity=st.floats(0, 1)),
+                             start_year=st.floats(0, 2), ramp_years=st.floats(0, 3), coverage=st.floats(0, 1)),
                    max_size=3, unique_by=lambda r: r.name)
 
 

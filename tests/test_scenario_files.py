@@ -34,14 +34,14 @@ def test_every_assumed_number_has_a_range():
 
 def test_extends_inherits_and_overrides(tmp_path):
     write(tmp_path, "base.toml", "[levers]\ncoercion = 0.4\npeer_availability = 0.2\n"
-          "[[reforms]]\nname = 'open_community'\nintensity = 0.3\n")
+          "[[reforms]]\nname = 'open_community'\ncoverage = 0.3\n")
     child = write(tmp_path, "child.toml", "extends = 'base.toml'\n[levers]\ncoercion = 0.1\n"
-                  "[[reforms]]\nname = 'open_community'\nintensity = 0.9\n"
+                  "[[reforms]]\nname = 'open_community'\ncoverage = 0.9\n"
                   "[[reforms]]\nname = 'crisis_advocacy'\ncapacity = 2\n")
     s = load_scenario(child)
     assert s["levers.coercion"] == 0.1
     assert s["levers.peer_availability"] == 0.2
-    assert [(r.name, r.intensity) for r in s.reforms] == [("open_community", 0.9), ("crisis_advocacy", 1.0)]
+    assert [(r.name, r.coverage) for r in s.reforms] == [("open_community", 0.9), ("crisis_advocacy", 1.0)]
     assert s.files == (str(tmp_path / "base.toml"), str(child))
 
 
@@ -67,7 +67,7 @@ def test_parse_assignment_uses_toml_values():
 def test_reform_ramp():
     from recoverysim.scenario import Reform
 
-    r = Reform("trauma_informed_care", start_year=1, ramp_years=2, intensity=0.5)
+    r = Reform("trauma_informed_care", start_year=1, ramp_years=2, coverage=0.5)
     assert r.level(0) == 0 and r.level(52) == 0
     assert r.level(104) == pytest.approx(0.5)
     assert r.level(156) == 1.0 and r.level(1000) == 1.0
@@ -84,7 +84,7 @@ BAD_INPUTS = [
     ("reform.toml", "[[reforms]]\nname = 'more_beds'\n", "reforms[0].name", "unknown reform"),
     ("reformfield.toml", "[[reforms]]\nname = 'open_community'\nstrength = 1\n", "reforms[0].strength",
      "unknown reform field"),
-    ("reformrange.toml", "[[reforms]]\nname = 'open_community'\nintensity = 2\n", "reforms[0].intensity",
+    ("reformrange.toml", "[[reforms]]\nname = 'open_community'\ncoverage = 2\n", "reforms[0].coverage",
      "out of range"),
     ("capacity.toml", "[[reforms]]\nname = 'open_community'\ncapacity = 2\n", "reforms[0].capacity",
      "adds no capacity"),

@@ -48,11 +48,13 @@ def test_single_reform_files(reform):
     reforms = _reforms(reform)
     assert list(reforms) == [reform]
     r = reforms[reform]
-    assert 0 < r.intensity <= 1 and r.start_year >= 0 and r.ramp_years >= 0
+    assert 0 < r.coverage <= 1 and r.start_year >= 0 and r.ramp_years >= 0
     if REFORMS[reform].capacity_target is None:
         assert r.capacity == 0
     header = _header(reform)
-    assert "Intensity" in header and ("range" in header)
+    # Coverage is always assumed and needs a range; the effect's evidence is in reform_evidence.py.
+    assert "Coverage" in header and "range" in header or "Coverage 1" in header
+    assert "reform_evidence.py" in header
 
 
 @pytest.mark.parametrize("package", [*PACKAGES, "all_reforms"])

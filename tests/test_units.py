@@ -14,7 +14,7 @@ from recoverysim.feedback_loops import (
     retraumatisation_trauma_increment,
 )
 from recoverysim.model import RecoveryModel
-from recoverysim.parameters import BARRIERS, LOOPS, PARAMETERS, REFORMS, ROOTS
+from recoverysim.parameters import BARRIERS, LOOPS, PARAMETERS, ROOTS
 from recoverysim.random_streams import RandomStreams, derive_seed
 from recoverysim.reforms import effective_roots, reform_effects
 from recoverysim.relationship_network import TieMatrix
@@ -115,16 +115,19 @@ def test_loop_functions_move_in_the_declared_direction_and_switch_off():
     assert retraumatisation_trauma_increment(1.0, False) == 0.0
 
 
-def test_reforms_reduce_their_root_and_combine():
-    reforms = (Reform("open_community", start_year=0, ramp_years=0, intensity=0.5),
-               Reform("crisis_advocacy", start_year=1, ramp_years=1, intensity=1.0, capacity=2.0))
+def test_reforms_reduce_their_root_or_reach_people():
+    reforms = (Reform("open_community", start_year=0, ramp_years=0, coverage=0.5, effect=0.4),
+               Reform("crisis_advocacy", start_year=1, ramp_years=1, coverage=0.6, capacity=2.0, effect=0.7))
     effects = reform_effects(reforms, week=78)  # crisis advocacy half ramped
     roots = effective_roots(dict.fromkeys(ROOTS, 0.8), effects)
-    assert roots["thin_networks"] == pytest.approx(0.4)
-    assert roots["advocacy_gap"] == pytest.approx(0.4)
-    assert roots["trauma_insensitivity"] == 0.8
+    assert roots["thin_networks"] == pytest.approx(0.8 * (1 - 0.5 * 0.4))  # coverage x effect of the root removed
+    assert roots["advocacy_gap"] == 0.8 and roots["trauma_insensitivity"] == 0.8  # a person reform: no root moves
+    assert effects.reach == {"trauma_informed_care": 0.0, "crisis_advocacy": pytest.approx(0.3),
+                             "community_network_care": 0.0}
+    assert effects.ratio == {"trauma_informed_care": 1.0, "crisis_advocacy": 0.7, "community_network_care": 1.0}
     assert effects.added_capacity == {"peer_availability": pytest.approx(1.0)}
-    assert set(REFORMS) == {r for r in REFORMS}
+    with pytest.raises(ValueError, match="given twice"):
+        reform_effects(reforms + reforms[:1], week=0)
 
 
 def test_person_agents_view_the_arrays(small):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from recoverysim.parameters import LEVERS, LOOPS, PARAMETERS, REFORM_FIELDS, REFORMS, ROOTS, SECTIONS, command_default
+from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 from recoverysim.scenario import Reform, Scenario
 
 #: Run controls keep the page responsive: the network view and the stories are for small populations.
@@ -34,7 +35,8 @@ _LABELS = {
     "peer.organisational_support": "Organisational support for peer staff",
 }
 _REFORM_FIELD_LABELS = {"on": "In force", "start_year": "Starts in year", "ramp_years": "Ramp-up (years)",
-                        "intensity": "Intensity", "capacity": "Capacity added"}
+                        "coverage": "Coverage (share reached)", "effect": "Effect on those reached",
+                        "capacity": "Capacity added"}
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,18 @@ def _nice_step(span: float) -> float:
 def _reform_controls(name: str) -> list[Control]:
     spec = REFORMS[name]
     group = f"Reform: {human(name)}"
+    evidence = PROXIMAL_EFFECTS[name]
     out = [Control(f"reforms.{name}.on", f"{human(name)} in force", group, bool, None, None, None, "switch",
-                   _tooltip(f"Reform '{spec.paper_name}': lowers the root {human(spec.root).lower()}", "switch",
-                            "paper, Theme 3"))]
-    fields = ["start_year", "ramp_years", "intensity"] + (["capacity"] if spec.capacity_target else [])
+                   _tooltip(f"Reform '{spec.paper_name}': {evidence.measure} on the {evidence.quantity}", "switch",
+                            "paper, Theme 3; reform_evidence.py"))]
+    fields = ["start_year", "ramp_years", "coverage", "effect"] + (["capacity"] if spec.capacity_target else [])
     for field in fields:
         _default, low, high, unit, description = REFORM_FIELDS[field]
         if field == "capacity":
             unit, high = spec.capacity_unit, 50.0  # the declared 1000 is no classroom scale
+        if field == "effect":  # the evidence's interval is the slider's range
+            low, high, unit = evidence.low, evidence.high, evidence.measure
+            description = f"{evidence.measure} on the {evidence.quantity}; {evidence.source}"
         if field in ("start_year", "ramp_years"):
             high = RUN_LIMITS["run.years"][1]
         out.append(Control(f"reforms.{name}.{field}", _REFORM_FIELD_LABELS[field], group, float, low, high,
