@@ -52,6 +52,15 @@ def test_more_coercion_more_coercive_episodes_retraumatisation_and_discontinuity
     assert lo < 0, (mean, lo, hi)  # and not more reunion
 
 
+def test_fewer_beds_more_crises_turned_away_and_left_without_a_bed(baseline_path):
+    many = scenario(baseline_path, **{"levers.bed_capacity": 100.0})
+    few = many.with_overrides({"levers.bed_capacity": 50.0})
+    for metric, sign in (("admissions_turned_away_share", 1), ("unmet_crises_per_1000_person_years", 1),
+                         ("bed_days_per_person_year", -1)):
+        mean, lo, hi = paired(many, few, metric)
+        assert (lo > 0 if sign > 0 else hi < 0), (metric, mean, lo, hi)
+
+
 def test_more_peer_availability_more_reunion(baseline_path):
     low = scenario(baseline_path, **{"levers.peer_availability": 0.02})
     high = low.with_overrides({"levers.peer_availability": 0.6})

@@ -8,6 +8,7 @@ from recoverysim.crisis_pathway import crisis_hazard, crisis_probability_bound
 from recoverysim.model import RecoveryModel
 from recoverysim.parameters import PARAMETERS, STAGES
 from recoverysim.recovery_stages import move_probability_bound, transition_probabilities
+from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 from recoverysim.scenario import Reform, default_scenario
 
 FIXED = {"run.years", "run.replications", "run.seed", "run.spin_up_years", "population.size"} | {
@@ -24,10 +25,15 @@ def value(p):
 
 
 shares = st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4).map(lambda v: np.array(v) / sum(v))
-reforms = st.lists(st.builds(Reform, name=st.sampled_from(["trauma_informed_care", "crisis_advocacy",
-                                                            "community_network_care", "open_community"]),
-                             start_year=st.floats(0, 2), ramp_years=st.floats(0, 3), coverage=st.floats(0, 1)),
-                   max_size=3, unique_by=lambda r: r.name)
+def reform(name: str):
+    """A reform of ``name`` with any timing and coverage, and any effect within its evidence's interval."""
+    e = PROXIMAL_EFFECTS[name]
+    return st.builds(Reform, name=st.just(name), start_year=st.floats(0, 2), ramp_years=st.floats(0, 3),
+                     coverage=st.floats(0, 1), effect=st.floats(e.low, e.high))
+
+
+reforms = st.lists(st.sampled_from(["trauma_informed_care", "crisis_advocacy", "community_network_care",
+                                    "open_community"]).flatmap(reform), max_size=3, unique_by=lambda r: r.name)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
