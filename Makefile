@@ -38,6 +38,7 @@ bench: $(VENV)/.installed
 
 regression-refresh: $(VENV)/.installed
 	$(PY) tests/regression/refresh_baseline.py
+	$(PY) tests/regression/refresh_trace.py
 
 clean:
 	rm -rf $(VENV) results

@@ -106,6 +106,7 @@ class RecoveryModel(mesa.Model):
         """Week 0: the people in services now are the cohort followed; stays begun before are prevalent."""
         pop = self.population
         self.observing = True
+        self._update_system.observe_from(pop)
         pop.reached_week[:] = np.where(np.arange(len(STAGES))[None, :] <= pop.stage[:, None], 0, -1)
         pop.prevalent_stay[:] = pop.in_hospital
         pop.generation[:] = 0
