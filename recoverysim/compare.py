@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,9 @@ from recoverysim.errors import RecoverysimError
 from recoverysim.executor import default_workers, run_tasks
 from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict
-from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
+from recoverysim.parameters import REFORMS, STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
+from recoverysim.reform_evidence import PROXIMAL_EFFECTS, effect_quantile
 from recoverysim.results import atomic_directory, file_hash, write_manifest
 from recoverysim.run_folder import TIMESERIES_FLOAT_FORMAT, write_folder
 from recoverysim.scenario import Scenario
@@ -38,6 +39,10 @@ __all__ = ["KEY_OUTCOMES", "LIBRARY", "available_names", "default_workers", "fmt
 
 #: Path component that turns the root seed into the root seed of the independent (unpaired) runs.
 INDEPENDENT_STREAM = 7_919
+#: Path component of the draws of the reforms' effects (one per replicate and reform, shared by all scenarios).
+EFFECT_STREAM = 7_927
+EFFECT_COLUMNS = ["scenario", "metric", "difference", "ci_low", "ci_high", "difference_with_effects",
+                  "ci_low_with_effects", "ci_high_with_effects", "probability_of_benefit"]
 DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
                       "relative_change"]
 
@@ -107,6 +112,7 @@ class Comparison:
     independent_seed: int | None
     independent: list[Results] = field(default_factory=list)
     wall_seconds: float = 0.0
+    with_effects: list[Results] = field(default_factory=list)  # base, then others, effects drawn per replicate
     differences: pd.DataFrame = field(init=False)
     occupancy: pd.DataFrame = field(init=False)
     crn: pd.DataFrame = field(init=False)
@@ -115,6 +121,7 @@ class Comparison:
         self.differences = self._differences()
         self.occupancy = self._occupancy_differences()
         self.crn = self._crn_table()
+        self.effects = self._effect_table() if self.with_effects else None
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -176,9 +183,49 @@ class Comparison:
         return pd.DataFrame(rows, columns=cols)
 
 
+    def _effect_table(self) -> pd.DataFrame:
+        """Each effect with Monte Carlo uncertainty only, then with the reforms' effect uncertainty as well.
+
+        In replicate r every reform's effect is a draw from its evidence distribution (the same draw in every
+        scenario that has the reform), so the interval over replicates holds both; ``probability_of_benefit``
+        is the share of those replicate pairs in which the scenario does better than the base.
+        """
+        rows = []
+        base_drawn = self.with_effects[0].headlines
+        for other, drawn in zip(self.others, self.with_effects[1:], strict=True):
+            table = self.differences[self.differences["scenario"] == other.scenario.name].set_index("metric")
+            for metric, outcome in OUTCOMES.items():
+                b, o = base_drawn[metric].to_numpy(float), drawn.headlines[metric].to_numpy(float)
+                _, _, d, lo, hi = paired_difference(b, o)
+                ok = np.isfinite(b) & np.isfinite(o)
+                sign = {"higher": 1, "lower": -1}.get(outcome.better)
+                benefit = float(np.mean(sign * (o[ok] - b[ok]) > 0)) if sign and ok.any() else np.nan
+                row = table.loc[metric]
+                rows.append((other.scenario.name, metric, row.difference, row.ci_low, row.ci_high, d, lo, hi,
+                             benefit))
+        return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
+def with_effect_draws(scenario: Scenario, seed: int, replicate: int) -> Scenario:
+    """``scenario`` with each reform's effect drawn from its evidence distribution for ``replicate``.
+
+    The draw of a reform depends only on (seed, replicate, reform), so scenarios sharing a reform share it.
+    """
+    reforms = []
+    for reform in scenario.reforms:
+        u = np.random.default_rng(derive_seed(seed, EFFECT_STREAM, replicate, list(REFORMS).index(reform.name)))
+        effect = float(effect_quantile(PROXIMAL_EFFECTS[reform.name], u.random()))
+        reforms.append(replace(reform, effect=effect))
+    return scenario.with_reforms(tuple(reforms))
+
+
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
-                   independent: bool = True, progress: bool = False, workers: int = 1) -> Comparison:
+                   independent: bool = True, progress: bool = False, workers: int = 1,
+                   effect_uncertainty: bool = False) -> Comparison:
     """Run base (first) and others on common random numbers; optionally the others again on independent seeds.
+
+    With ``effect_uncertainty``, every scenario runs once more on the same seeds with its reforms' effects drawn
+    per replicate (:func:`with_effect_draws`), for intervals that hold the effects' uncertainty too.
 
     The scenarios are checked here, once per comparison (:func:`check_comparable`), before any run.
     """
@@ -194,15 +241,24 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
     if independent:
         plan += [("independent", i, replicate_seed(indep_seed, r), r)
                  for i in range(1, len(scenarios)) for r in range(replications)]
+    drawn = {}
+    if effect_uncertainty:
+        for i, sc in enumerate(scenarios):
+            if sc.reforms:  # a scenario without reforms is its own run with drawn effects
+                plan += [("effects", i, replicate_seed(seed, r), r) for r in range(replications)]
+                drawn.update({(i, r): with_effect_draws(sc, seed, r) for r in range(replications)})
     start = time.perf_counter()
-    runs = _execute([(scenarios[i], s, r) for _, i, s, r in plan], progress, workers)
+    runs = _execute([(drawn[(i, r)] if group == "effects" else scenarios[i], s, r) for group, i, s, r in plan],
+                    progress, workers)
     grouped: dict[tuple[str, int], list[RunResult]] = {}
     for (group, i, _, _), run in zip(plan, runs, strict=True):
         grouped.setdefault((group, i), []).append(run)
     results = [Results(s, grouped[("crn", i)]) for i, s in enumerate(scenarios)]
     indep = [Results(s, grouped[("independent", i)]) for i, s in enumerate(scenarios) if i and independent]
+    effects = [Results(s, grouped.get(("effects", i), grouped[("crn", i)])) for i, s in enumerate(scenarios)
+               ] if effect_uncertainty else []
     return Comparison(results[0], results[1:], seed, replications, indep_seed, indep,
-                      wall_seconds=time.perf_counter() - start)
+                      wall_seconds=time.perf_counter() - start, with_effects=effects)
 
 
 def _execute(jobs: list[tuple[Scenario, int, int]], progress: bool, workers: int) -> list[RunResult]:
@@ -231,6 +287,8 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
     comparison.differences.to_csv(folder / "differences.csv", index=False, float_format=fmt)
     comparison.occupancy.to_csv(folder / "occupancy_differences.csv", index=False, float_format=fmt)
     comparison.crn.to_csv(folder / "crn.csv", index=False, float_format=fmt)
+    if comparison.effects is not None:
+        comparison.effects.to_csv(folder / "effect_uncertainty.csv", index=False, float_format=fmt)
     runs = folder / "runs"
     for results in (comparison.base, *comparison.others):
         sub = runs / results.scenario.name
@@ -255,10 +313,11 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
 
 def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: int | None = None,
                       seed: int | None = None, *, independent: bool = True, progress: bool = False,
-                      workers: int = 1, command: list[str] | None = None, force: bool = False) -> Comparison:
+                      workers: int = 1, command: list[str] | None = None, force: bool = False,
+                      effect_uncertainty: bool = False) -> Comparison:
     """Run the comparison and write ``out`` atomically (checked first; nothing is left behind if anything fails)."""
     with atomic_directory(Path(out), force) as tmp:
         comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
-                                    workers=workers)
+                                    workers=workers, effect_uncertainty=effect_uncertainty)
         write_comparison(comparison, tmp, command)
     return comparison

@@ -25,6 +25,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_workers(p)
     p.add_argument("--no-independent", action="store_true",
                    help="skip the independent-seed rerun that shows how much pairing narrows the intervals")
+    p.add_argument("--effect-uncertainty", action="store_true",
+                   help="also run every scenario with its reforms' effects drawn per replicate from their evidence "
+                        "(reform_evidence.py): effect_uncertainty.csv gives each difference with Monte Carlo "
+                        "uncertainty only and with the effects' uncertainty too, and the probability of benefit")
     add_quiet(p)
     p.set_defaults(func=run_command)
     return p
@@ -64,7 +68,7 @@ def run_command(args: argparse.Namespace) -> int:
           f"{base['run.years']} years x {reps} replicates", file=sys.stderr)
     comparison = compare_to_folder(scenarios, out, args.replications, args.seed,
                                    independent=not args.no_independent, progress=not args.quiet, workers=workers,
-                                   command=sys.argv, force=args.force)
+                                   command=sys.argv, force=args.force, effect_uncertainty=args.effect_uncertainty)
     print(headline_table(comparison))
     print(f"\nReport: {out / 'report.html'} (also report.md, differences.csv, runs/, figures/)")
     return 0

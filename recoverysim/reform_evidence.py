@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from scipy.special import ndtri
+
+#: The standard normal quantile at 0.975: a 95% interval is the median x exp(+-1.96 sigma).
+Z95 = 1.959963984540054
+
 #: How a proximal effect acts. "person": a ratio applied, for each person reached, to a probability or rate
 #: of the crisis pathway; "root": the share of the reform's root removed at full coverage (system level).
 KINDS = ("person", "root")
@@ -82,3 +88,20 @@ PROXIMAL_EFFECTS: dict[str, ProximalEffect] = {e.reform: e for e in (
 
 #: The reforms that act on people, in the order of their reach draws (``Population.reach_*``).
 PERSON_REFORMS: tuple[str, ...] = tuple(name for name, e in PROXIMAL_EFFECTS.items() if e.kind == "person")
+
+
+def effect_quantile(evidence: ProximalEffect, u: np.ndarray | float) -> np.ndarray:
+    """The effect at probability ``u`` of its uncertainty distribution (inverse distribution function).
+
+    A measured ratio (a person reform) is log-normal with median ``central`` and its interval read as a 95%
+    interval on the log scale: sigma = (ln high - ln low) / (2 x 1.96). An assumed share of a root is
+    triangular on [low, high] with mode ``central``.
+    """
+    u = np.asarray(u, float)
+    if evidence.kind == "person":
+        sigma = (np.log(evidence.high) - np.log(evidence.low)) / (2 * Z95)
+        return np.exp(np.log(evidence.central) + sigma * ndtri(u))
+    low, mode, high = evidence.low, evidence.central, evidence.high
+    split = (mode - low) / (high - low)
+    return np.where(u < split, low + np.sqrt(u * (high - low) * (mode - low)),
+                    high - np.sqrt((1 - u) * (high - low) * (high - mode)))

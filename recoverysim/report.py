@@ -277,6 +277,7 @@ def _uncertainty_blocks(comparison) -> list[tuple]:
               "assumed parameter values or reform strengths; that is what sensitivity analysis "
               "(recoverysim sensitivity) is for. More replicates give narrower intervals."),
     ]
+    b += _effect_uncertainty_blocks(comparison)
     crn = comparison.crn
     if crn.empty:
         return b + [("p", "This comparison was run without the independent-seed check.")]
@@ -298,6 +299,28 @@ def _uncertainty_blocks(comparison) -> list[tuple]:
           for r in crn[crn["metric"].isin(KEY_OUTCOMES)].itertuples()]),
     ]
     return b
+
+
+def _effect_uncertainty_blocks(comparison) -> list[tuple]:
+    effects = comparison.effects
+    if effects is None:
+        return [("p", "The reforms' effects were fixed at their evidence's central values (run with "
+                      "--effect-uncertainty to include their uncertainty).")]
+    rows = effects[effects["metric"].isin(KEY_OUTCOMES)]
+    return [
+        ("p", "With the reforms' effect uncertainty: each replicate was run again with every reform's effect drawn "
+              "from its evidence distribution (recoverysim/reform_evidence.py; the same draw in every scenario "
+              "that has the reform). The second interval holds that uncertainty and the chance element together; "
+              "the probability of benefit is the share of replicate pairs in which the scenario did better. Root "
+              "levels, rates and coverage stay fixed: this is not yet the full parameter uncertainty."),
+        ("table", "effects", ["scenario", "outcome", "effect, chance only (95%)", "effect, with effect uncertainty "
+                              "(95%)", "probability of benefit"],
+         [[r.scenario, r.metric, f"{fmt_diff(r.difference, r.metric)} [{fmt_diff(r.ci_low, r.metric)}, "
+           f"{fmt_diff(r.ci_high, r.metric)}]", f"{fmt_diff(r.difference_with_effects, r.metric)} "
+           f"[{fmt_diff(r.ci_low_with_effects, r.metric)}, {fmt_diff(r.ci_high_with_effects, r.metric)}]",
+           "-" if np.isnan(r.probability_of_benefit) else f"{r.probability_of_benefit:.2f}"]
+          for r in rows.itertuples()]),
+    ]
 
 
 # --- rendering ----------------------------------------------------------------------------------------
