@@ -18,7 +18,7 @@ from recoverysim.codes import COMMUNITY, DISCONTINUITY, INVOLUNTARY, RESPONSES, 
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
 from recoverysim.hospital import Admissions, Discharges
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
-from recoverysim.population import REAL, of_people, of_runs
+from recoverysim.population import REAL, by_priority_in_run, of_people, of_runs
 from recoverysim.random_streams import KeyedDraws
 
 __all__ = ["RESPONSES", "CrisisDraws", "CrisisOutcome", "crisis_hazard", "crisis_probability_bound", "run_week"]
@@ -144,7 +144,7 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     # Community places go to those who want them, in random (keyed) order; the rest are admitted.
     places = (state.levers.community_support_capacity * n / 1000).astype(np.int64)
     candidates = wants_community.nonzero()[0]
-    served = candidates[_by_priority_in_run(run[candidates], draws.community_priority[candidates], places,
+    served = candidates[by_priority_in_run(run[candidates], draws.community_priority[candidates], places,
                                             pop.runs)]
     response[served] = COMMUNITY
     admit = (response != COMMUNITY).nonzero()[0]
@@ -154,12 +154,12 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     unmet = np.zeros(0, np.int64)
     if shortage.any():
         # Those last in (keyed) bed priority in each run, beyond its free beds, find no bed.
-        no_bed = admit[_by_priority_in_run(run[admit], draws.bed_priority[admit], shortage, pop.runs, highest=True)]
+        no_bed = admit[by_priority_in_run(run[admit], draws.bed_priority[admit], shortage, pop.runs, highest=True)]
         # Some are admitted anyway, while the run's beds are not over capacity by more than the limit.
         room = np.maximum(0, np.rint(beds * (1 + params.hospital.over_capacity_limit)).astype(np.int64)
                           - np.maximum(occupied, beds))
         willing = (draws.over_capacity[no_bed] < of_runs(params.hospital.over_capacity_share, run[no_bed])).nonzero()[0]
-        anyway = willing[_by_priority_in_run(run[no_bed[willing]], draws.bed_priority[no_bed[willing]], room, pop.runs)]
+        anyway = willing[by_priority_in_run(run[no_bed[willing]], draws.bed_priority[no_bed[willing]], room, pop.runs)]
         over_capacity = np.bincount(run[no_bed[anyway]], minlength=pop.runs)
         unmet = np.sort(np.delete(no_bed, anyway))
         response[unmet] = COMMUNITY
@@ -171,14 +171,17 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     return response, shortage, over_capacity, unmet
 
 
+def odds_multiplied(p: np.ndarray, odds_ratio: np.ndarray) -> np.ndarray:
+    """Chances ``p`` with their odds p / (1 - p) multiplied by ``odds_ratio`` (a certainty stays 1)."""
+    return np.where(p < 1, p * odds_ratio / (1 - p + p * odds_ratio), 1.0)
+
+
 def wants_community_probability(community: np.ndarray, admit_odds_ratio: np.ndarray) -> np.ndarray:
     """Chance of wanting a crisis answered in the community, with the odds of admission times the odds ratio.
 
     ``community`` is the chance without the reform; where the ratio is 1 it is returned unchanged (exactly).
     """
-    admit = 1 - community
-    changed = 1 - admit * admit_odds_ratio / (community + admit * admit_odds_ratio)
-    return np.where(admit_odds_ratio == 1, community, changed)
+    return np.where(admit_odds_ratio == 1, community, 1 - odds_multiplied(1 - community, admit_odds_ratio))
 
 
 def involuntary_probability(pop, params, advocacy_gap: np.ndarray, people: np.ndarray, run: np.ndarray,
@@ -197,8 +200,7 @@ def involuntary_probability(pop, params, advocacy_gap: np.ndarray, people: np.nd
     if wary.size:
         odds_ratio = np.exp(of_runs(c.mistrust_involuntary_effect, run.take(wary))
                             * pop.service_mistrust.take(people.take(wary)))
-        q = p[wary]
-        p[wary] = np.where(q < 1, q * odds_ratio / (1 - q + q * odds_ratio), 1.0)
+        p[wary] = odds_multiplied(p[wary], odds_ratio)
     return p * relative_risk
 
 
@@ -214,22 +216,6 @@ def setbacks(pop, c, crises: np.ndarray, response: np.ndarray, unmet: np.ndarray
                       week)
     people = crises[unmet]
     pop.trauma_load[people] += of_runs(c.real.unmet_crisis_trauma, pop.run.take(people))
-
-
-def _by_priority_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray, runs: int,
-                        highest: bool = False) -> np.ndarray:
-    """Positions of the ``quota[r]`` items of each run r first (or, with ``highest``, last) in priority order.
-
-    The order is that of a stable ascending sort of each run's priorities, so ties go to earlier items.
-    """
-    order = np.lexsort((priority, run))
-    in_order = run[order]
-    position = np.arange(order.size)
-    if highest:
-        rank = np.searchsorted(in_order, np.arange(runs), side="right")[in_order] - 1 - position
-    else:
-        rank = position - np.searchsorted(in_order, np.arange(runs))[in_order]
-    return order[rank < quota[in_order]]
 
 
 def coercion_risk(c, state, involuntary: np.ndarray, run: np.ndarray,

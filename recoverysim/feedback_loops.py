@@ -30,6 +30,11 @@ def effective_peer_availability(lever, peer_workers, caseload, population: int, 
     return np.minimum(1.0, reach)
 
 
+def peer_load(demand, peer_workers, caseload, max_load):
+    """Load per peer worker: demand over what the workers' caseloads cover, capped at ``max_load``."""
+    return np.minimum(demand / (peer_workers * caseload), max_load)
+
+
 def peer_leaving_hazard(turnover, burnout_rate, organisational_support, demand, peer_workers, caseload, loop_on,
                         max_load):
     """Yearly hazard that a peer worker leaves: turnover plus burnout from excess load (B1).
@@ -40,7 +45,7 @@ def peer_leaving_hazard(turnover, burnout_rate, organisational_support, demand, 
     load above 1. Arguments may be one value per run.
     """
     burning = np.logical_and(loop_on, np.asarray(peer_workers) > 0)
-    load = np.minimum(demand / (np.where(burning, peer_workers, 1) * caseload), max_load)
+    load = peer_load(demand, np.where(burning, peer_workers, 1), caseload, max_load)
     return np.where(burning, turnover + burnout_rate * np.maximum(0.0, load - 1.0) * (1 - organisational_support),
                     turnover)
 

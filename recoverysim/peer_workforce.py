@@ -9,7 +9,7 @@ import numpy as np
 from recoverysim.codes import REUNION
 from recoverysim.feedback_loops import peer_leaving_hazard
 from recoverysim.parameters import WEEKS_PER_YEAR
-from recoverysim.population import of_runs
+from recoverysim.population import by_priority_in_run, of_runs
 
 #: Keyed streams of a week: leaving and burnout for each worker (burnout used only if they leave), recruitment
 #: for each candidate.
@@ -53,14 +53,6 @@ def posts(p, added_posts: np.ndarray, run_size: int) -> np.ndarray:
     return np.rint((p.posts_per_1000 + added_posts) * run_size / 1000).astype(np.int64)
 
 
-def _first_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray) -> np.ndarray:
-    """Positions of the ``quota[r]`` items of each run r lowest in priority."""
-    order = np.lexsort((priority, run))
-    in_order = run[order]
-    rank = np.arange(order.size) - np.searchsorted(in_order, np.arange(quota.size))[in_order]
-    return order[rank < quota[in_order]]
-
-
 def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, added_posts: np.ndarray, week: int,
            draws: PeerDraws) -> PeerEvents:
     """Recruit and lose peer workers for one week (``p``: the ``[peer]`` section; ``burnout_loop``: B1 on).
@@ -89,7 +81,8 @@ def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, adde
     willing = (eligible & (draws.recruitment < of_runs(joining, pop.run.take(candidates)))).nonzero()[0]
     # Only posts that organisations fund can be filled (lowest recruitment draws first).
     vacancies = np.maximum(0, posts(p, added_posts, pop.run_size) - pop.count_by_run(pop.peer_worker))
-    hired = willing[_first_in_run(pop.run.take(candidates[willing]), draws.recruitment[willing], vacancies)]
+    hired = willing[by_priority_in_run(pop.run.take(candidates[willing]), draws.recruitment[willing], vacancies,
+                                       pop.runs)]
     recruited = candidates[hired]
     pop.peer_worker[recruited] = True
     return PeerEvents(recruited, leaving, burnt)

@@ -31,6 +31,22 @@ def of_runs(values: np.ndarray, run: np.ndarray) -> np.ndarray:
     return values if type(values) is not np.ndarray or values.size == 1 else values.take(run)
 
 
+def by_priority_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray, runs: int,
+                       highest: bool = False) -> np.ndarray:
+    """Positions of the ``quota[r]`` items of each run r first (or, with ``highest``, last) in priority order.
+
+    The order is that of a stable ascending sort of each run's priorities, so ties go to earlier items.
+    """
+    order = np.lexsort((priority, run))
+    in_order = run[order]
+    position = np.arange(order.size)
+    if highest:
+        rank = np.searchsorted(in_order, np.arange(runs), side="right")[in_order] - 1 - position
+    else:
+        rank = position - np.searchsorted(in_order, np.arange(runs))[in_order]
+    return order[rank < quota[in_order]]
+
+
 #: The uniforms behind a new person's attributes (rows of ``new_attributes``'s draws), in this order.
 ATTRIBUTE_DRAWS = ("diagnosis", "female", "trauma_history", "life_security", "medication_burden", "age",
                    *(f"reach_{name}" for name in PERSON_REFORMS))
@@ -132,12 +148,8 @@ class Population:
             stage=stage,
             stage_since=np.zeros(n, np.int32),
             reached_week=reached,
-            female=a["female"],
-            diagnosis=a["diagnosis"],
+            **a,  # every attribute of new_attributes, as for a new service user
             schizophrenia=a["diagnosis"] == Diagnosis.SCHIZOPHRENIA,
-            trauma_history=a["trauma_history"],
-            life_security=a["life_security"],
-            medication_burden=a["medication_burden"],
             medication_baseline=a["medication_burden"].copy(),
             trauma_load=a["trauma_history"].astype(REAL),
             in_hospital=in_hospital,
@@ -148,10 +160,8 @@ class Population:
             last_discharge_week=np.full(n, NEVER, np.int32),
             coerced_until_week=np.zeros(n, REAL),
             peer_worker=np.zeros(n, bool),
-            age=a["age"],
             generation=np.zeros(n, np.int32),
             service_mistrust=np.zeros(n, REAL),
-            **{f"reach_{name}": a[f"reach_{name}"] for name in PERSON_REFORMS},
             run=np.zeros(n, np.intp),
             run_size=n,
         )

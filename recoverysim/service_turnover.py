@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
-from recoverysim.codes import DISCONTINUITY
+from recoverysim.codes import DISCONTINUITY, REUNION, Diagnosis
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import ATTRIBUTE_DRAWS, NEVER, REAL, new_attributes, of_runs
 from recoverysim.random_streams import KeyedDraws
-from recoverysim.reform_evidence import PERSON_REFORMS
 
 #: Oldest age at which the exit bound is computed; mortality there is far above any weekly bound anyway.
 _OLDEST = 110.0
@@ -92,7 +91,7 @@ def exit_hazards(pop, t, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     death = of_runs(t.excess_mortality / WEEKS_PER_YEAR, run) * (
         of_runs(t.mortality_makeham_c, run)
         + of_runs(t.mortality_gompertz_a, run) * np.exp(of_runs(t.mortality_gompertz_b, run) * pop.age.take(who)))
-    reunion = pop.stage.take(who) == 3
+    reunion = pop.stage.take(who) == REUNION
     leaving = np.where(reunion, of_runs(t.recovered_leaving_rate, run), of_runs(t.leaving_rate, run)) / WEEKS_PER_YEAR
     leaving = np.where(pop.in_hospital.take(who), 0.0, leaving)
     return death, leaving
@@ -136,10 +135,9 @@ def enter(pop, pp, places: np.ndarray, draws: EntryDraws, week: int) -> None:
     pop.stage_since[places] = week
     pop.reached_week[places] = -1
     pop.reached_week[places, DISCONTINUITY] = week
-    for name in ("female", "diagnosis", "trauma_history", "life_security", "medication_burden", "age",
-                 *(f"reach_{reform}" for reform in PERSON_REFORMS)):
-        getattr(pop, name)[places] = a[name]
-    pop.schizophrenia[places] = a["diagnosis"] == 0
+    for name, values in a.items():
+        getattr(pop, name)[places] = values
+    pop.schizophrenia[places] = a["diagnosis"] == Diagnosis.SCHIZOPHRENIA
     pop.medication_baseline[places] = a["medication_burden"]
     pop.trauma_load[places] = a["trauma_history"].astype(REAL)
     pop.in_hospital[places] = False

@@ -10,6 +10,7 @@ from hand_made import params, population, state, value
 from recoverysim import crisis_pathway as cp
 from recoverysim.crisis_pathway import CrisisDraws
 from recoverysim.hospital import Discharges, InpatientDraws
+from recoverysim.population import by_priority_in_run
 
 COMMUNITY, VOLUNTARY, INVOLUNTARY = 0, 1, 2
 CRISIS = [
@@ -171,9 +172,9 @@ def test_more_inpatients_than_beds_turns_every_admission_away():
 def test_priority_order_within_runs_is_stable():
     run = np.array([0, 0, 0, 1, 1])
     priority = np.array([0.5, 0.5, 0.1, 0.3, 0.3])
-    assert cp._by_priority_in_run(run, priority, np.array([2, 1]), 2).tolist() == [2, 0, 3]
-    assert sorted(cp._by_priority_in_run(run, priority, np.array([2, 1]), 2, highest=True).tolist()) == [0, 1, 4]
-    assert cp._by_priority_in_run(run, priority, np.array([0, 2]), 2).tolist() == [3, 4]
+    assert by_priority_in_run(run, priority, np.array([2, 1]), 2).tolist() == [2, 0, 3]
+    assert sorted(by_priority_in_run(run, priority, np.array([2, 1]), 2, highest=True).tolist()) == [0, 1, 4]
+    assert by_priority_in_run(run, priority, np.array([0, 2]), 2).tolist() == [3, 4]
 
 
 def test_setbacks_send_involuntary_admissions_to_discontinuity_and_others_one_back():

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from recoverysim import loop_diagram
 from recoverysim.barriers import BARRIER_NAMES
 from recoverysim.dashboard.controls import human
-from recoverysim.feedback_loops import CAUSAL_LINKS, loop_polarity, peer_leaving_hazard
+from recoverysim.feedback_loops import CAUSAL_LINKS, loop_polarity, peer_leaving_hazard, peer_load
 from recoverysim.figures import STAGE_COLOURS
 from recoverysim.model import RecoveryModel
 from recoverysim.parameters import BARRIERS, LOOPS, STAGES, WEEKS_PER_YEAR
@@ -202,7 +202,7 @@ def link_strengths(model: RecoveryModel) -> list[float]:
         "peer availability": availability,
         "peers_unavailable": float(latest["barrier_peers_unavailable"]),
         "demand for peer support": availability * (1 - reunion),
-        "peer workload": (min(1.0, min(demand / (workers * caseload), model.config["peer.max_load"]) / 2)
+        "peer workload": (min(1.0, float(peer_load(demand, workers, caseload, model.config["peer.max_load"])) / 2)
                           if workers else 0.0),
         "peer workers leaving": min(1.0, float(np.asarray(hazard).item())),
         "shame_pressure": float(latest["shame_pressure"]),
