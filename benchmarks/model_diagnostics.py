@@ -283,6 +283,9 @@ def reform_rows(results, scenarios, setting: str) -> list[tuple[str, str, str, s
     Beside each, what the proximal effect alone would give (coverage x effect on those reached, nothing else
     changing): the measured value differs by what the mechanisms add (mistrust, trauma, who is admitted).
     """
+    def proximal_ratio(reform) -> float:  # the share covered gets the effect, the rest is unchanged
+        return 1 - reform.coverage * (1 - reform.effect)
+
     rows = []
     full = {}
     for name in ("crisis_advocacy", "trauma_informed_care"):
@@ -290,7 +293,7 @@ def reform_rows(results, scenarios, setting: str) -> list[tuple[str, str, str, s
         full[name] = (reform, int((reform.start_year + reform.ramp_years) * WEEKS_PER_YEAR))
     reform, after = full["crisis_advocacy"]
     base = [involuntary_share(r.timeseries, after) for r in results["baseline"]]
-    proximal = float(np.mean(base)) * (1 - reform.coverage * (1 - reform.effect))
+    proximal = float(np.mean(base)) * proximal_ratio(reform)
     rows.append(("involuntary share of admissions after the ramp, baseline", "0.60 (formula 0.600)",
                  interval(base), f"japan_baseline, years {after // WEEKS_PER_YEAR}-10, {setting}"))
     rows.append(("involuntary share of admissions after the ramp, crisis_advocacy",
@@ -303,7 +306,7 @@ def reform_rows(results, scenarios, setting: str) -> list[tuple[str, str, str, s
                 for name in ("trauma_informed_care", "baseline")}
     ratio = np.divide(per_week["trauma_informed_care"], per_week["baseline"])
     rows.append(("in-stay coercion per inpatient-week, trauma_informed_care / baseline",
-                 f"x0.625 (formula); proximal effect alone x{1 - reform.coverage * (1 - reform.effect):.3f}",
+                 f"x0.625 (formula); proximal effect alone x{proximal_ratio(reform):.3f}",
                  interval(ratio), f"paired by seed, coverage {reform.coverage:g} x rate ratio {reform.effect:g}, "
                  f"years {after // WEEKS_PER_YEAR}-10, {setting}"))
     return rows

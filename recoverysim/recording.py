@@ -14,7 +14,7 @@ from recoverysim.barriers import BARRIER_NAMES, barrier_means
 from recoverysim.codes import COMMUNITY, INVOLUNTARY, VOLUNTARY
 from recoverysim.crisis_pathway import CrisisOutcome
 from recoverysim.hospital import Discharges
-from recoverysim.parameters import STAGES
+from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.peer_workforce import PeerEvents
 from recoverysim.recovery_stages import StageMoves
 from recoverysim.relationship_network import TieEvents
@@ -153,7 +153,8 @@ def record_week(recorder, week: int, pop, network, state, means: np.ndarray, wee
         beds=hospital.beds(state.levers.bed_capacity, pop.run_size),
         inpatients_aged_65_plus=pop.count_by_run(pop.in_hospital & (pop.age >= 65)),
         # Stays begun in the spin-up have negative admission weeks on the same clock, so the length is exact.
-        inpatients_staying_1_year_plus=pop.count_by_run(pop.in_hospital & (pop.admitted_week <= state.week - 52)),
+        inpatients_staying_1_year_plus=pop.count_by_run(pop.in_hospital
+                                                        & (pop.admitted_week <= state.week - WEEKS_PER_YEAR)),
         reform_cost_per_year=state.reform_cost,
     )
     values.update(zip(_BARRIER_COLUMNS, means.T, strict=True))

@@ -82,7 +82,7 @@ class SystemUpdate:
         # Loop R2 compares the reunion share with its value at week 0, the status quo reached by the spin-up;
         # during the spin-up the reference follows the share (the loop is neutral), so the stationary state does
         # not depend on the arbitrary initial shares. RecoveryModel fixes it at week 0 (observe_from).
-        self._reunion_share_start = community_reunion_share(population)
+        self.observe_from(population)
         self._reform_levels: tuple[float, ...] | None = None  # reform levels of the cached effects
 
     def __call__(self, week: int, population) -> SystemState:
@@ -95,10 +95,11 @@ class SystemUpdate:
             (self._reformed_roots, self._added_capacity, self._reform_cost, self._reform_reach,
              self._reform_ratio) = _reform_state(self.configs, self._declared_roots, week)
         roots = dict(self._reformed_roots)
+        reunion_share = community_reunion_share(population)
         if week < 0:
-            self._reunion_share_start = community_reunion_share(population)
+            self._reunion_share_start = reunion_share
         roots["shame_pressure"] = effective_shame_pressure(
-            roots["shame_pressure"], community_reunion_share(population), self._reunion_share_start,
+            roots["shame_pressure"], reunion_share, self._reunion_share_start,
             p.stigma.visibility_effect, p.loops.stigma_visibility)
         levers = dict(self._declared_levers)
         levers["community_support_capacity"] = (levers["community_support_capacity"]
@@ -110,7 +111,6 @@ class SystemUpdate:
         return SystemState(week, Roots(**roots), Levers(**levers), barriers,
                            two_valued_barriers(barriers, self._modifiers), self._reform_cost,
                            self._added_capacity["peer_availability"], self._reform_reach, self._reform_ratio)
-
 
     def observe_from(self, population) -> None:
         """Week 0: loop R2's reference becomes the reunion share in the community now."""

@@ -153,5 +153,4 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
     return table
 
 
-__all__ = ["compare", "evaluate_replicates", "loss", "replicate_statistics",
-           "validate_to_folder"]
+__all__ = ["compare", "evaluate_replicates", "loss", "replicate_statistics", "validate_to_folder"]
