@@ -34,9 +34,11 @@ WEIGHTS = [
 ]
 RECOVERY = [
     {"recovery.progress_rate_safety": 1.4, "recovery.progress_rate_control": 0.9, "recovery.progress_rate_reunion": 2.3,
-     "recovery.setback_rate": 0.2, "recovery.barrier_strength": 0.7, "recovery.hospital_progress_factor": 0.4},
+     "recovery.setback_rate": 0.2, "recovery.barrier_strength": 0.7, "recovery.hospital_progress_factor": 0.4,
+     "recovery.mistrust_safety_effect": 1.5},
     {"recovery.progress_rate_safety": 0.6, "recovery.progress_rate_control": 3.1, "recovery.progress_rate_reunion": 1.2,
-     "recovery.setback_rate": 0.07, "recovery.barrier_strength": 0.95, "recovery.hospital_progress_factor": 0.8},
+     "recovery.setback_rate": 0.07, "recovery.barrier_strength": 0.95, "recovery.hospital_progress_factor": 0.8,
+     "recovery.mistrust_safety_effect": 0.4},
 ]
 # Hand-chosen felt barriers (8 rows, 6 people) for the interaction tests.
 FELT = np.array([[0.1, 0.5, 0.3, 0.8, 0.2, 0.6], [0.4, 0.2, 0.9, 0.1, 0.7, 0.3], [0.3, 0.6, 0.2, 0.5, 0.4, 0.9],
@@ -104,15 +106,18 @@ def odd_stage_hazards(p, pop, support, gate):
         h = rate / 52 * support[i] * gate[i]
         if pop.in_hospital[i]:
             h *= 0.0 if s == 2 else value(p, "recovery.hospital_progress_factor", r)
+        if s == 0:  # ODD 7.4: lost trust divides the move from discontinuity to safety by 1 + effect x mistrust
+            h /= 1 + value(p, "recovery.mistrust_safety_effect", r) * float(pop.service_mistrust[i])
         up.append(h)
         down.append(value(p, "recovery.setback_rate", r) / 52 if s > 0 else 0.0)
     return np.array(up), np.array(down)
 
 
-@pytest.mark.parametrize("who", [None, np.array([1, 2, 3, 5])])
+@pytest.mark.parametrize("who", [None, np.array([1, 2, 3, 5]), np.array([0, 4, 6])])
 def test_stage_hazards_by_stage_support_gate_and_hospital(who):
     p = params(*RECOVERY)
-    pop = population(4, runs=2, stage=[0, 1, 2, 3, 1, 2, 0, 2], in_hospital=[0, 1, 1, 0, 0, 0, 1, 0])
+    pop = population(4, runs=2, stage=[0, 1, 2, 3, 1, 2, 0, 2], in_hospital=[0, 1, 1, 0, 0, 0, 1, 0],
+                     service_mistrust=[0.6, 0.9, 0.0, 0.3, 0.5, 0.0, 0.8, 0.2])
     support = np.array([0.9, 0.5, 0.7, 0.3, 0.8, 0.6, 0.4, 1.0], np.float32)
     gate = np.array([0.6, 0.8, 0.5, 1.0, 0.7, 0.9, 0.3, 0.2], np.float32)
     pick = slice(None) if who is None else who
