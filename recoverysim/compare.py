@@ -6,6 +6,12 @@ see the same random numbers wherever their mechanisms agree, so the per-replicat
 is mostly the effect of what differs. The effect of a scenario is the mean of those paired differences,
 with a t interval over replicates. To show how much this pairing buys, the other scenarios are run a
 second time with seeds from an unrelated root seed and compared unpaired (Welch interval).
+
+Those intervals hold Monte Carlo (chance) uncertainty only. With uncertainty draws (``--effect-uncertainty``,
+``--posterior FILE --draws K``) every scenario also runs K times, draw k with the k-th posterior parameter set
+(the same in every scenario), every reform's effect drawn from its evidence (the same draw in every scenario
+that has the reform) and seed k; the spread of the K paired differences is an uncertainty interval (2.5% and
+97.5% quantiles) that holds parameter, effect and chance uncertainty, shown beside the Monte Carlo interval.
 """
 
 from __future__ import annotations
@@ -41,8 +47,13 @@ __all__ = ["KEY_OUTCOMES", "LIBRARY", "available_names", "default_workers", "fmt
 INDEPENDENT_STREAM = 7_919
 #: Path component of the draws of the reforms' effects (one per replicate and reform, shared by all scenarios).
 EFFECT_STREAM = 7_927
-EFFECT_COLUMNS = ["scenario", "metric", "difference", "ci_low", "ci_high", "difference_with_effects",
-                  "ci_low_with_effects", "ci_high_with_effects", "probability_of_benefit"]
+#: Path component of the resampling of the posterior ensemble into the comparison's draws.
+POSTERIOR_STREAM = 7_933
+#: Per scenario and outcome: the Monte Carlo interval of the mean effect, then the uncertainty interval over draws.
+UNCERTAINTY_COLUMNS = ["scenario", "metric", "difference", "ci_low", "ci_high", "draws", "difference_over_draws",
+                       "uncertainty_low", "uncertainty_high", "probability_of_benefit", "uncertainty"]
+#: Quantiles of the per-draw paired differences that bound the uncertainty interval.
+UNCERTAINTY_QUANTILES = (0.025, 0.975)
 DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
                       "relative_change"]
 
@@ -67,6 +78,21 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
         listing = "; ".join(s.source for s in scenarios if s.name in repeated)
         raise RecoverysimError(f"scenario name(s) {', '.join(repeated)} appear more than once ({listing}); "
                                "each compared scenario needs its own name")
+
+
+def check_posterior(scenarios: Sequence[Scenario], posterior) -> None:
+    """Raise a clear error if the posterior sets a parameter that the scenarios differ in (a lever, not a belief).
+
+    A posterior draw overrides its parameters in every scenario alike; on a parameter that a scenario changes
+    on purpose it would erase the very difference being compared.
+    """
+    for name in posterior.names:
+        values = {s[name] for s in scenarios}
+        if len(values) > 1:
+            listing = "; ".join(f"{s.source}: {s[name]:g}" for s in scenarios)
+            raise RecoverysimError(f"{posterior.path}: parameters.{name}: the compared scenarios differ in this "
+                                   f"parameter ({listing}), so a posterior draw would erase the difference; compare "
+                                   "scenarios that share it, or calibrate without it")
 
 
 # --- statistics ---------------------------------------------------------------------------------------
@@ -112,7 +138,9 @@ class Comparison:
     independent_seed: int | None
     independent: list[Results] = field(default_factory=list)
     wall_seconds: float = 0.0
-    with_effects: list[Results] = field(default_factory=list)  # base, then others, effects drawn per replicate
+    uncertain: list[Results] = field(default_factory=list)  # base, then others: one run per uncertainty draw
+    uncertainty: str = ""  # what the draws vary, e.g. "reform effects + chance"
+    posterior: dict | None = None  # provenance of the posterior ensemble, when one was drawn from
     differences: pd.DataFrame = field(init=False)
     occupancy: pd.DataFrame = field(init=False)
     crn: pd.DataFrame = field(init=False)
@@ -121,7 +149,11 @@ class Comparison:
         self.differences = self._differences()
         self.occupancy = self._occupancy_differences()
         self.crn = self._crn_table()
-        self.effects = self._effect_table() if self.with_effects else None
+        self.effects = self._uncertainty_table() if self.uncertain else None
+        if self.effects is not None:  # the issue's contract: differences.csv carries the probability of benefit
+            extra = self.effects[["scenario", "metric", "uncertainty_low", "uncertainty_high",
+                                  "probability_of_benefit"]]
+            self.differences = self.differences.merge(extra, on=["scenario", "metric"], how="left")
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -183,27 +215,36 @@ class Comparison:
         return pd.DataFrame(rows, columns=cols)
 
 
-    def _effect_table(self) -> pd.DataFrame:
-        """Each effect with Monte Carlo uncertainty only, then with the reforms' effect uncertainty as well.
+    def _uncertainty_table(self) -> pd.DataFrame:
+        """Each effect with Monte Carlo uncertainty only, then over the uncertainty draws.
 
-        In replicate r every reform's effect is a draw from its evidence distribution (the same draw in every
-        scenario that has the reform), so the interval over replicates holds both; ``probability_of_benefit``
-        is the share of those replicate pairs in which the scenario does better than the base.
+        Draw k of every scenario shares its parameter set, its reform-effect draws and its seed, so the per-draw
+        difference is paired; ``probability_of_benefit`` is the share of draws in which the scenario does better
+        than the base, and the uncertainty interval the 2.5% and 97.5% quantiles of the per-draw differences.
         """
         rows = []
-        base_drawn = self.with_effects[0].headlines
-        for other, drawn in zip(self.others, self.with_effects[1:], strict=True):
+        base_drawn = self.uncertain[0].headlines
+        for other, drawn in zip(self.others, self.uncertain[1:], strict=True):
             table = self.differences[self.differences["scenario"] == other.scenario.name].set_index("metric")
             for metric, outcome in OUTCOMES.items():
-                b, o = base_drawn[metric].to_numpy(float), drawn.headlines[metric].to_numpy(float)
-                _, _, d, lo, hi = paired_difference(b, o)
-                ok = np.isfinite(b) & np.isfinite(o)
-                sign = {"higher": 1, "lower": -1}.get(outcome.better)
-                benefit = float(np.mean(sign * (o[ok] - b[ok]) > 0)) if sign and ok.any() else np.nan
+                diff = drawn.headlines[metric].to_numpy(float) - base_drawn[metric].to_numpy(float)
+                diff = diff[np.isfinite(diff)]
                 row = table.loc[metric]
-                rows.append((other.scenario.name, metric, row.difference, row.ci_low, row.ci_high, d, lo, hi,
-                             benefit))
-        return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+                low, high = np.quantile(diff, UNCERTAINTY_QUANTILES) if diff.size else (np.nan, np.nan)
+                rows.append((other.scenario.name, metric, row.difference, row.ci_low, row.ci_high, diff.size,
+                             float(diff.mean()) if diff.size else np.nan, low, high,
+                             probability_of_benefit(diff, outcome.better), self.uncertainty))
+        return pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
+
+
+def probability_of_benefit(differences: np.ndarray, better: str) -> float:
+    """Share of paired differences (scenario minus base) in the better direction; NaN if neither is better."""
+    sign = {"higher": 1, "lower": -1}.get(better)
+    differences = np.asarray(differences, float)
+    differences = differences[np.isfinite(differences)]
+    if sign is None or differences.size == 0:
+        return np.nan
+    return float(np.mean(sign * differences > 0))
 
 
 def with_effect_draws(scenario: Scenario, seed: int, replicate: int) -> Scenario:
@@ -219,13 +260,24 @@ def with_effect_draws(scenario: Scenario, seed: int, replicate: int) -> Scenario
     return scenario.with_reforms(tuple(reforms))
 
 
+def uncertainty_draws(scenario: Scenario, seed: int, draws: int,
+                      parameter_sets: Sequence[dict[str, float]] | None = None) -> list[Scenario]:
+    """``draws`` versions of ``scenario``: draw k has parameter set k (if given) and the reforms' effects of draw k."""
+    out = []
+    for k in range(draws):
+        drawn = scenario.with_overrides(parameter_sets[k], source="posterior") if parameter_sets else scenario
+        out.append(with_effect_draws(drawn, seed, k))
+    return out
+
+
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
                    independent: bool = True, progress: bool = False, workers: int = 1,
-                   effect_uncertainty: bool = False) -> Comparison:
+                   effect_uncertainty: bool = False, posterior=None, draws: int | None = None) -> Comparison:
     """Run base (first) and others on common random numbers; optionally the others again on independent seeds.
 
-    With ``effect_uncertainty``, every scenario runs once more on the same seeds with its reforms' effects drawn
-    per replicate (:func:`with_effect_draws`), for intervals that hold the effects' uncertainty too.
+    With ``effect_uncertainty`` (K = ``replications`` draws) or a ``posterior``
+    (:class:`recoverysim.calibration.posterior.Posterior`, K = ``draws``), every scenario also runs K times
+    (:func:`uncertainty_draws`), for intervals that hold parameter and effect uncertainty as well as chance.
 
     The scenarios are checked here, once per comparison (:func:`check_comparable`), before any run.
     """
@@ -241,24 +293,36 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
     if independent:
         plan += [("independent", i, replicate_seed(indep_seed, r), r)
                  for i in range(1, len(scenarios)) for r in range(replications)]
-    drawn = {}
-    if effect_uncertainty:
+    drawn: dict[tuple[int, int], Scenario] = {}
+    uncertainty = ""
+    if posterior is not None:
+        check_posterior(scenarios, posterior)
+    if posterior is not None or effect_uncertainty:
+        k = int(draws or replications) if posterior is not None else replications
+        if k < 2:
+            raise RecoverysimError("--draws must be at least 2 to put an uncertainty interval on a difference")
+        sets = posterior.draws(k, derive_seed(seed, POSTERIOR_STREAM)) if posterior is not None else None
+        with_reforms = any(sc.reforms for sc in scenarios)
+        uncertainty = " + ".join([*(["posterior parameters"] if sets else []),
+                                  *(["reform effects"] if with_reforms else []), "chance"])
         for i, sc in enumerate(scenarios):
-            if sc.reforms:  # a scenario without reforms is its own run with drawn effects
-                plan += [("effects", i, replicate_seed(seed, r), r) for r in range(replications)]
-                drawn.update({(i, r): with_effect_draws(sc, seed, r) for r in range(replications)})
+            if sets is None and not sc.reforms:
+                continue  # nothing is drawn: its runs with drawn effects are its own CRN runs
+            plan += [("uncertain", i, replicate_seed(seed, r), r) for r in range(k)]
+            drawn.update({(i, r): s for r, s in enumerate(uncertainty_draws(sc, seed, k, sets))})
     start = time.perf_counter()
-    runs = _execute([(drawn[(i, r)] if group == "effects" else scenarios[i], s, r) for group, i, s, r in plan],
+    runs = _execute([(drawn[(i, r)] if group == "uncertain" else scenarios[i], s, r) for group, i, s, r in plan],
                     progress, workers)
     grouped: dict[tuple[str, int], list[RunResult]] = {}
     for (group, i, _, _), run in zip(plan, runs, strict=True):
         grouped.setdefault((group, i), []).append(run)
     results = [Results(s, grouped[("crn", i)]) for i, s in enumerate(scenarios)]
     indep = [Results(s, grouped[("independent", i)]) for i, s in enumerate(scenarios) if i and independent]
-    effects = [Results(s, grouped.get(("effects", i), grouped[("crn", i)])) for i, s in enumerate(scenarios)
-               ] if effect_uncertainty else []
+    uncertain = [Results(s, grouped.get(("uncertain", i), grouped[("crn", i)])) for i, s in enumerate(scenarios)
+                 ] if uncertainty else []
     return Comparison(results[0], results[1:], seed, replications, indep_seed, indep,
-                      wall_seconds=time.perf_counter() - start, with_effects=effects)
+                      wall_seconds=time.perf_counter() - start, uncertain=uncertain, uncertainty=uncertainty,
+                      posterior=dict(posterior.provenance, file=str(posterior.path)) if posterior is not None else None)
 
 
 def _execute(jobs: list[tuple[Scenario, int, int]], progress: bool, workers: int) -> list[RunResult]:
@@ -288,7 +352,7 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
     comparison.occupancy.to_csv(folder / "occupancy_differences.csv", index=False, float_format=fmt)
     comparison.crn.to_csv(folder / "crn.csv", index=False, float_format=fmt)
     if comparison.effects is not None:
-        comparison.effects.to_csv(folder / "effect_uncertainty.csv", index=False, float_format=fmt)
+        comparison.effects.to_csv(folder / "uncertainty.csv", index=False, float_format=fmt)
     runs = folder / "runs"
     for results in (comparison.base, *comparison.others):
         sub = runs / results.scenario.name
@@ -306,6 +370,9 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
         "population": comparison.base.scenario["population.size"],
         "years": comparison.base.scenario["run.years"],
         "wall_seconds": round(comparison.wall_seconds, 3),
+        "uncertainty_draws": len(comparison.uncertain[0].runs) if comparison.uncertain else 0,
+        "uncertainty": comparison.uncertainty or "chance only (Monte Carlo)",
+        "posterior": comparison.posterior,
         "command": command,
     })
     report.write_report(comparison, folder)
@@ -314,10 +381,11 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
 def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: int | None = None,
                       seed: int | None = None, *, independent: bool = True, progress: bool = False,
                       workers: int = 1, command: list[str] | None = None, force: bool = False,
-                      effect_uncertainty: bool = False) -> Comparison:
+                      effect_uncertainty: bool = False, posterior=None, draws: int | None = None) -> Comparison:
     """Run the comparison and write ``out`` atomically (checked first; nothing is left behind if anything fails)."""
     with atomic_directory(Path(out), force) as tmp:
         comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
-                                    workers=workers, effect_uncertainty=effect_uncertainty)
+                                    workers=workers, effect_uncertainty=effect_uncertainty, posterior=posterior,
+                                    draws=draws)
         write_comparison(comparison, tmp, command)
     return comparison

@@ -26,9 +26,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-independent", action="store_true",
                    help="skip the independent-seed rerun that shows how much pairing narrows the intervals")
     p.add_argument("--effect-uncertainty", action="store_true",
-                   help="also run every scenario with its reforms' effects drawn per replicate from their evidence "
-                        "(reform_evidence.py): effect_uncertainty.csv gives each difference with Monte Carlo "
-                        "uncertainty only and with the effects' uncertainty too, and the probability of benefit")
+                   help="also run every scenario once per replicate with its reforms' effects drawn from their "
+                        "evidence (reform_evidence.py): uncertainty.csv gives each difference with Monte Carlo "
+                        "uncertainty only and over the draws, and the probability of benefit")
+    p.add_argument("--posterior", default=None, metavar="FILE",
+                   help="posterior ensemble (calibrate --method abc; e.g. data/posterior/japan_baseline.json): "
+                        "every scenario also runs --draws times, draw k with the k-th parameter set and the "
+                        "reforms' effects drawn, so the intervals hold parameter, effect and chance uncertainty")
+    p.add_argument("--draws", type=int, default=None,
+                   help="uncertainty draws with --posterior (default: --replications)")
     add_quiet(p)
     p.set_defaults(func=run_command)
     return p
@@ -62,13 +68,23 @@ def run_command(args: argparse.Namespace) -> int:
     workers = resolve_workers(args.workers)
     if args.seed is not None and args.seed < 0:
         raise RecoverysimError(f"--seed must be 0 or more, got {args.seed}")
+    if args.draws is not None and args.posterior is None:
+        raise RecoverysimError("--draws needs --posterior FILE (--effect-uncertainty alone draws once per replicate)")
+    if args.draws is not None and args.draws < 2:
+        raise RecoverysimError(f"--draws must be at least 2, got {args.draws}")
+    posterior = None
+    if args.posterior is not None:
+        from recoverysim.calibration.posterior import load_posterior
+
+        posterior = load_posterior(args.posterior)  # checked before any run
     base = scenarios[0]
     reps = args.replications or base.params.run.replications
     print(f"Comparing {len(scenarios) - 1} scenario(s) with {base.name}: {base['population.size']:,} people x "
           f"{base['run.years']} years x {reps} replicates", file=sys.stderr)
     comparison = compare_to_folder(scenarios, out, args.replications, args.seed,
                                    independent=not args.no_independent, progress=not args.quiet, workers=workers,
-                                   command=sys.argv, force=args.force, effect_uncertainty=args.effect_uncertainty)
+                                   command=sys.argv, force=args.force, effect_uncertainty=args.effect_uncertainty,
+                                   posterior=posterior, draws=args.draws)
     print(headline_table(comparison))
     print(f"\nReport: {out / 'report.html'} (also report.md, differences.csv, runs/, figures/)")
     return 0

@@ -208,6 +208,15 @@ def survival_curve(t: np.ndarray, event: np.ndarray, weeks: int) -> np.ndarray:
     return np.cumprod(1 - np.divide(hits, at_risk, out=np.zeros(weeks + 1), where=at_risk > 0))
 
 
+def restricted_mean(surv: np.ndarray, weeks: int) -> float:
+    """Restricted mean time (weeks) to the event within ``weeks``: the area under the survival curve.
+
+    ``surv[k]`` is the share not yet reached at the end of week k, i.e. P(T > k) for an event week T >= 1, so
+    the sum over k < weeks is E[min(T, weeks)] (for whole weeks, exactly).
+    """
+    return float(np.sum(surv[:weeks]))
+
+
 def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFrame, reached_week: np.ndarray,
              initial_stage: np.ndarray, size: int, followed: np.ndarray | None = None) -> dict[str, float]:
     """Every outcome in ``recoverysim.outcomes.OUTCOMES`` for one replicate.
@@ -224,6 +233,7 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     surv = survival_curve(t, event, weeks)
     below_half = np.flatnonzero(surv <= 0.5)
     out["median_years_to_reunion"] = (below_half[0] if below_half.size else weeks) / WEEKS_PER_YEAR
+    out["restricted_mean_years_to_reunion"] = restricted_mean(surv, weeks) / WEEKS_PER_YEAR
     n_adm = int(flows["admissions_voluntary"].sum() + flows["admissions_involuntary"].sum())
     out["crises_per_1000_person_years"] = flows["crises"].sum() * per_1000py
     out["admissions_per_1000_person_years"] = n_adm * per_1000py

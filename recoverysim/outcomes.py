@@ -55,6 +55,9 @@ REGISTRY: dict[str, Outcome] = {
         Outcome("median_years_to_reunion", "years", "lower",
                 "Kaplan-Meier median time to first reunion for people not in reunion at week 0, censored when they "
                 "die or leave services (capped at the horizon when fewer than half get there)"),
+        Outcome("restricted_mean_years_to_reunion", "years", "lower",
+                "Restricted mean time to first reunion within the horizon (area under the Kaplan-Meier curve of "
+                "the same people): unlike the median, defined when fewer than half get there"),
         Outcome("crises_per_1000_person_years", "per 1,000 person-years", "lower", "Crisis rate"),
         Outcome("admissions_per_1000_person_years", "per 1,000 person-years", "lower", "Admission rate",
                 target=True),
@@ -119,6 +122,27 @@ READMISSION_CURVE_DAYS = np.arange(0, 366, DAYS_PER_WEEK)
 KEY_OUTCOMES = ("share_reunion_end", "share_discontinuity_end", "crises_per_1000_person_years",
                 "involuntary_share_of_admissions", "coercive_episodes_per_1000_person_years",
                 "retraumatisations_per_1000_person_years", "bed_days_per_person_year", "mean_length_of_stay_days")
+
+
+#: Short names for readers (report first screen, dashboard); an outcome without one is named by its description.
+LABELS = {
+    "share_reunion_end": "People in reunion with self at the end",
+    "share_discontinuity_end": "People in discontinuity at the end",
+    "restricted_mean_years_to_reunion": "Mean years until reunion (within the horizon)",
+    "median_years_to_reunion": "Median years until reunion",
+    "crises_per_1000_person_years": "Crises per 1,000 person-years",
+    "admissions_per_1000_person_years": "Admissions per 1,000 person-years",
+    "involuntary_share_of_admissions": "Involuntary share of admissions",
+    "coercive_episodes_per_1000_person_years": "Seclusion and restraint episodes per 1,000 person-years",
+    "retraumatisations_per_1000_person_years": "Re-traumatisations per 1,000 person-years",
+    "bed_days_per_person_year": "Psychiatric bed-days per person-year",
+    "mean_length_of_stay_days": "Mean length of stay (days)",
+}
+
+
+def label(metric: str) -> str:
+    """The reader's name of an outcome."""
+    return LABELS.get(metric, REGISTRY[metric].description)
 
 
 # --- numbers in words ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from recoverysim.figures import draw_stage_occupancy, save_figure, subplots
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: F401
 from recoverysim.parameters import PAPER, WEEKS_PER_YEAR
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS
+from recoverysim.report_summary import human, level_text, summary_blocks
 
 #: Outcome used to picture what common random numbers do to an interval.
 CRN_FIGURE_OUTCOME = "share_reunion_end"
@@ -175,26 +176,6 @@ def _reforms_text(scenario) -> str:
     return "; ".join(parts)
 
 
-def _brief(comparison) -> list[str]:
-    diff = comparison.differences.set_index(["scenario", "metric"])
-    items = []
-    for other in comparison.others:
-        name = other.scenario.name
-        groups: dict[str, list[str]] = {"better": [], "worse": []}
-        for metric in KEY_OUTCOMES:
-            row = diff.loc[(name, metric)]
-            v = verdict(metric, row.ci_low, row.ci_high)
-            if v in groups:
-                groups[v].append(f"{metric} {fmt_diff(row.difference, metric)} "
-                                 f"[{fmt_diff(row.ci_low, metric)}, {fmt_diff(row.ci_high, metric)}]")
-        text = f"{name}: "
-        text += ("better on " + "; ".join(groups["better"])) if groups["better"] else "no clear improvement"
-        text += (". Worse on " + "; ".join(groups["worse"])) if groups["worse"] else ""
-        rest = len(KEY_OUTCOMES) - len(groups["better"]) - len(groups["worse"])
-        items.append(text + (". Other key outcomes: no clear difference." if rest else "."))
-    return items
-
-
 def build_blocks(comparison, figures: list[str], date: str, paper: str) -> list[tuple]:
     """The report as blocks: (h1|h2|h3|p|note, text), (ul, items), (table, css, header, rows), (fig, name)."""
     from recoverysim import __version__
@@ -203,9 +184,10 @@ def build_blocks(comparison, figures: list[str], date: str, paper: str) -> list[
     others = [r.scenario for r in comparison.others]
     n, years, reps = base["population.size"], base["run.years"], comparison.replications
     b: list[tuple] = [
-        ("h1", f"What would change? {', '.join(s.name for s in others)} compared with {base.name}"),
+        ("h1", f"What would change? {', '.join(human(s.name) for s in others)} compared with {human(base.name)}"),
         ("note", f"recoverysim {__version__}, {date}. {n:,} simulated people, {years} years, {reps} replicates, "
                  f"root seed {comparison.seed}. Source model: {paper}."),
+        *summary_blocks(comparison),
         ("h2", "What was compared"),
         ("p", f"Each scenario below was simulated {reps} times (replicates) with the same {n:,} people over {years} "
               "years. Replicate 1 of every scenario used the same random numbers, replicate 2 the same, and so on "
@@ -215,17 +197,18 @@ def build_blocks(comparison, figures: list[str], date: str, paper: str) -> list[
         ("table", "scenarios", ["scenario", "role", "what it represents", "reforms", "file"],
          [[s.name, "base" if s is base else "compared", s.description or "-", _reforms_text(s), s.source]
           for s in (base, *others)]),
-        ("h2", "Main results in brief"),
-        ("p", "Differences are scenario minus base. 'Better' means the whole 95% interval lies on the favourable "
-              "side of zero; where the interval includes zero the runs cannot tell the scenarios apart. Shares "
-              "are in percentage points (pp)."),
-        ("ul", _brief(comparison)),
         ("h2", "Pictures"),
         *[("fig", f) for f in figures],
-        ("h2", "All headline outcomes"),
+    ]
+    b += _uncertainty_blocks(comparison)
+    b += _limits_blocks(paper)
+    b += [
+        ("h2", "Appendix: all headline outcomes"),
         ("p", "One table per scenario. 'Base' and 'scenario' are means over replicates; 'difference' is the "
-              "mean paired difference with its 95% interval; 'relative change' is the difference as a share of "
-              "the base. Stage occupancy for every year is in differences.csv (share_<stage>_year_<y>) and "
+              "mean paired difference with its 95% interval (chance only); 'reading' says whether that interval lies "
+              "on the favourable side of zero ('better'), the other side ('worse') or includes it; 'relative "
+              "change' is the difference as a share of the base. Stage occupancy for every year is in "
+              "differences.csv (share_<stage>_year_<y>) and "
               "week by week in occupancy_differences.csv."),
     ]
     diff = comparison.differences
@@ -234,14 +217,18 @@ def build_blocks(comparison, figures: list[str], date: str, paper: str) -> list[
         for row in diff[(diff["scenario"] == s.name) & diff["metric"].isin(list(OUTCOMES))].itertuples():
             m = row.metric
             rel = "n/a" if row.relative_change != row.relative_change else f"{100 * row.relative_change:+.1f}%"
-            rows.append([m, OUTCOMES[m].description, fmt_value(row.base_mean, m), fmt_value(row.scenario_mean, m),
+            rows.append([m, OUTCOMES[m].description, level_text(row.base_mean, m, years),
+                         level_text(row.scenario_mean, m, years),
                          fmt_diff(row.difference, m), f"[{fmt_diff(row.ci_low, m)}, {fmt_diff(row.ci_high, m)}]",
                          rel, verdict(m, row.ci_low, row.ci_high)])
         b += [("h3", f"{s.name} vs {base.name}"),
               ("table", "differences", ["outcome", "meaning", "base", "scenario", "difference", "95% interval",
                                         "relative change", "reading"], rows)]
-    b += _uncertainty_blocks(comparison)
-    b += [
+    return b + _crn_blocks(comparison)
+
+
+def _limits_blocks(paper: str) -> list[tuple]:
+    return [
         ("h2", "Assumptions and limits"),
         ("ul", [
             f"The model's structure (recovery stages, barriers, their roots and the reforms) follows {paper}, "
@@ -265,25 +252,27 @@ def build_blocks(comparison, figures: list[str], date: str, paper: str) -> list[
                 "runs/<scenario>/: each scenario's own run folder (manifest, time series, summaries, figures)",
                 "figures/: the pictures above as PNG files; manifest.json: seeds, files and settings"]),
     ]
-    return b
 
 
 def _uncertainty_blocks(comparison) -> list[tuple]:
     reps = comparison.replications
-    b: list[tuple] = [
+    return [
         ("h2", "How sure are we?"),
-        ("p", f"The intervals show how much the results vary from one simulated replicate to another ({reps} "
-              "replicates): the chance element of the simulation. They do not include uncertainty about the "
-              "assumed parameter values or reform strengths; that is what sensitivity analysis "
-              "(recoverysim sensitivity) is for. More replicates give narrower intervals."),
+        ("p", f"The intervals of the appendix tables show how much the results vary from one simulated replicate "
+              f"to another ({reps} replicates): the chance element of the simulation. More replicates make them "
+              "narrower."),
+        *_effect_uncertainty_blocks(comparison),
     ]
-    b += _effect_uncertainty_blocks(comparison)
+
+
+def _crn_blocks(comparison) -> list[tuple]:
     crn = comparison.crn
     if crn.empty:
-        return b + [("p", "This comparison was run without the independent-seed check.")]
+        return [("p", "This comparison was run without the independent-seed check.")]
     ratio = crn["variance_reduction"].replace([np.inf, -np.inf], np.nan).dropna()
     width = crn["width_ratio"].replace([np.inf, -np.inf], np.nan).dropna()
-    b += [
+    return [
+        ("h2", "Appendix: what pairing the runs buys"),
         ("p", "Running every scenario on the same random numbers (pairing) removes most of the chance "
               "differences between scenarios. To show how much, the compared scenarios were also run a second "
               "time with unrelated seeds and compared with the base without pairing. Over all outcomes and "
@@ -298,26 +287,35 @@ def _uncertainty_blocks(comparison) -> list[tuple]:
            f"{r.width_ratio:.2f}", f"{r.variance_reduction:.1f}"]
           for r in crn[crn["metric"].isin(KEY_OUTCOMES)].itertuples()]),
     ]
-    return b
+
+
 
 
 def _effect_uncertainty_blocks(comparison) -> list[tuple]:
     effects = comparison.effects
     if effects is None:
-        return [("p", "The reforms' effects were fixed at their evidence's central values (run with "
-                      "--effect-uncertainty to include their uncertainty).")]
+        return [("p", "Every interval above holds chance (Monte Carlo) uncertainty only: the parameters are fixed at "
+                      "the scenario's values and the reforms' effects at their evidence's central values. Run with "
+                      "--posterior FILE --draws K (or --effect-uncertainty) to include their uncertainty.")]
     rows = effects[effects["metric"].isin(KEY_OUTCOMES)]
+    draws = int(rows["draws"].max()) if len(rows) else 0
+    source = (f" Parameter sets are drawn from the posterior ensemble {comparison.posterior.get('file')} "
+              f"({comparison.posterior.get('method')}, {comparison.posterior.get('date')})."
+              if comparison.posterior else " The parameters stay at the scenario's values.")
     return [
-        ("p", "With the reforms' effect uncertainty: each replicate was run again with every reform's effect drawn "
-              "from its evidence distribution (recoverysim/reform_evidence.py; the same draw in every scenario "
-              "that has the reform). The second interval holds that uncertainty and the chance element together; "
-              "the probability of benefit is the share of replicate pairs in which the scenario did better. Root "
-              "levels, rates and coverage stay fixed: this is not yet the full parameter uncertainty."),
-        ("table", "effects", ["scenario", "outcome", "effect, chance only (95%)", "effect, with effect uncertainty "
-                              "(95%)", "probability of benefit"],
+        ("p", f"Uncertainty draws ({comparison.uncertainty}): every scenario was run {draws} more times; draw k "
+              "uses the same parameter set, the same draw of each reform's effect from its evidence "
+              "(recoverysim/reform_evidence.py) and the same seed in every scenario." + source +
+              " The uncertainty interval is the 2.5% to 97.5% range of the per-draw paired differences, so it "
+              "holds all of those together; the probability of benefit is the share of draws in which the "
+              "scenario did better than the base. The chance-only interval is the 95% interval of the mean effect "
+              "at the scenario's own values."),
+        ("table", "effects", ["scenario", "outcome", "effect, chance only (95% CI of the mean)",
+                              f"effect over draws (95% uncertainty interval: {comparison.uncertainty})",
+                              "probability of benefit"],
          [[r.scenario, r.metric, f"{fmt_diff(r.difference, r.metric)} [{fmt_diff(r.ci_low, r.metric)}, "
-           f"{fmt_diff(r.ci_high, r.metric)}]", f"{fmt_diff(r.difference_with_effects, r.metric)} "
-           f"[{fmt_diff(r.ci_low_with_effects, r.metric)}, {fmt_diff(r.ci_high_with_effects, r.metric)}]",
+           f"{fmt_diff(r.ci_high, r.metric)}]", f"{fmt_diff(r.difference_over_draws, r.metric)} "
+           f"[{fmt_diff(r.uncertainty_low, r.metric)}, {fmt_diff(r.uncertainty_high, r.metric)}]",
            "-" if np.isnan(r.probability_of_benefit) else f"{r.probability_of_benefit:.2f}"]
           for r in rows.itertuples()]),
     ]

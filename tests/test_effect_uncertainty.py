@@ -7,9 +7,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from recoverysim.compare import EFFECT_COLUMNS, run_comparison, with_effect_draws
+from recoverysim.calibration.posterior import Posterior
+from recoverysim.compare import (
+    POSTERIOR_STREAM,
+    UNCERTAINTY_COLUMNS,
+    probability_of_benefit,
+    run_comparison,
+    uncertainty_draws,
+    with_effect_draws,
+)
+from recoverysim.errors import RecoverysimError
+from recoverysim.random_streams import derive_seed
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS, effect_quantile
 from recoverysim.scenario import Reform, load_scenario
+from recoverysim.seeds import replicate_seed
 
 BASE = Path(__file__).resolve().parents[1] / "scenarios" / "japan_baseline.toml"
 
@@ -44,19 +55,117 @@ def test_scenarios_sharing_a_reform_share_its_draw():
     assert len(set(draws)) == 5 and with_effect_draws(base, 11, 0) == base
 
 
+def _small(**extra):
+    return load_scenario(BASE, {"population.size": 800, "run.years": 3, "run.spin_up_years": 2, **extra})
+
+
+def _tic(base):
+    return replace(base.with_reforms((Reform("trauma_informed_care", start_year=0, ramp_years=0, coverage=1.0),)),
+                   name="tic")
+
+
+def _posterior(name, low, high, n=40):
+    values = np.linspace(low, high, n).reshape(-1, 1)
+    provenance = {"method": "test", "date": "2026-12-03", "scenario": str(BASE), "scenario_sha256": "0",
+                  "targets": "none", "targets_sha256": "0", "seed": 0}
+    return Posterior((name,), values, np.full(n, 1 / n), {name: (low, high)}, provenance, Path("test_posterior.json"))
+
+
 def test_compare_reports_both_intervals_and_the_probability_of_benefit():
-    base = load_scenario(BASE, {"population.size": 800, "run.years": 3, "run.spin_up_years": 2})
-    tic = replace(base.with_reforms((Reform("trauma_informed_care", start_year=0, ramp_years=0, coverage=1.0),)),
-                  name="tic")
-    comparison = run_comparison([base, tic], replications=3, seed=5, independent=False, effect_uncertainty=True)
+    base = _small()
+    comparison = run_comparison([base, _tic(base)], replications=3, seed=5, independent=False,
+                                effect_uncertainty=True)
     table = comparison.effects.set_index("metric")
-    assert list(comparison.effects.columns) == EFFECT_COLUMNS
+    assert list(comparison.effects.columns) == UNCERTAINTY_COLUMNS
     fixed = comparison.differences.set_index("metric")
     row = table.loc["coercive_episodes_per_1000_person_years"]
     assert row.difference == fixed.loc["coercive_episodes_per_1000_person_years", "difference"]
-    assert row.difference_with_effects < 0 and row.probability_of_benefit == 1.0
-    assert row.ci_low_with_effects <= row.difference_with_effects <= row.ci_high_with_effects
+    assert row.difference_over_draws < 0 and row.probability_of_benefit == 1.0
+    assert row.uncertainty_low <= row.difference_over_draws <= row.uncertainty_high
+    assert row.draws == 3 and row.uncertainty == "reform effects + chance"
     assert ((table["probability_of_benefit"].dropna() >= 0) & (table["probability_of_benefit"].dropna() <= 1)).all()
-    # the base has no reform: its runs with drawn effects are its own runs
-    assert comparison.with_effects[0] is not None
-    assert comparison.with_effects[0].runs == comparison.base.runs
+    # differences.csv carries the probability of benefit of every outcome
+    assert fixed.loc["coercive_episodes_per_1000_person_years", "probability_of_benefit"] == 1.0
+    # the base has no reform and no posterior: its runs with drawn effects are its own runs
+    assert comparison.uncertain[0].runs == comparison.base.runs
+
+
+def test_posterior_draws_are_shared_by_every_scenario_and_resampled_reproducibly():
+    base = _small()
+    posterior = _posterior("crisis.rate", 0.2, 0.6)
+    comparison = run_comparison([base, _tic(base)], replications=2, seed=5, independent=False,
+                                posterior=posterior, draws=4)
+    base_runs, tic_runs = comparison.uncertain
+    assert len(base_runs.runs) == len(tic_runs.runs) == 4
+    drawn = [d["crisis.rate"] for d in posterior.draws(4, derive_seed(5, POSTERIOR_STREAM))]
+    for k, (b, t) in enumerate(zip(base_runs.runs, tic_runs.runs, strict=True)):
+        assert b.seed == t.seed == replicate_seed(5, k)  # draw k runs on the seed of replicate k
+    sets = uncertainty_draws(base, 5, 4, posterior.draws(4, derive_seed(5, POSTERIOR_STREAM)))
+    assert [s["crisis.rate"] for s in sets] == drawn
+    assert comparison.uncertainty == "posterior parameters + reform effects + chance"
+    assert comparison.posterior["file"] == "test_posterior.json"
+    # the base itself now differs between draws (its parameters do), so its uncertain runs are new runs
+    assert comparison.uncertain[0].runs != comparison.base.runs
+
+
+def test_an_interval_with_parameter_uncertainty_contains_the_chance_only_interval():
+    # A posterior that spreads the crisis rate over a wide range moves the reform's effect on coercion between
+    # draws, so the interval over draws must hold the chance-only interval of the mean effect.
+    base = _small()
+    comparison = run_comparison([base, _tic(base)], replications=6, seed=2, independent=False,
+                                posterior=_posterior("crisis.rate", 0.1, 1.0), draws=12)
+    row = comparison.effects.set_index("metric").loc["coercive_episodes_per_1000_person_years"]
+    assert row.uncertainty_low < row.ci_low < row.ci_high < row.uncertainty_high
+    assert (row.uncertainty_high - row.uncertainty_low) > 2 * (row.ci_high - row.ci_low)
+
+
+def test_probability_of_benefit_is_zero_or_one_when_the_sign_is_certain():
+    assert probability_of_benefit(np.array([-3.0, -1.0, -0.5]), "lower") == 1.0
+    assert probability_of_benefit(np.array([-3.0, -1.0, -0.5]), "higher") == 0.0
+    assert probability_of_benefit(np.array([1.0, -1.0, np.nan, 2.0]), "higher") == pytest.approx(2 / 3)
+    assert np.isnan(probability_of_benefit(np.array([1.0]), "neither"))
+
+
+def test_a_posterior_on_a_parameter_the_scenarios_differ_in_is_refused():
+    base = _small()
+    other = replace(base.with_overrides({"crisis.rate": 0.9}), name="other")
+    with pytest.raises(RecoverysimError, match=r"parameters\.crisis\.rate: the compared scenarios differ"):
+        run_comparison([base, other], replications=2, posterior=_posterior("crisis.rate", 0.2, 0.6), draws=2)
+
+
+def test_cli_posterior_errors_are_one_line_and_write_nothing(tmp_path, capsys):
+    from recoverysim.cli import main
+
+    out = tmp_path / "out"
+    assert main(["compare", "japan_baseline", "trauma_informed_care", "--draws", "3", "--out", str(out)]) == 2
+    assert "--draws needs --posterior" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "recoverysim-posterior/1"}')
+    assert main(["compare", "japan_baseline", "trauma_informed_care", "--posterior", str(bad), "--out",
+                 str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: provenance: missing" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_cli_with_a_posterior_writes_the_uncertainty_next_to_the_differences(tmp_path):
+    from recoverysim.calibration.posterior import save_posterior
+    from recoverysim.cli import main
+
+    path = tmp_path / "posterior.json"
+    save_posterior(_posterior("crisis.rate", 0.2, 0.6, n=5), path)
+    out = tmp_path / "out"
+    assert main(["compare", "japan_baseline", "trauma_informed_care", "--posterior", str(path), "--draws", "3",
+                 "--replications", "2", "--population", "300", "--years", "2", "--set", "run.spin_up_years=1",
+                 "--no-independent", "--quiet", "--out", str(out)]) == 0
+    import json
+
+    import pandas as pd
+
+    differences = pd.read_csv(out / "differences.csv")
+    assert {"uncertainty_low", "uncertainty_high", "probability_of_benefit"} <= set(differences.columns)
+    table = pd.read_csv(out / "uncertainty.csv")
+    assert (table["draws"] == 3).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["uncertainty_draws"] == 3 and manifest["posterior"]["file"] == str(path)
+    assert "posterior parameters + reform effects + chance" in (out / "report.md").read_text()

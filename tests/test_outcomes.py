@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from recoverysim.calibration.targets import load_targets
 from recoverysim.metrics import stay_of_admissions
@@ -43,3 +44,27 @@ def test_episode_log_splits_a_batch_into_runs_numbered_within_the_run():
     assert list(run1["person"]) == [2, 1] and list(run1["week"]) == [1, 3]
     assert list(run1["hours"]) == [4.0, 1.0] and list(run1["restraint"]) == [False, True]
     assert len(log.frame(0, 5)) == 1 and len(EpisodeLog().frame(0, 5)) == 0
+
+
+def test_restricted_mean_without_censoring_is_the_mean_of_the_capped_times():
+    # Oracle: with no censoring, the area under 1 - ECDF up to H equals E[min(T, H)].
+    from recoverysim.metrics import restricted_mean, survival_curve
+
+    rng = np.random.default_rng(4)
+    weeks = 50
+    t = rng.integers(1, 90, size=400).astype(float)
+    event = t <= weeks
+    t[~event] = weeks
+    assert restricted_mean(survival_curve(t, event, weeks), weeks) == pytest.approx(np.minimum(t, weeks).mean())
+
+
+def test_restricted_mean_with_censoring_matches_a_hand_worked_kaplan_meier():
+    # Events in weeks 1 and 3, censored in weeks 2 and 5; horizon 4. By hand: S = 1, 0.75, 0.75, 0.375 at the
+    # end of weeks 0..3 (at risk 4, then 2 in week 3), so the area is 2.875 weeks.
+    from recoverysim.metrics import restricted_mean, survival_curve
+
+    t = np.array([1.0, 2.0, 3.0, 5.0])
+    event = np.array([True, False, True, False])
+    surv = survival_curve(t, event, 4)
+    np.testing.assert_allclose(surv[:4], [1.0, 0.75, 0.75, 0.375])
+    assert restricted_mean(surv, 4) == pytest.approx(2.875)

@@ -1,6 +1,7 @@
 """The compare folder and its report: files, self-contained HTML with the table and every figure, atomicity."""
 
 import ast
+import dataclasses
 import re
 import subprocess
 import sys
@@ -78,7 +79,8 @@ def test_report_html_has_table_and_every_figure(folder):
     assert parser.rows["scenarios"] == len(SCENARIOS)
     assert parser.rows["crn"] == (len(SCENARIOS) - 1) * len(KEY_OUTCOMES)
     assert not re.search(r'src="(?!data:)', text), "report must be self-contained"
-    for heading in ("What was compared", "Main results in brief", "How sure are we?", "Assumptions and limits"):
+    for heading in ("Summary for decision-makers", "What was compared", "How sure are we?", "Assumptions and limits",
+                    "Appendix: all headline outcomes"):
         assert heading in text
     for metric in OUTCOMES:
         assert metric in text
@@ -147,3 +149,48 @@ def test_no_matplotlib_use_in_library_code():
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "matplotlib":
                 calls.append(f"{path.name}:{node.lineno}")
     assert calls == []
+
+
+def test_first_screen_is_a_summary_table_with_human_names_and_subgroups(folder):
+    from recoverysim.codes import DIAGNOSES
+    from recoverysim.report_summary import SUMMARY_OUTCOMES, human, level_text
+
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    parser = Tables()
+    parser.feed(text)
+    assert parser.rows["summary"] == len(SUMMARY_OUTCOMES)
+    assert parser.rows["subgroups"] == (len(SCENARIOS) - 1) * (2 + len(DIAGNOSES))
+    # the summary comes before the methods, and says that its intervals hold chance only
+    assert text.index("Summary for decision-makers") < text.index("What was compared") < text.index("Appendix")
+    assert "chance only" in text[: text.index("What was compared")]
+    assert human("trauma_informed_care") == "Trauma informed care" and "Trauma informed care" in text
+    assert level_text(3.0, "median_years_to_reunion", 3) == "not reached within 3 years"
+    assert level_text(2.5, "median_years_to_reunion", 3) == "2.5"
+
+
+def test_subgroup_differences_are_the_paired_mean_over_replicates():
+    # Oracle: each replicate's subgroup share, paired by hand and averaged with its t interval.
+    import numpy as np
+    from scipy import stats
+
+    from recoverysim.compare import run_comparison
+    from recoverysim.report_summary import subgroup_differences
+    from recoverysim.scenario import Reform, load_scenario
+
+    base = load_scenario(compare_mod.resolve_scenario("japan_baseline"),
+                         {"population.size": 500, "run.years": 3, "run.spin_up_years": 2})
+    other = base.with_reforms((Reform("crisis_advocacy", start_year=0, ramp_years=0, coverage=1.0),))
+    other = dataclasses.replace(other, name="advocacy")
+    comparison = run_comparison([base, other], replications=4, seed=3, independent=False)
+    table = subgroup_differences(comparison).set_index(["subgroup", "level"])
+    for r, (b, o) in enumerate(zip(comparison.base.runs, comparison.others[0].runs, strict=True)):
+        assert b.replicate == o.replicate == r
+    share = {}
+    for name, runs in (("base", comparison.base.runs), ("other", comparison.others[0].runs)):
+        share[name] = np.array([run.subgroups.query("subgroup == 'gender' and level == 'female' and "
+                                                    "stage == 'reunion'")["share_end"].iloc[0] for run in runs])
+    d = share["other"] - share["base"]
+    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    row = table.loc[("gender", "female")]
+    assert row.difference == pytest.approx(d.mean()) and row.ci_low == pytest.approx(d.mean() - half)
+    assert row.base_share == pytest.approx(share["base"].mean())
