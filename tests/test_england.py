@@ -68,3 +68,13 @@ def test_england_targets_load_and_are_validation_only():
     assert targets.for_calibration().targets == ()
     # England's service users per head: the scenario's denominator, 2,878,600 / 56,489,800.
     assert abs(targets.conversions["service_users_per_population"] - 2_878_600 / 56_489_800) < 1e-4
+
+
+def test_involuntary_admission_rate_is_the_share_times_the_admission_rate():
+    from recoverysim.calibration.validate import replicate_statistics
+
+    small = load_scenario(ENGLAND, {"population.size": 300, "run.years": 3, "run.spin_up_years": 2})
+    m = replicate_statistics(small, [0], burn_in_years=1, curves=False)[0]["metrics"]
+    rate = m["involuntary_admissions_per_1000_person_years"]
+    assert rate > 0
+    assert abs(rate - m["involuntary_share_of_admissions"] * m["admissions_per_1000_person_years"]) < 1e-9 * rate
