@@ -95,6 +95,8 @@ REGISTRY: dict[str, Outcome] = {
         Outcome("peer_workers_per_1000_end", "per 1,000 users", "higher", "Peer workforce at the end"),
         Outcome("reform_cost_per_year", "currency/year", "neither", "Running cost of the reforms at the end"),
         _target("alos_mhlw_days", "days", "lower", "bed-days / ((admissions + discharges) / 2), MHLW formula"),
+        _target("involuntary_admissions_per_1000_person_years", "per 1,000 person-years", "lower",
+                "Involuntary admissions (detentions at admission)"),
         _target("inpatients_aged_65_plus_share", "share", "neither", "Share of inpatients aged 65 or older"),
         _target("inpatients_staying_1_year_plus_share", "share", "lower",
                 "Share of inpatients whose stay has lasted a year or more"),

@@ -385,6 +385,13 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in _DECLARED}
 LEVERS: tuple[str, ...] = tuple(p.key for p in _DECLARED if p.section == "levers")
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in _DECLARED))
 
+#: The parameters a country scenario may change (scenarios/england.toml): service capacity per service user, the
+#: share in hospital at the start, and the legal and service roots. Every other parameter, every mechanism and every
+#: value calibrated to Japan, is kept from japan_baseline.toml so that another country's patterns are predicted,
+#: not fitted (docs/validation.md, "External validation: England").
+COUNTRY_INPUTS: tuple[str, ...] = ("levers.bed_capacity", "levers.community_support_capacity",
+                                   "population.initial_in_hospital", "roots.advocacy_gap", "roots.psychosocial_gap")
+
 
 @dataclass(frozen=True)
 class ReformSpec:

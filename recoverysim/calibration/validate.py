@@ -52,6 +52,8 @@ def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> 
     m["alos_mhlw_days"] = bed_days / ((n_adm + n_dis) / 2) if n_adm + n_dis else np.nan
     m["admissions_per_1000_person_years"] = n_adm * 1000 / (person_days / DAYS_PER_WEEK / WEEKS_PER_YEAR)
     m["involuntary_share_of_admissions"] = float(after["admissions_involuntary"].sum()) / n_adm if n_adm else np.nan
+    m["involuntary_admissions_per_1000_person_years"] = (float(after["admissions_involuntary"].sum()) * 1000
+                                                         / (person_days / DAYS_PER_WEEK / WEEKS_PER_YEAR))
     m["new_service_users_per_1000_per_year"] = (float(after["deaths"].sum() + after["left_services"].sum()) * 1000
                                                 / (person_days / DAYS_PER_WEEK / WEEKS_PER_YEAR))
     m["restraint_per_million_per_day"] = float(after["restraint_hours"].sum()) / 24 / person_days * 1e6
