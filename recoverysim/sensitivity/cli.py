@@ -93,7 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
     exp = load_experiment(args.experiment, n=args.n, population=args.population,
                           replications=args.replications, years=args.years, second_order=args.second_order)
     design = exp.design
-    runs = design.n_rows * exp.replications
+    runs = design.n_rows * exp.replications * (2 if exp.effect_of else 1)  # a paired effect runs both arms
     where = "" if executor == "serial" else f" ({args.scheduler or f'{workers} workers'})"
     print(f"{exp.source}: {design.method} on {design.d} parameters, n={design.n} -> {design.n_rows:,} sample "
           f"points x {exp.replications} replicate(s) = {runs:,} model runs, {len(exp.outputs)} outputs; "
@@ -105,11 +105,14 @@ def run_command(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / "sensitivity" / exp.source.stem
     check_folder(out, args.resume, args.force)
     # What must match to resume: the design (in run_pipeline), the resolved scenario and the replicates.
-    identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications}
+    identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications,
+                **({"effect_of_hash": func.contrast.content_hash} if func.contrast is not None else {})}
     extra = {"experiment": exp.to_dict(), "scenario": {"file": str(exp.scenario),
                                                        "content_hash": func.scenario.content_hash},
+             "outputs_are": ("paired effects: effect_of minus scenario on the same seeds, mean over replicates"
+                             if func.contrast is not None else "levels: mean over replicates"),
              "replicate_seeds": replicate_seeds(design.seed, exp.replications)}
-    result = run_pipeline(design, func, out, outputs=exp.outputs, executor=executor, workers=workers,
+    result = run_pipeline(design, func, out, outputs=exp.output_names, executor=executor, workers=workers,
                           scheduler=args.scheduler, resume=args.resume,
                           chunk_size=args.chunk_size or exp.chunk_size, progress=not args.quiet,
                           figures=not args.no_figures, identity=identity, manifest_extra=extra,

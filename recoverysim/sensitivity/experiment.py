@@ -20,7 +20,7 @@ from recoverysim.sensitivity.sampling import METHOD_OPTIONS, METHODS, Design, ch
 
 #: Top-level keys of an experiment file.
 KEYS = {
-    "description", "scenario", "method", "n", "seed", "replications", "outputs", "parameters", "bounds",
+    "description", "scenario", "effect_of", "method", "n", "seed", "replications", "outputs", "parameters", "bounds",
     "population", "years", "chunk_size", "conf_level", "num_resamples", *METHODS,
 }
 
@@ -53,10 +53,18 @@ class Experiment:
     chunk_size: int | None = None
     description: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: With a second scenario, every output is the paired effect: its value minus the scenario's, same seeds.
+    effect_of: Path | None = None
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Names of the output columns: the metric, or ``effect.<metric>`` for a paired effect."""
+        return tuple(f"effect.{o}" for o in self.outputs) if self.effect_of else self.outputs
 
     def to_dict(self) -> dict[str, Any]:
         """Plain description for the manifest."""
         return {"file": str(self.source), "sha256": self.content_hash, "scenario": str(self.scenario),
+                "effect_of": str(self.effect_of) if self.effect_of else None,
                 "outputs": list(self.outputs), "replications": self.replications,
                 "population": self.population, "years": self.years, "description": self.description,
                 "command_line_overrides": self.overrides}
@@ -116,14 +124,10 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
         """A value from the command line is reported by its flag, one from the file by its key."""
         return f"--{name}" if name in cli else name
 
-    scen = data["scenario"]
-    if not isinstance(scen, str):
-        raise ExperimentError(src, "scenario", "must be a path string (relative to the experiment file)")
-    scenario = (src.parent / scen).resolve() if not Path(scen).is_absolute() else Path(scen)
-    if scenario.is_dir():
-        raise ExperimentError(src, "scenario", f"{scenario} is a folder, not a scenario file")
-    if not scenario.is_file():
-        raise ExperimentError(src, "scenario", f"scenario file not found: {scenario}")
+    scenario = _scenario_path(src, "scenario", data["scenario"])
+    effect_of = _scenario_path(src, "effect_of", data["effect_of"]) if "effect_of" in data else None
+    if effect_of is not None and effect_of == scenario:
+        raise ExperimentError(src, "effect_of", "is the same file as scenario: the effect would be 0")
 
     method = data["method"]
     if method not in METHODS:
@@ -224,4 +228,15 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
     design = Design(tuple(names), tuple(bounds), method, data["n"], seed, dict(options), float(conf),
                     resamples)
     return Experiment(src, hashlib.sha256(raw_bytes).hexdigest(), scenario, design, tuple(outputs), reps, pop,
-                      years, chunk, description, cli)
+                      years, chunk, description, cli, effect_of)
+
+
+def _scenario_path(src: Path, key: str, value: Any) -> Path:
+    if not isinstance(value, str):
+        raise ExperimentError(src, key, "must be a path string (relative to the experiment file)")
+    path = (src.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
+    if path.is_dir():
+        raise ExperimentError(src, key, f"{path} is a folder, not a scenario file")
+    if not path.is_file():
+        raise ExperimentError(src, key, f"scenario file not found: {path}")
+    return path

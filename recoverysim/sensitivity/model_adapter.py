@@ -3,6 +3,9 @@
 Each sample row becomes a scenario (the base scenario with the row's values as overrides); each scenario
 runs ``replications`` replicates with seeds ``replicate_seed(seed, r)`` (``recoverysim.seeds``), the same
 seeds for every row (common random numbers), and the headline outputs are averaged over the replicates.
+With a ``contrast`` scenario (experiment key ``effect_of``) the row's values are applied to both, both run on
+the same seeds, and each output is the mean paired difference, contrast minus scenario: the analysis is then
+of an effect, not of a level.
 """
 
 from __future__ import annotations
@@ -45,13 +48,15 @@ class ModelFunction:
     outputs: tuple[str, ...]
     replications: int = 1
     seed: int = 0
+    contrast: Any = None
 
     @property
     def batch_rows(self) -> int:
         """Rows whose runs fill one batch of runs stepped together (``simulation.runs_per_batch``)."""
         from recoverysim.simulation import runs_per_batch
 
-        return max(1, runs_per_batch(self.scenario.params.population.size) // self.replications)
+        arms = 2 if self.contrast is not None else 1
+        return max(1, runs_per_batch(self.scenario.params.population.size) // (self.replications * arms))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Evaluate each row of ``x`` (its replicates stepped together with the other rows'); returns (n, k)."""
@@ -59,13 +64,17 @@ class ModelFunction:
 
         x = np.atleast_2d(np.asarray(x, dtype=float))
         seeds = replicate_seeds(self.seed, self.replications)
-        scenarios = [self.scenario.with_overrides(row_overrides(self.names, row), source="sensitivity sample")
-                     for row in x]
+        arms = [self.scenario] if self.contrast is None else [self.scenario, self.contrast]
+        scenarios = [arm.with_overrides(row_overrides(self.names, row), source="sensitivity sample")
+                     for row in x for arm in arms]
         runs = simulate_headlines([(scenario, s) for scenario in scenarios for s in seeds])
+        per_row = self.replications * len(arms)
         y = np.empty((x.shape[0], len(self.outputs)))
         for i in range(x.shape[0]):
-            mine = runs[i * self.replications:(i + 1) * self.replications]
-            y[i] = [np.mean([float(run[o]) for run in mine]) for o in self.outputs]
+            mine = runs[i * per_row:(i + 1) * per_row]
+            level = np.array([[float(run[o]) for o in self.outputs] for run in mine]).reshape(
+                len(arms), self.replications, len(self.outputs))
+            y[i] = level[0].mean(axis=0) if self.contrast is None else (level[1] - level[0]).mean(axis=0)
         return y
 
 
@@ -87,6 +96,10 @@ def build_model_function(experiment) -> ModelFunction:
     if experiment.years is not None:
         base["run.years"] = experiment.years
     scenario = load_scenario(experiment.scenario, overrides=base or None)
+    contrast = None
+    if experiment.effect_of is not None:
+        contrast = load_scenario(experiment.effect_of, overrides=base or None)
+        _check_contrast(experiment, scenario, contrast)
     design = experiment.design
     lows = np.array([lo for lo, _ in design.bounds])
     highs = np.array([hi for _, hi in design.bounds])
@@ -97,9 +110,24 @@ def build_model_function(experiment) -> ModelFunction:
             row[j] = end[j]
             trials.append(row)
     for row in trials:
-        try:
-            scenario.with_overrides(row_overrides(design.names, row), source=str(experiment.source))
-        except ScenarioError as exc:
-            raise ExperimentError(experiment.source, f"bounds.{exc.key}",
-                                  f"{exc.problem} (at the ends of the sampled bounds)") from None
-    return ModelFunction(scenario, design.names, experiment.outputs, experiment.replications, design.seed)
+        for arm in (scenario, contrast) if contrast is not None else (scenario,):
+            try:
+                arm.with_overrides(row_overrides(design.names, row), source=str(experiment.source))
+            except ScenarioError as exc:
+                raise ExperimentError(experiment.source, f"bounds.{exc.key}",
+                                      f"{exc.problem} (at the ends of the sampled bounds)") from None
+    return ModelFunction(scenario, design.names, experiment.outputs, experiment.replications, design.seed,
+                         contrast)
+
+
+def _check_contrast(experiment, scenario, contrast) -> None:
+    """The two arms must run the same people for the same time, and not differ in a sampled parameter."""
+    for key in ("population.size", "run.years", "run.spin_up_years"):
+        if scenario[key] != contrast[key]:
+            raise ExperimentError(experiment.source, "effect_of", f"{experiment.effect_of} has {key} = "
+                                  f"{contrast[key]:g}, the scenario {scenario[key]:g}: their runs cannot be paired")
+    for i, name in enumerate(experiment.design.names):
+        if scenario[name] != contrast[name]:
+            raise ExperimentError(experiment.source, f"parameters[{i}]", f"{name!r} differs between the scenario "
+                                  f"({scenario[name]:g}) and effect_of ({contrast[name]:g}); sampling it would "
+                                  "set both alike and erase the difference being analysed")
