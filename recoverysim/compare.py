@@ -140,6 +140,7 @@ class Comparison:
     wall_seconds: float = 0.0
     uncertain: list[Results] = field(default_factory=list)  # base, then others: one run per uncertainty draw
     uncertainty: str = ""  # what the draws vary, e.g. "reform effects + chance"
+    draw_inputs: pd.DataFrame | None = None  # one row per draw: posterior parameters, effect.<reform>
     posterior: dict | None = None  # provenance of the posterior ensemble, when one was drawn from
     differences: pd.DataFrame = field(init=False)
     occupancy: pd.DataFrame = field(init=False)
@@ -150,6 +151,7 @@ class Comparison:
         self.occupancy = self._occupancy_differences()
         self.crn = self._crn_table()
         self.effects = self._uncertainty_table() if self.uncertain else None
+        self.sources = self._sources_table() if self.draw_inputs is not None else None
         if self.effects is not None:  # the issue's contract: differences.csv carries the probability of benefit
             extra = self.effects[["scenario", "metric", "uncertainty_low", "uncertainty_high",
                                   "probability_of_benefit"]]
@@ -237,6 +239,31 @@ class Comparison:
         return pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
 
 
+    def draw_differences(self) -> pd.DataFrame:
+        """Per draw: its inputs, then ``<scenario>:<metric>`` paired differences of every headline outcome."""
+        base = self.uncertain[0].headlines
+        columns = {f"{o.scenario.name}:{m}": (drawn.headlines[m] - base[m]).to_numpy(float)
+                   for o, drawn in zip(self.others, self.uncertain[1:], strict=True) for m in OUTCOMES}
+        return pd.concat([self.draw_inputs.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
+
+    def _sources_table(self) -> pd.DataFrame:
+        """Share of each key effect's variance over draws explained by each input (value_of_information)."""
+        from recoverysim.value_of_information import first_order_share
+
+        draws = self.draw_differences()
+        inputs = [c for c in self.draw_inputs.columns if self.draw_inputs[c].nunique() > 1]
+        rows = []
+        for other in self.others:
+            for metric in KEY_OUTCOMES:
+                y = draws[f"{other.scenario.name}:{metric}"].to_numpy(float)
+                ok = np.isfinite(y)
+                for name in [*inputs, "all inputs"]:
+                    x = draws[inputs if name == "all inputs" else [name]].to_numpy(float)[ok]
+                    share = first_order_share(y[ok], x) if inputs else np.nan
+                    rows.append((other.scenario.name, metric, name, share))
+        return pd.DataFrame(rows, columns=["scenario", "metric", "input", "variance_share"])
+
+
 def probability_of_benefit(differences: np.ndarray, better: str) -> float:
     """Share of paired differences (scenario minus base) in the better direction; NaN if neither is better."""
     sign = {"higher": 1, "lower": -1}.get(better)
@@ -252,12 +279,14 @@ def with_effect_draws(scenario: Scenario, seed: int, replicate: int) -> Scenario
 
     The draw of a reform depends only on (seed, replicate, reform), so scenarios sharing a reform share it.
     """
-    reforms = []
-    for reform in scenario.reforms:
-        u = np.random.default_rng(derive_seed(seed, EFFECT_STREAM, replicate, list(REFORMS).index(reform.name)))
-        effect = float(effect_quantile(PROXIMAL_EFFECTS[reform.name], u.random()))
-        reforms.append(replace(reform, effect=effect))
-    return scenario.with_reforms(tuple(reforms))
+    reforms = tuple(replace(r, effect=effect_draw(r.name, seed, replicate)) for r in scenario.reforms)
+    return scenario.with_reforms(reforms)
+
+
+def effect_draw(reform: str, seed: int, replicate: int) -> float:
+    """The effect of ``reform`` in uncertainty draw ``replicate``: a quantile of its evidence at a keyed uniform."""
+    u = np.random.default_rng(derive_seed(seed, EFFECT_STREAM, replicate, list(REFORMS).index(reform)))
+    return float(effect_quantile(PROXIMAL_EFFECTS[reform], u.random()))
 
 
 def uncertainty_draws(scenario: Scenario, seed: int, draws: int,
@@ -294,7 +323,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
         plan += [("independent", i, replicate_seed(indep_seed, r), r)
                  for i in range(1, len(scenarios)) for r in range(replications)]
     drawn: dict[tuple[int, int], Scenario] = {}
-    uncertainty = ""
+    uncertainty, draw_inputs = "", None
     if posterior is not None:
         check_posterior(scenarios, posterior)
     if posterior is not None or effect_uncertainty:
@@ -310,6 +339,10 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                 continue  # nothing is drawn: its runs with drawn effects are its own CRN runs
             plan += [("uncertain", i, replicate_seed(seed, r), r) for r in range(k)]
             drawn.update({(i, r): s for r, s in enumerate(uncertainty_draws(sc, seed, k, sets))})
+        reform_names = sorted({r.name for sc in scenarios for r in sc.reforms}, key=list(REFORMS).index)
+        draw_inputs = pd.DataFrame([{**(sets[r] if sets else {}),
+                                     **{f"effect.{n}": effect_draw(n, seed, r) for n in reform_names}}
+                                    for r in range(k)])
     start = time.perf_counter()
     runs = _execute([(drawn[(i, r)] if group == "uncertain" else scenarios[i], s, r) for group, i, s, r in plan],
                     progress, workers)
@@ -322,6 +355,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                  ] if uncertainty else []
     return Comparison(results[0], results[1:], seed, replications, indep_seed, indep,
                       wall_seconds=time.perf_counter() - start, uncertain=uncertain, uncertainty=uncertainty,
+                      draw_inputs=draw_inputs,
                       posterior=dict(posterior.provenance, file=str(posterior.path)) if posterior is not None else None)
 
 
@@ -353,6 +387,8 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
     comparison.crn.to_csv(folder / "crn.csv", index=False, float_format=fmt)
     if comparison.effects is not None:
         comparison.effects.to_csv(folder / "uncertainty.csv", index=False, float_format=fmt)
+        comparison.draw_differences().to_csv(folder / "uncertainty_draws.csv", index_label="draw", float_format=fmt)
+        comparison.sources.to_csv(folder / "uncertainty_sources.csv", index=False, float_format=fmt)
     runs = folder / "runs"
     for results in (comparison.base, *comparison.others):
         sub = runs / results.scenario.name

@@ -318,6 +318,34 @@ def _effect_uncertainty_blocks(comparison) -> list[tuple]:
            f"[{fmt_diff(r.uncertainty_low, r.metric)}, {fmt_diff(r.uncertainty_high, r.metric)}]",
            "-" if np.isnan(r.probability_of_benefit) else f"{r.probability_of_benefit:.2f}"]
           for r in rows.itertuples()]),
+        *_sources_blocks(comparison),
+    ]
+
+
+def _sources_blocks(comparison) -> list[tuple]:
+    """Which drawn input explains most of each key effect's spread over the draws."""
+    from recoverysim.value_of_information import MIN_DRAWS
+
+    sources = comparison.sources
+    if sources is None or sources["variance_share"].isna().all():
+        return [("p", f"Which input drives each effect's uncertainty needs at least {MIN_DRAWS} draws with "
+                      "varying inputs (uncertainty_sources.csv is empty).")]
+    rows = []
+    for (scenario, metric), g in sources.groupby(["scenario", "metric"], sort=False):
+        every = g[g["input"] == "all inputs"]["variance_share"].iloc[0]
+        single = g[g["input"] != "all inputs"].sort_values("variance_share", ascending=False).head(2)
+        top = "; ".join(f"{r.input} {100 * r.variance_share:.0f}%" for r in single.itertuples()
+                        if np.isfinite(r.variance_share))
+        rows.append([scenario, metric, top or "-", "-" if np.isnan(every) else f"{100 * every:.0f}%",
+                     "-" if np.isnan(every) else f"{100 * (1 - every):.0f}%"])
+    return [
+        ("p", "What drives the uncertainty: the share of each effect's variance over the draws explained by one "
+              "drawn input alone (a regression on an additive spline of the input; Strong, Oakley and Brennan "
+              "2014), the share explained by all drawn inputs together, and the rest, which is chance (one run "
+              "per draw) and interactions. uncertainty_sources.csv has every input; uncertainty_draws.csv every "
+              "draw."),
+        ("table", "sources", ["scenario", "outcome", "largest single inputs", "all drawn inputs",
+                              "chance and interactions"], rows),
     ]
 
 

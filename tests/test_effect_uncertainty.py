@@ -166,6 +166,28 @@ def test_cli_with_a_posterior_writes_the_uncertainty_next_to_the_differences(tmp
     assert {"uncertainty_low", "uncertainty_high", "probability_of_benefit"} <= set(differences.columns)
     table = pd.read_csv(out / "uncertainty.csv")
     assert (table["draws"] == 3).all()
+    assert len(pd.read_csv(out / "uncertainty_draws.csv")) == 3
+    assert set(pd.read_csv(out / "uncertainty_sources.csv")["input"]) == {"crisis.rate", "effect.trauma_informed_care",
+                                                                         "all inputs"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["uncertainty_draws"] == 3 and manifest["posterior"]["file"] == str(path)
     assert "posterior parameters + reform effects + chance" in (out / "report.md").read_text()
+
+
+def test_sources_name_the_input_that_moves_the_effect():
+    # With the crisis rate spread over a wide posterior and trauma-informed care's effect drawn, both inputs
+    # vary; the table has one row per scenario, key outcome and input (plus "all inputs"), shares in [0, 1].
+    base = _small()
+    comparison = run_comparison([base, _tic(base)], replications=2, seed=2, independent=False,
+                                posterior=_posterior("crisis.rate", 0.1, 1.0), draws=24)
+    inputs = comparison.draw_inputs
+    assert list(inputs.columns) == ["crisis.rate", "effect.trauma_informed_care"] and len(inputs) == 24
+    drawn = [d.reforms[0].effect for d in uncertainty_draws(_tic(base), 2, 24)]
+    assert inputs["effect.trauma_informed_care"].tolist() == drawn  # the table records the effects that ran
+    table = comparison.sources.set_index(["metric", "input"])
+    shares = table["variance_share"].dropna()
+    assert ((shares >= 0) & (shares <= 1)).all()
+    coercion = table.loc["coercive_episodes_per_1000_person_years"]["variance_share"]
+    assert coercion["all inputs"] >= max(coercion["crisis.rate"], coercion["effect.trauma_informed_care"]) - 1e-9
+    draws = comparison.draw_differences()
+    assert len(draws) == 24 and "tic:coercive_episodes_per_1000_person_years" in draws

@@ -1,0 +1,66 @@
+"""Which uncertainties drive a decision: regression-based variance shares and the value of information.
+
+Input: K uncertainty draws (``compare --posterior FILE --draws K``), each with its inputs (posterior parameters,
+the reforms' effect draws) and its outcome (a paired effect, or an incremental net benefit). The conditional
+mean of the outcome given a group of inputs is estimated by least squares on an additive cubic regression
+spline of each input (the regression approach of Strong, Oakley and Brennan 2014, Med Decis Making 34:311-326,
+who fit a GAM; here the smoother is a fixed-knot spline, no penalty). From it:
+
+- ``first_order_share``: Var(E[Y | group]) / Var(Y), the share of the outcome's variance over draws that the group
+  explains (the rest is the other inputs, interactions and chance);
+- ``evppi``: the expected value of partial perfect information, E[max_d g_d(group)] - max_d E[g_d], for options
+  d with net benefits ``nb[:, d]`` (for a reform against its base, the options are "base" with net benefit 0 and
+  "reform" with the incremental net benefit); ``evpi`` the same with perfect information on everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Interior knots of each input's cubic spline, at these quantiles of its draws.
+KNOT_QUANTILES = (0.25, 0.5, 0.75)
+#: Fewer draws than this and the regression is not attempted (NaN): too few for 1 + 6 columns per input.
+MIN_DRAWS = 20
+
+
+def _basis(x: np.ndarray) -> np.ndarray:
+    """Cubic truncated-power spline basis of one standardised input (no intercept column)."""
+    x = np.asarray(x, float)
+    sd = x.std()
+    if sd == 0:
+        return np.empty((x.size, 0))
+    z = (x - x.mean()) / sd
+    knots = np.unique(np.quantile(z, KNOT_QUANTILES))
+    return np.column_stack([z, z**2, z**3, *(np.clip(z - k, 0, None) ** 3 for k in knots)])
+
+
+def conditional_mean(y: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    """Fitted E[y | inputs] at each draw: least squares on an additive spline of every column of ``inputs``."""
+    y = np.asarray(y, float)
+    inputs = np.asarray(inputs, float).reshape(y.size, -1)
+    design = np.column_stack([np.ones(y.size), *(_basis(inputs[:, j]) for j in range(inputs.shape[1]))])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return design @ coef
+
+
+def first_order_share(y: np.ndarray, inputs: np.ndarray) -> float:
+    """Share of Var(y) over draws explained by ``inputs`` (regression estimate); NaN with too few draws."""
+    y = np.asarray(y, float)
+    if y.size < MIN_DRAWS or y.var() == 0:
+        return float("nan")
+    return float(np.clip(conditional_mean(y, inputs).var() / y.var(), 0.0, 1.0))
+
+
+def evpi(net_benefit: np.ndarray) -> float:
+    """Expected value of perfect information: E[max_d nb_d] - max_d E[nb_d]; ``net_benefit`` is (K, options)."""
+    nb = np.asarray(net_benefit, float)
+    return float(nb.max(axis=1).mean() - nb.mean(axis=0).max())
+
+
+def evppi(net_benefit: np.ndarray, inputs: np.ndarray) -> float:
+    """Expected value of partial perfect information on ``inputs`` (regression estimate); NaN with too few draws."""
+    nb = np.asarray(net_benefit, float)
+    if nb.shape[0] < MIN_DRAWS:
+        return float("nan")
+    fitted = np.column_stack([conditional_mean(nb[:, d], inputs) for d in range(nb.shape[1])])
+    return float(max(0.0, fitted.max(axis=1).mean() - fitted.mean(axis=0).max()))
