@@ -301,12 +301,15 @@ def uncertainty_draws(scenario: Scenario, seed: int, draws: int,
 
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
                    independent: bool = True, progress: bool = False, workers: int = 1,
-                   effect_uncertainty: bool = False, posterior=None, draws: int | None = None) -> Comparison:
+                   effect_uncertainty: bool = False, posterior=None, draws: int | None = None,
+                   scheduler: str | None = None) -> Comparison:
     """Run base (first) and others on common random numbers; optionally the others again on independent seeds.
 
     With ``effect_uncertainty`` (K = ``replications`` draws) or a ``posterior``
     (:class:`recoverysim.calibration.posterior.Posterior`, K = ``draws``), every scenario also runs K times
     (:func:`uncertainty_draws`), for intervals that hold parameter and effect uncertainty as well as chance.
+
+    With ``scheduler`` (a Dask scheduler address) the runs go to that cluster, with the same results.
 
     The scenarios are checked here, once per comparison (:func:`check_comparable`), before any run.
     """
@@ -345,7 +348,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                                     for r in range(k)])
     start = time.perf_counter()
     runs = _execute([(drawn[(i, r)] if group == "uncertain" else scenarios[i], s, r) for group, i, s, r in plan],
-                    progress, workers)
+                    progress, workers, scheduler)
     grouped: dict[tuple[str, int], list[RunResult]] = {}
     for (group, i, _, _), run in zip(plan, runs, strict=True):
         grouped.setdefault((group, i), []).append(run)
@@ -359,14 +362,15 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
                       posterior=dict(posterior.provenance, file=str(posterior.path)) if posterior is not None else None)
 
 
-def _execute(jobs: list[tuple[Scenario, int, int]], progress: bool, workers: int) -> list[RunResult]:
+def _execute(jobs: list[tuple[Scenario, int, int]], progress: bool, workers: int,
+             scheduler: str | None = None) -> list[RunResult]:
     """Run jobs in batches of runs stepped together (serially or in worker processes), with a progress bar.
 
     Each result is exactly what the job run alone gives (docs/ODD.md section 3), so batching changes only speed.
     """
     batches = simulation_batches([scenario for scenario, _, _ in jobs], parts=max(1, workers))
     done = run_tasks(simulate_together, [([jobs[i] for i in batch],) for batch in batches], workers,
-                     progress=progress, desc="compare", sizes=[len(batch) for batch in batches])
+                     progress=progress, desc="compare", sizes=[len(batch) for batch in batches], scheduler=scheduler)
     out: list[RunResult] = [None] * len(jobs)  # type: ignore[list-item]
     for batch, runs in zip(batches, done, strict=True):
         for i, run in zip(batch, runs, strict=True):
@@ -417,11 +421,12 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
 def compare_to_folder(scenarios: Sequence[Scenario], out: Path, replications: int | None = None,
                       seed: int | None = None, *, independent: bool = True, progress: bool = False,
                       workers: int = 1, command: list[str] | None = None, force: bool = False,
-                      effect_uncertainty: bool = False, posterior=None, draws: int | None = None) -> Comparison:
+                      effect_uncertainty: bool = False, posterior=None, draws: int | None = None,
+                      scheduler: str | None = None) -> Comparison:
     """Run the comparison and write ``out`` atomically (checked first; nothing is left behind if anything fails)."""
     with atomic_directory(Path(out), force) as tmp:
         comparison = run_comparison(scenarios, replications, seed, independent=independent, progress=progress,
                                     workers=workers, effect_uncertainty=effect_uncertainty, posterior=posterior,
-                                    draws=draws)
+                                    draws=draws, scheduler=scheduler)
         write_comparison(comparison, tmp, command)
     return comparison

@@ -33,6 +33,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="posterior ensemble (calibrate --method abc; e.g. data/posterior/japan_baseline.json): "
                         "every scenario also runs --draws times, draw k with the k-th parameter set and the "
                         "reforms' effects drawn, so the intervals hold parameter, effect and chance uncertainty")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on the Dask cluster at this scheduler address (e.g. tcp://127.0.0.1:8786) instead of "
+                        "local worker processes; the results are identical")
     p.add_argument("--draws", type=int, default=None,
                    help="uncertainty draws with --posterior (default: --replications)")
     add_quiet(p)
@@ -72,6 +75,10 @@ def run_command(args: argparse.Namespace) -> int:
         raise RecoverysimError("--draws needs --posterior FILE (--effect-uncertainty alone draws once per replicate)")
     if args.draws is not None and args.draws < 2:
         raise RecoverysimError(f"--draws must be at least 2, got {args.draws}")
+    if args.scheduler is not None:
+        from recoverysim.executor import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     posterior = None
     if args.posterior is not None:
         from recoverysim.calibration.posterior import load_posterior
@@ -84,7 +91,7 @@ def run_command(args: argparse.Namespace) -> int:
     comparison = compare_to_folder(scenarios, out, args.replications, args.seed,
                                    independent=not args.no_independent, progress=not args.quiet, workers=workers,
                                    command=sys.argv, force=args.force, effect_uncertainty=args.effect_uncertainty,
-                                   posterior=posterior, draws=args.draws)
+                                   posterior=posterior, draws=args.draws, scheduler=args.scheduler)
     print(headline_table(comparison))
     print(f"\nReport: {out / 'report.html'} (also report.md, differences.csv, runs/, figures/)")
     return 0

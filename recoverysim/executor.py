@@ -10,7 +10,8 @@
 - Workers ignore Ctrl-C (the parent cancels them), so an interrupt prints no tracebacks from workers.
 
 With ``workers <= 1`` tasks run in the calling process, in order. Results never depend on the number of
-workers: every task is a pure function of its arguments.
+workers: every task is a pure function of its arguments. ``run_tasks(..., scheduler=ADDRESS)`` sends the same
+tasks to a Dask cluster instead, with the same results.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ WATCHDOG_SECONDS = 1.0
 #: Tasks submitted ahead per worker.
 QUEUE_PER_WORKER = 2
 _PR_SET_PDEATHSIG = 1
+#: How long to wait for a Dask scheduler before saying it cannot be reached.
+SCHEDULER_TIMEOUT = "20s"
 
 
 def default_workers() -> int:
@@ -200,11 +203,14 @@ class WorkerPool:
 
 def run_tasks(func: Callable[..., Any], argsets: list[tuple], workers: int, *, progress: bool = False,
               desc: str = "running", sizes: list[int] | None = None, unit: str = "run",
-              pool: WorkerPool | None = None) -> list[Any]:
+              pool: WorkerPool | None = None, scheduler: str | None = None) -> list[Any]:
     """Run every task (in ``pool``, or a pool of ``min(workers, tasks)`` made for the call) with a progress bar.
 
-    ``sizes[i]`` is what task ``i`` advances the bar by (e.g. the runs in a batch); 1 each by default.
+    ``sizes[i]`` is what task ``i`` advances the bar by (e.g. the runs in a batch); 1 each by default. With
+    ``scheduler`` the tasks run on that Dask cluster instead (:func:`run_on_dask`).
     """
+    if scheduler is not None:
+        return run_on_dask(func, argsets, scheduler, progress=progress, desc=desc, sizes=sizes, unit=unit)
     sizes = sizes or [1] * len(argsets)
     with progress_bar(sum(sizes), desc, progress, unit) as bar:
         def advance(i: int, _result: Any) -> None:
@@ -214,3 +220,55 @@ def run_tasks(func: Callable[..., Any], argsets: list[tuple], workers: int, *, p
             return pool.map(func, argsets, on_result=advance)
         with WorkerPool(min(max(1, workers), max(1, len(argsets)))) as own:
             return own.map(func, argsets, on_result=advance)
+
+
+def check_scheduler_address(address: str) -> None:
+    """A Dask scheduler address must look like ``tcp://host:port`` (checked before anything runs)."""
+    from urllib.parse import urlsplit
+
+    from recoverysim.errors import RecoverysimError
+
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or not parts.hostname or port is None or " " in address:
+        shown = address if len(address) <= 80 else address[:80] + "..."
+        raise RecoverysimError(f"--scheduler {shown!r}: not a scheduler address; expected e.g. "
+                               "tcp://127.0.0.1:8786")
+
+
+def dask_client(scheduler: str, timeout: str | None = None):
+    """A client of the Dask scheduler at ``scheduler``, or a clear error if it cannot be reached."""
+    from distributed import Client
+
+    from recoverysim.errors import RecoverysimError
+
+    try:
+        return Client(scheduler, timeout=timeout or SCHEDULER_TIMEOUT)
+    except OSError as exc:
+        raise RecoverysimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+
+
+def run_on_dask(func: Callable[..., Any], argsets: list[tuple], scheduler: str, *, progress: bool = False,
+                desc: str = "running", sizes: list[int] | None = None, unit: str = "run") -> list[Any]:
+    """Every task on the Dask cluster at ``scheduler``; results in task order, as :func:`run_tasks` gives them."""
+    from distributed import as_completed
+
+    sizes = sizes or [1] * len(argsets)
+    client = dask_client(scheduler)
+    try:
+        futures = [client.submit(func, *args, pure=False, key=f"recoverysim-{desc}-{i}-{time.time_ns()}")
+                   for i, args in enumerate(argsets)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(futures)
+        with progress_bar(sum(sizes), desc, progress, unit) as bar:
+            for fut in as_completed(futures):
+                i = index[fut.key]
+                out[i] = fut.result()
+                bar.update(sizes[i])
+        return out
+    finally:
+        client.close()

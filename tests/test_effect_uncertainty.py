@@ -4,6 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -139,6 +140,9 @@ def test_cli_posterior_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["compare", "japan_baseline", "trauma_informed_care", "--draws", "3", "--out", str(out)]) == 2
     assert "--draws needs --posterior" in capsys.readouterr().err
+    assert main(["compare", "japan_baseline", "trauma_informed_care", "--scheduler", "no address", "--out",
+                 str(out)]) == 2
+    assert "not a scheduler address" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "recoverysim-posterior/1"}')
     assert main(["compare", "japan_baseline", "trauma_informed_care", "--posterior", str(bad), "--out",
@@ -191,3 +195,18 @@ def test_sources_name_the_input_that_moves_the_effect():
     assert coercion["all inputs"] >= max(coercion["crisis.rate"], coercion["effect.trauma_informed_care"]) - 1e-9
     draws = comparison.draw_differences()
     assert len(draws) == 24 and "tic:coercive_episodes_per_1000_person_years" in draws
+
+
+def test_a_comparison_with_posterior_draws_is_identical_on_a_dask_cluster(tmp_path):
+    import os
+
+    from dask_loopback import loopback_cluster
+
+    base = _small()
+    args = dict(replications=2, seed=9, independent=False, posterior=_posterior("crisis.rate", 0.2, 0.6), draws=3)
+    here = run_comparison([base, _tic(base)], **args)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BASE.parents[1]), os.environ.get("PYTHONPATH", "")]))
+    with loopback_cluster(tmp_path, env) as address:
+        there = run_comparison([base, _tic(base)], scheduler=address, **args)
+    pd.testing.assert_frame_equal(here.differences, there.differences)
+    pd.testing.assert_frame_equal(here.effects, there.effects)

@@ -1,14 +1,12 @@
 """Serial, process-pool and Dask executors give bit-identical outputs; failures are recorded, not lost."""
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import test_sensitivity_toys as toys
+from dask_loopback import loopback_cluster
 
 from recoverysim.sensitivity import AnalysisError, Design, ResultStore, evaluate, run_pipeline, sample
 
@@ -48,39 +46,10 @@ def test_local_dask_cluster_is_bit_identical(x, serial):
 
 
 def test_separate_dask_scheduler_and_worker(x, serial, tmp_path):
-    sched_file = tmp_path / "scheduler.json"
-    env = _env()
-    bin_dir = Path(sys.executable).parent
-    dask_cli = [str(bin_dir / "dask")] if (bin_dir / "dask").exists() else [sys.executable, "-m", "dask"]
-    procs = [subprocess.Popen([*dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", str(sched_file)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        import json
-
-        time.sleep(0.2)
-        address = json.loads(sched_file.read_text())["address"]
-        procs.append(subprocess.Popen([*dask_cli, "worker", address, "--nthreads", "1", "--nworkers", "1",
-                                       "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
-        from distributed import Client
-
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(1, timeout=60)
+    with loopback_cluster(tmp_path, _env()) as address:
         ev = evaluate(toys.noisy_ishigami, x, executor="dask", scheduler=address, chunk_size=7,
                       progress=False)
-        assert np.array_equal(ev.Y, serial)
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    assert np.array_equal(ev.Y, serial)
 
 
 def test_unreachable_scheduler_is_a_clear_error(x, monkeypatch):

@@ -11,26 +11,11 @@ import sys
 from pathlib import Path
 
 from recoverysim.errors import RecoverysimError
+from recoverysim.executor import check_scheduler_address
 from recoverysim.sensitivity.evaluation import EXECUTORS
 
 #: Model runs (sample points x replicates) a sensitivity run may start without ``--yes``.
 MAX_RUNS = 200_000
-
-
-def check_scheduler_address(address: str) -> None:
-    """A Dask scheduler address must look like ``tcp://host:port`` (checked before anything runs)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(address if "://" in address else f"tcp://{address}")
-        port = parts.port
-    except ValueError:
-        port = None
-        parts = None
-    if parts is None or not parts.hostname or port is None or " " in address:
-        shown = address if len(address) <= 80 else address[:80] + "..."
-        raise RecoverysimError(f"--scheduler {shown!r}: not a scheduler address; expected e.g. "
-                               "tcp://127.0.0.1:8786")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -318,10 +318,9 @@ def _run_dask(func, x: np.ndarray, pending: list[np.ndarray], workers: int,
 
     cluster = None
     if scheduler:
-        try:
-            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        except OSError as exc:
-            raise RecoverysimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        from recoverysim.executor import dask_client
+
+        client = dask_client(scheduler, SCHEDULER_TIMEOUT)
     else:
         import signal
         import threading
