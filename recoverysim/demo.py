@@ -16,6 +16,8 @@ from recoverysim.errors import RecoverysimError
 from recoverysim.parameters import command_default
 
 BASE = "japan_baseline"
+#: The posterior ensemble of the base, shipped with the project (recoverysim calibrate --method abc).
+POSTERIOR = Path(__file__).resolve().parent.parent / "data" / "posterior" / "japan_baseline.json"
 REFORM_SCENARIOS = ("trauma_informed_care", "crisis_advocacy", "community_network_care", "personalised_goals",
                     "inclusive_design", "open_community", "organisational_change", "social_cultural_change",
                     "all_reforms")
@@ -37,28 +39,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--replications", type=int, default=command_default("demo.replications"),
                    help="replicates per scenario (default %(default)s)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the baseline's run.seed)")
+    p.add_argument("--posterior", default=str(POSTERIOR),
+                   help="posterior ensemble whose draws every scenario also runs (default: the shipped one)")
+    p.add_argument("--draws", type=int, default=command_default("demo.draws"),
+                   help="uncertainty draws per scenario (default %(default)s)")
+    p.add_argument("--no-posterior", action="store_true",
+                   help="chance-only intervals: no posterior draws, no reform-effect draws")
     p.add_argument("--workers", type=int, default=0, help="worker processes (default 0 = all CPUs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
 
 def headline(comparison) -> str:
-    """A compact table: one row per scenario, paired difference and 95% interval for a few outcomes."""
+    """A compact table: one row per scenario, effect and interval for a few outcomes (uncertainty draws if run)."""
     from recoverysim.compare import fmt_diff
 
-    diff = comparison.differences.set_index(["scenario", "metric"])
+    drawn = comparison.effects is not None
+    table = (comparison.effects if drawn else comparison.differences).set_index(["scenario", "metric"])
+    low, high = ("uncertainty_low", "uncertainty_high") if drawn else ("ci_low", "ci_high")
     width = 26
     lines = [f"{'scenario vs ' + comparison.base.scenario.name:{width}s}"
              + "".join(f"{SHORT[m]:>34s}" for m in SHOWN)]
     for other in comparison.others:
         cells = []
         for m in SHOWN:
-            r = diff.loc[(other.scenario.name, m)]
-            mark = "" if r.ci_low <= 0 <= r.ci_high else "*"
-            cells.append(f"{fmt_diff(r.difference, m)} [{fmt_diff(r.ci_low, m)}, {fmt_diff(r.ci_high, m)}]{mark}"
-                         .rjust(34))
+            r = table.loc[(other.scenario.name, m)]
+            lo, hi = getattr(r, low), getattr(r, high)
+            mark = "" if lo <= 0 <= hi else "*"
+            cells.append(f"{fmt_diff(r.difference_over_draws if drawn else r.difference, m)} "
+                         f"[{fmt_diff(lo, m)}, {fmt_diff(hi, m)}]{mark}".rjust(34))
         lines.append(f"{other.scenario.name:{width}s}" + "".join(cells))
-    lines.append("Paired differences (scenario minus baseline) with 95% intervals; * = interval excludes 0. "
+    what = (f"95% uncertainty intervals over the draws ({comparison.uncertainty})" if drawn
+            else "95% intervals (chance only)")
+    lines.append(f"Paired differences (scenario minus baseline) with {what}; * = interval excludes 0. "
                  "pp = percentage points.")
     return "\n".join(lines)
 
@@ -73,12 +86,19 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {"population.size": args.population, "run.years": args.years}
         scenarios = [load_scenario(resolve_scenario(n), overrides) for n in (BASE, *REFORM_SCENARIOS)]
         workers = default_workers() if args.workers <= 0 else args.workers
+        posterior = None
+        if not args.no_posterior:
+            from recoverysim.calibration.posterior import load_posterior
+
+            posterior = load_posterior(args.posterior)
+        draws = f", {args.draws} posterior draws" if posterior is not None else ""
         print(f"recoverysim demo: {BASE} vs {len(REFORM_SCENARIOS)} reform scenarios, {args.population:,} people, "
-              f"{args.years} years, {args.replications} replicates, {workers} worker(s)", file=sys.stderr)
+              f"{args.years} years, {args.replications} replicates{draws}, {workers} worker(s)", file=sys.stderr)
         start = time.perf_counter()
         out = Path(args.out)
         comparison = compare_to_folder(scenarios, out, args.replications, args.seed, progress=not args.quiet,
-                                       workers=workers, command=["python", "-m", "recoverysim.demo", *(argv or [])])
+                                       workers=workers, command=["python", "-m", "recoverysim.demo", *(argv or [])],
+                                       posterior=posterior, draws=args.draws if posterior is not None else None)
     except RecoverysimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
