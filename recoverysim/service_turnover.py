@@ -151,6 +151,10 @@ def enter(pop, pp, places: np.ndarray, draws: EntryDraws, week: int) -> None:
     pop.generation[places] += 1
 
 
+#: Terms of the sequential Poisson search before the scipy fallback (means of ties are a few).
+_POISSON_STEPS = 60
+
+
 def first_ties(means: tuple[np.ndarray, np.ndarray], run: np.ndarray, draws: EntryDraws) -> tuple[np.ndarray,
                                                                                                   np.ndarray]:
     """Family and community ties of new service users: Poisson with each run's means, by inverse distribution."""
@@ -160,5 +164,23 @@ def first_ties(means: tuple[np.ndarray, np.ndarray], run: np.ndarray, draws: Ent
 
 
 def _poisson_quantile(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Smallest k with P(K <= k) >= u for K ~ Poisson(mean) (the inverse distribution function)."""
-    return poisson.ppf(np.maximum(u, 1e-12), np.broadcast_to(mean, u.shape)).astype(np.int64)
+    """Smallest k with P(K <= k) >= u for K ~ Poisson(mean) (the inverse distribution function).
+
+    Sequential search on the cumulative probabilities (a few people enter each week, so scipy's per-call
+    overhead dominated); the rare u beyond the search's reach falls back to scipy.
+    """
+    u = np.maximum(u, 1e-12)
+    mean = np.broadcast_to(np.asarray(mean, float), u.shape)
+    k = np.zeros(u.shape, np.int64)
+    pmf = np.exp(-mean)
+    cdf = pmf.copy()
+    for step in range(1, _POISSON_STEPS + 1):
+        below = cdf < u
+        if not below.any():
+            return k
+        k += below
+        pmf = pmf * mean / step
+        cdf = cdf + pmf
+    far = cdf < u
+    k[far] = poisson.ppf(u[far], mean[far]).astype(np.int64)
+    return k

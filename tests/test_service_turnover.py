@@ -112,3 +112,16 @@ def test_model_entry_rate_matches_the_stationary_stock():
     expected = 2000 * model.weeks * -math.expm1(-p)  # deaths are ~1e-4 per week at these ages and rates
     left = frame["left_services"].sum()
     assert abs(left - expected) < 4 * math.sqrt(expected) + 0.02 * expected
+
+
+def test_the_poisson_quantile_of_new_ties_matches_scipy():
+    # Oracle: scipy's inverse distribution function, over means from none to beyond the sequential search.
+    from scipy.stats import poisson
+
+    from recoverysim.service_turnover import _poisson_quantile
+
+    rng = np.random.default_rng(5)
+    for mean in (0.0, 0.4, 3.0, 12.0, 80.0):
+        u = np.concatenate([rng.random(5000), [0.0, 1e-13, 1 - 1e-12]])
+        expected = poisson.ppf(np.maximum(u, 1e-12), mean).astype(np.int64)
+        np.testing.assert_array_equal(_poisson_quantile(np.full(u.size, mean), u), expected)
