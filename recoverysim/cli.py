@@ -157,7 +157,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     for r in reforms:
         e = PROXIMAL_EFFECTS[r["name"]]
         print(f"  {r['name']}: start {r['start_year']:g} y, ramp {r['ramp_years']:g} y, coverage {r['coverage']:g}, "
-              f"effect {r['effect']:g}, capacity {r['capacity']:g}, cost/year {r['cost_per_year']:g}")
+              f"effect {r['effect']:g}, capacity {r['capacity']:g}")
     print("\nReform evidence (what each reform changes for those it reaches; effect: central [interval]):")
     for name, e in PROXIMAL_EFFECTS.items():
         print(f"  {name}: {e.measure} {e.interval_text} on the {e.quantity}")

@@ -30,7 +30,8 @@ from recoverysim.parameters import (
 )
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 
-TOP_LEVEL_KEYS = {"extends", "name", "description", "reforms", *SECTIONS}
+#: ``costs``: the unit-costs file (recoverysim/costs.py), a path relative to the scenario file that gives it.
+TOP_LEVEL_KEYS = {"extends", "name", "description", "costs", "reforms", *SECTIONS}
 #: A scenario name becomes a folder name (results/<name>, runs/<name>): a plain identifier, nothing path-like.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
@@ -48,7 +49,6 @@ class Reform:
     coverage: float = REFORM_FIELDS["coverage"][0]
     effect: float | None = REFORM_FIELDS["effect"][0]
     capacity: float = REFORM_FIELDS["capacity"][0]
-    cost_per_year: float = REFORM_FIELDS["cost_per_year"][0]
 
     def __post_init__(self):
         if self.effect is None:
@@ -95,6 +95,7 @@ class Scenario:
     description: str = ""
     source: str = "<defaults>"
     files: tuple[str, ...] = ()
+    costs: str = ""  # the unit-costs file (recoverysim.costs); "" uses costs.DEFAULT_COSTS. Accounting only.
     params: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,7 +111,8 @@ class Scenario:
 
     def __reduce__(self):
         # The read-only views do not pickle; rebuild from plain data (process pools, Dask workers).
-        return (_rebuild, (self.name, dict(self.values), self.reforms, self.description, self.source, self.files))
+        return (_rebuild, (self.name, dict(self.values), self.reforms, self.description, self.source, self.files,
+                           self.costs))
 
     @property
     def content_hash(self) -> str:
@@ -135,8 +137,9 @@ class Scenario:
         return replace(self, reforms=tuple(reforms))
 
 
-def _rebuild(name, values, reforms, description, source, files) -> Scenario:
-    return Scenario(name=name, values=values, reforms=reforms, description=description, source=source, files=files)
+def _rebuild(name, values, reforms, description, source, files, costs="") -> Scenario:
+    return Scenario(name=name, values=values, reforms=reforms, description=description, source=source, files=files,
+                    costs=costs)
 
 
 def default_scenario() -> Scenario:
@@ -162,6 +165,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         reforms=reforms,
         source=source,
         files=files,
+        costs=_check_costs(*raw["costs"]) if "costs" in raw else "",
     )
     if overrides:
         scenario = scenario.with_overrides(overrides, source="--set")
@@ -266,7 +270,7 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
         if isinstance(name, str):
             seen_reforms[name] = i
     tagged = [(source, i, r) for i, r in enumerate(reforms)]
-    for key in ("name", "description"):
+    for key in ("name", "description", "costs"):
         if key in data and not isinstance(data[key], str):
             raise ScenarioError(source, key, f"must be a string, got {shorten(repr(data[key]))}")
 
@@ -290,6 +294,8 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
             merged[key] = data[key]
     if "name" in data:
         merged["name_source"] = source
+    if "costs" in data:  # relative to the file that gives it; a child's replaces its parent's
+        merged["costs"] = (str((path.parent / data["costs"]).resolve()), source)
     _check_consistency(source, {**defaults(), **{f"{s}.{k}": v for s in SECTIONS
                                                  for k, v in merged.get(s, {}).items()}})
     return merged, (*files, str(path))
@@ -341,8 +347,19 @@ def _check_consistency(source: str, values: Mapping[str, Any]) -> None:
                             "share_schizophrenia + share_mood must not exceed 1")
 
 
+def _check_costs(path: str, source: str) -> str:
+    """The costs file named by ``source``'s ``costs`` key, loaded once so that a bad file fails at load time."""
+    from recoverysim.costs import load_costs
+
+    load_costs(path, referrer=source)
+    return path
+
+
 def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
     where = f"reforms[{index}]"
+    if "cost_per_year" in entry:
+        raise ScenarioError(source, f"{where}.cost_per_year", "no longer a reform field: a reform's cost is its "
+                            "programme cost per person covered (the costs file) x coverage x people; remove it")
     for key in entry:
         if key not in REFORM_FIELDS:
             raise ScenarioError(source, f"{where}.{key}",
