@@ -23,6 +23,7 @@ import pandas as pd
 from recoverysim.errors import ScenarioError, shorten
 from recoverysim.outcomes import COST_COMPONENTS
 from recoverysim.parameters import DAYS_PER_WEEK, REFORMS, WEEKS_PER_YEAR
+from recoverysim.toml_files import read_toml
 
 #: The costs file used when a scenario names none.
 DEFAULT_COSTS = Path(__file__).resolve().parents[1] / "data" / "costs" / "japan.toml"
@@ -88,8 +89,6 @@ def load_costs(path: str | Path, referrer: str | None = None) -> UnitCosts:
 
 @functools.lru_cache(maxsize=16)
 def _load(path: str, referrer: str | None) -> UnitCosts:
-    from recoverysim.scenario import read_toml
-
     src = path
     data = read_toml(Path(path), CostsError, "costs file", referrer=referrer, key="costs" if referrer else None)
     for key in data:

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from recoverysim.costs import load_costs
 from recoverysim.errors import ScenarioError, shorten
 from recoverysim.parameters import (
     PARAMETERS,
@@ -29,6 +30,7 @@ from recoverysim.parameters import (
     defaults,
 )
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS
+from recoverysim.toml_files import read_toml
 
 #: ``costs``: the unit-costs file (recoverysim/costs.py), a path relative to the scenario file that gives it.
 TOP_LEVEL_KEYS = {"extends", "name", "description", "costs", "reforms", *SECTIONS}
@@ -208,34 +210,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 # --- loading -------------------------------------------------------------------------------------------
 
 
-def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str = "scenario file",
-              referrer: str | None = None, key: str | None = None) -> dict[str, Any]:
-    """Parse a TOML file; every problem is ``error`` naming the file (or the referring file and key).
-
-    Shared by the scenario, experiment and targets loaders. A UTF-8 byte-order mark is accepted.
-    """
-    where, at = (referrer, key) if referrer else (str(path), None)
-    if path.is_dir():
-        raise error(where, at, f"{what} {path} is a folder, not a file")
-    if not path.exists():
-        raise error(where, at, f"{what} not found: {path}")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise error(where, at, f"{what} {path} is not a UTF-8 text file") from None
-    except OSError as exc:
-        raise error(where, at, f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    bad = f"{what} {path} is malformed TOML" if referrer else "malformed TOML"
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(where, at, f"{bad}: {shorten(str(exc), 200)}") from None
-    except RecursionError:
-        raise error(where, at, f"{bad}: nested too deeply") from None
-    except (OverflowError, ValueError) as exc:
-        raise error(where, at, f"{bad}: {shorten(str(exc))}") from None
-
-
 def _read_toml(path: Path, referrer: str | None) -> dict[str, Any]:
     return read_toml(path, referrer=referrer, key="extends" if referrer else None)
 
@@ -349,8 +323,6 @@ def _check_consistency(source: str, values: Mapping[str, Any]) -> None:
 
 def _check_costs(path: str, source: str) -> str:
     """The costs file named by ``source``'s ``costs`` key, loaded once so that a bad file fails at load time."""
-    from recoverysim.costs import load_costs
-
     load_costs(path, referrer=source)
     return path
 
