@@ -33,6 +33,9 @@ EFFECTS = {
     "coercive_episodes_averted": "coercive episodes averted (discounted)",
     "bed_days_averted": "psychiatric bed-days avoided (discounted)",
 }
+#: One unit of each effect, for the axis of willingness to pay.
+EFFECT_UNIT = {"reunion": "person in reunion", "coercive_episodes_averted": "coercive episode averted",
+               "bed_days_averted": "bed-day avoided"}
 CE_COLUMNS = ["scenario", "effect", "pairs", "net_cost", "net_cost_low", "net_cost_high", "effect_difference",
               "effect_low", "effect_high", "cost_per_unit", "status"]
 CEAC_COLUMNS = ["scenario", "effect", "wtp", "probability_cost_effective", "mean_net_benefit"]
@@ -166,6 +169,7 @@ def plot_ceac(curves: pd.DataFrame, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter
 
     effects = [e for e in EFFECTS if e in set(curves["effect"])]
     fig, axes = plt.subplots(1, max(len(effects), 1), figsize=(4.2 * max(len(effects), 1), 3.4), squeeze=False)
@@ -174,7 +178,8 @@ def plot_ceac(curves: pd.DataFrame, path: Path) -> None:
         for name, line in part.groupby("scenario", sort=False):
             ax.plot(line["wtp"], line["probability_cost_effective"], label=name)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel(f"willingness to pay (yen per {EFFECTS[effect].split(' (')[0]})", fontsize=8)
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 250M, 20k: no offset text over the label
+        ax.set_xlabel(f"willingness to pay, yen per {EFFECT_UNIT[effect]}", fontsize=8)
         ax.set_ylabel("probability cost-effective")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)

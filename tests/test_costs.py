@@ -22,6 +22,7 @@ from recoverysim.cost_effectiveness import (
     icer,
     paired_differences,
     write_cost_effectiveness,
+    wtp_grid,
 )
 from recoverysim.costs import COMPONENTS, DEFAULT_COSTS, CostsError, discounted, load_costs, weekly_costs
 from recoverysim.outcomes import OUTCOMES
@@ -174,6 +175,12 @@ def test_ceac_drops_missing_pairs_and_rejects_unequal_lengths():
     assert curve["probability_cost_effective"].iloc[0] == 1.0
     with pytest.raises(ValueError, match="length"):
         ceac([1.0, 2.0], [1.0], [0.0])
+
+
+def test_default_wtp_grid_spans_the_pairs_cost_per_unit():
+    grid = wtp_grid([100.0, 300.0, -50.0], [1.0, 2.0, 0.5])  # |ratios| 100, 150, 100: median 100
+    assert grid[0] == 0 and grid[-1] == pytest.approx(400.0) and (np.diff(grid) > 0).all()
+    assert wtp_grid([1.0], [0.0])[-1] == 1.0  # no effect anywhere: a unit grid rather than nothing
 
 
 @pytest.mark.parametrize(("cost", "effect", "ratio", "status"), [
