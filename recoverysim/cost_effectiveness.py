@@ -164,15 +164,13 @@ def ceac_table(comparison, wtp: dict[str, Sequence[float]] | None = None) -> pd.
 
 
 def plot_ceac(curves: pd.DataFrame, path: Path) -> None:
-    """The acceptability curves as one PNG, a panel per effect, a line per scenario."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The acceptability curves as one PNG, a panel per effect, a line per scenario (outside pyplot)."""
     from matplotlib.ticker import EngFormatter
 
+    from recoverysim.figures import save_figure, subplots
+
     effects = [e for e in EFFECTS if e in set(curves["effect"])]
-    fig, axes = plt.subplots(1, max(len(effects), 1), figsize=(4.2 * max(len(effects), 1), 3.4), squeeze=False)
+    fig, axes = subplots(1, max(len(effects), 1), figsize=(4.2 * max(len(effects), 1), 3.4), squeeze=False)
     for ax, effect in zip(axes[0], effects, strict=False):
         part = curves[curves["effect"] == effect]
         for name, line in part.groupby("scenario", sort=False):
@@ -183,9 +181,7 @@ def plot_ceac(curves: pd.DataFrame, path: Path) -> None:
         ax.set_ylabel("probability cost-effective")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def write_cost_effectiveness(comparison, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
