@@ -147,18 +147,22 @@ def cost_effectiveness_table(comparison, confidence: float = CONFIDENCE) -> pd.D
 
 
 def ceac_table(comparison, wtp: dict[str, Sequence[float]] | None = None) -> pd.DataFrame:
-    """The acceptability curve of each scenario and effect (``CEAC_COLUMNS``); ``wtp`` grids by effect."""
+    """The acceptability curve of each scenario and effect (``CEAC_COLUMNS``); ``wtp`` grids by effect.
+
+    By default every scenario shares one grid per effect: the widest of the scenarios' own (:func:`wtp_grid`).
+    """
     base, others = _pairs(comparison)
+    diffs = [(other.scenario.name, paired_differences(base, other)) for other in others]
+    grids = {effect: (wtp or {}).get(effect) for effect in EFFECTS}
+    for effect, grid in grids.items():
+        if grid is None and diffs:
+            grids[effect] = max((wtp_grid(d["cost"], d[effect]) for _, d in diffs), key=lambda g: g[-1])
     frames = []
-    for other in others:
-        d = paired_differences(base, other)
+    for name, d in diffs:
         for effect in EFFECTS:
-            grid = (wtp or {}).get(effect)
-            if grid is None:
-                grid = wtp_grid(d["cost"], d[effect])
-            curve = ceac(d["cost"], d[effect], grid)
+            curve = ceac(d["cost"], d[effect], grids[effect])
             curve.insert(0, "effect", effect)
-            curve.insert(0, "scenario", other.scenario.name)
+            curve.insert(0, "scenario", name)
             frames.append(curve)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CEAC_COLUMNS)
 
