@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,10 @@ from recoverysim.outcomes import COST_COMPONENTS
 from recoverysim.parameters import DAYS_PER_WEEK, REFORMS, WEEKS_PER_YEAR
 from recoverysim.toml_files import read_toml
 
+#: The project's costs files: a scenario's ``costs = "japan"`` (a bare name) means ``COSTS_LIBRARY/japan.toml``.
+COSTS_LIBRARY = Path(__file__).resolve().parents[1] / "data" / "costs"
 #: The costs file used when a scenario names none.
-DEFAULT_COSTS = Path(__file__).resolve().parents[1] / "data" / "costs" / "japan.toml"
+DEFAULT_COSTS = COSTS_LIBRARY / "japan.toml"
 #: Unit costs a costs file must give under ``[costs.<key>]``.
 COST_ITEMS = ("bed_day", "admission", "community_crisis_contact", "community_support_place", "peer_worker")
 #: Fields of every ``[costs.<key>]`` and ``[programmes.<reform>]`` entry.
@@ -164,6 +167,17 @@ def _number(src: str, where: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise CostsError(src, where, f"must be a finite number, got {shorten(repr(value))}")
     return float(value)
+
+
+def costs_path(value: str, scenario_file: Path) -> Path:
+    """Where a scenario's ``costs`` value points.
+
+    A bare name is a file of :data:`COSTS_LIBRARY` (so a copied scenario still finds it); anything else is a
+    path relative to the scenario file.
+    """
+    if re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        return COSTS_LIBRARY / f"{value}.toml"
+    return (scenario_file.parent / value).resolve()
 
 
 def costs_of(scenario) -> UnitCosts:

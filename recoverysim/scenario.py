@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recoverysim.costs import load_costs
+from recoverysim.costs import costs_path, load_costs
 from recoverysim.errors import ScenarioError, shorten
 from recoverysim.parameters import (
     PARAMETERS,
@@ -32,7 +32,7 @@ from recoverysim.parameters import (
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS
 from recoverysim.toml_files import read_toml
 
-#: ``costs``: the unit-costs file (recoverysim/costs.py), a path relative to the scenario file that gives it.
+#: ``costs``: the unit-costs file (recoverysim/costs.py): a bare name of data/costs/ or a path relative to the file.
 TOP_LEVEL_KEYS = {"extends", "name", "description", "costs", "reforms", *SECTIONS}
 #: A scenario name becomes a folder name (results/<name>, runs/<name>): a plain identifier, nothing path-like.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
@@ -269,7 +269,7 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
     if "name" in data:
         merged["name_source"] = source
     if "costs" in data:  # relative to the file that gives it; a child's replaces its parent's
-        merged["costs"] = (str((path.parent / data["costs"]).resolve()), source)
+        merged["costs"] = (str(costs_path(data["costs"], path)), source)
     _check_consistency(source, {**defaults(), **{f"{s}.{k}": v for s in SECTIONS
                                                  for k, v in merged.get(s, {}).items()}})
     return merged, (*files, str(path))

@@ -116,7 +116,7 @@ def test_costs_are_accounting_only():
 def test_no_shipped_scenario_with_a_reform_costs_nothing():
     for path in sorted((ROOT / "scenarios").glob("*.toml")):
         scenario = load_scenario(path)
-        assert scenario.costs, f"{path.name} names no costs file"
+        assert scenario.costs == str(DEFAULT_COSTS), f"{path.name}: costs = \"japan\" is data/costs/japan.toml"
         for reform in scenario.reforms:
             assert reform.coverage > 0 and load_costs(scenario.costs).programmes[reform.name].value > 0, path.name
 
