@@ -4,12 +4,14 @@ The expected values are computed here from the formulas of docs/costs.md, readin
 the TOML file (not through recoverysim.costs), so that a wrong formula in the code cannot pass.
 """
 
+import dataclasses
 import math
 import shutil
 import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recoverysim.cli import main
@@ -103,14 +105,29 @@ def test_every_cost_outcome_is_declared_and_every_component_computed(known_run):
     assert names <= set(OUTCOMES) and names <= set(run.headline)
 
 
-def test_costs_are_accounting_only():
-    # Doubling every unit cost doubles the costs and changes nothing else.
+def test_costs_are_accounting_only(tmp_path):
+    # Doubling every unit cost doubles every cost and leaves the simulated run exactly as it was.
+    text = DEFAULT_COSTS.read_text(encoding="utf-8")
+    doubled = tmp_path / "doubled.toml"
+    lines = []
+    for line in text.splitlines():
+        name, _, value = line.partition(" = ")
+        if name in ("value", "low", "high") and value.replace(".", "").isdigit():
+            line = f"{name} = {2 * float(value)}"
+        lines.append(line)
+    doubled.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one, two = load_costs(DEFAULT_COSTS), load_costs(doubled)
+    for key in (*one.items, *(f"programme {k}" for k in one.programmes)):
+        got = two.items[key] if key in one.items else two.programmes[key.split()[1]]
+        was = one.items[key] if key in one.items else one.programmes[key.split()[1]]
+        assert got.value == 2 * was.value, key
     base = load_scenario(ROOT / "scenarios" / "community_network_care.toml", SMALL)
     a = simulate(base, seed=3)
-    assert math.isfinite(a.headline["cost_total"])
-    unit = load_costs(DEFAULT_COSTS)
-    weekly = weekly_costs(a.timeseries, base, unit)
-    assert sum(discounted(v, unit.discount_rate) for v in weekly.values()) == pytest.approx(a.headline["cost_total"])
+    b = simulate(dataclasses.replace(base, costs=str(doubled)), seed=3)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    for name in ("cost_total", "cost_per_person_year", "reform_cost_per_year"):
+        assert b.headline[name] == pytest.approx(2 * a.headline[name], rel=1e-12) and a.headline[name] > 0, name
+    assert load_costs(doubled).discount_rate == load_costs(DEFAULT_COSTS).discount_rate  # the rate is not a cost
 
 
 def test_no_shipped_scenario_with_a_reform_costs_nothing():
