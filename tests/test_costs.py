@@ -303,3 +303,15 @@ def test_reform_cost_per_year_is_no_longer_a_field(tmp_path):
     scenario.write_text('[[reforms]]\nname = "crisis_advocacy"\ncost_per_year = 5.0\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"reforms\[0\]\.cost_per_year: no longer a reform field"):
         load_scenario(scenario)
+
+
+def test_cost_effectiveness_goes_beside_a_written_comparison(comparison, tmp_path):
+    # What the integrator will do in compare.write_comparison: the two writers share the folder and figures/.
+    from recoverysim.compare import write_comparison
+
+    write_comparison(comparison, tmp_path)
+    write_cost_effectiveness(comparison, tmp_path)
+    assert (tmp_path / "figures" / "ceac.png").is_file() and (tmp_path / "figures" / "forest.png").is_file()
+    summary = (tmp_path / "runs" / "community_network_care" / "summary.csv").read_text()
+    assert "cost_per_person_year" in summary and "cost_total" in summary
+    assert "cost_total" in (tmp_path / "differences.csv").read_text()
