@@ -13,7 +13,7 @@ def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str 
               referrer: str | None = None, key: str | None = None) -> dict[str, Any]:
     """Parse a TOML file; every problem is ``error`` naming the file (or the referring file and key).
 
-    Shared by the scenario, experiment and targets loaders. A UTF-8 byte-order mark is accepted.
+    Shared by the scenario, experiment, targets and costs loaders. A UTF-8 byte-order mark is accepted.
     """
     where, at = (referrer, key) if referrer else (str(path), None)
     if path.is_dir():
