@@ -18,7 +18,10 @@ records the weekly barrier means unconditionally record them here too, which the
 ``--identity`` times nothing: it runs every shipped scenario (scenarios/*.toml) with each seed of ``--seeds``,
 one run at a time and all scenarios of a seed stepped together as one batch, in both versions (barrier means
 recorded), and prints whether each final ``state_digest`` agrees. Without ``--population``/``--years`` the
-scenarios' own sizes and horizons are used.
+scenarios' own sizes and horizons are used. ``--rev-scenarios`` loads the revision's own scenario files for the
+revision (for a change to the scenario format, such as a top-level key the revision does not know);
+``--skip-recorded PREFIX ...`` leaves recorded columns with these prefixes out of both digests (for a column
+added or removed).
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="seeds of --identity (default 1 2)")
     ap.add_argument("--pairs", type=int, default=8, help="alternating pairs of runs (default 8)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rev-scenarios", action="store_true",
+                    help="--identity: the revision runs its own scenarios/*.toml (same names)")
+    ap.add_argument("--skip-recorded", nargs="+", default=(), metavar="PREFIX",
+                    help="--identity: leave recorded columns starting with PREFIX out of the digests")
     ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "japan_baseline.toml")
     args = ap.parse_args(argv)
     if args.identity:
@@ -139,12 +146,23 @@ def identity(args) -> int:
     with tempfile.TemporaryDirectory(prefix="recoverysim_rev_") as tmp:
         export_revision(args.rev, Path(tmp))
         sys.path.insert(0, tmp)
+        rev_paths = paths
+        if args.rev_scenarios:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", args.rev, "scenarios"],
+                                     check=True, capture_output=True).stdout
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(tmp, filter="data")
+            rev_paths = [Path(tmp) / "scenarios" / path.name for path in paths]
+        skip = tuple(args.skip_recorded)
         digests: dict[str, dict[str, str]] = {}
-        for label, package in ((args.rev, ALIAS), ("working tree", "recoverysim")):
+        for label, package, files in ((args.rev, ALIAS, rev_paths), ("working tree", "recoverysim", paths)):
             load = importlib.import_module(f"{package}.scenario").load_scenario
             model_class = importlib.import_module(f"{package}.model").RecoveryModel
-            digest = importlib.import_module(f"{package}.model").state_digest
-            scenarios = [load(path, overrides=overrides) for path in paths]
+            state_digest_of = importlib.import_module(f"{package}.model").state_digest
+
+            def digest(model, state_digest_of=state_digest_of):
+                return state_digest_of(model, skip_recorded=skip)
+            scenarios = [load(path, overrides=overrides) for path in files]
             out = digests[label] = {}
             for seed in args.seeds:
                 for path, scenario in zip(paths, scenarios, strict=True):

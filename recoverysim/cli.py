@@ -119,6 +119,7 @@ def _summary_text(summary) -> str:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """``recoverysim describe``: every parameter of a scenario with its declaration."""
+    from recoverysim.costs import costs_of
     from recoverysim.parameters import PARAMETERS, REFORM_FIELDS, REFORMS
     from recoverysim.reform_evidence import PROXIMAL_EFFECTS
     from recoverysim.scenario import default_scenario, load_scenario
@@ -135,13 +136,18 @@ def cmd_describe(args: argparse.Namespace) -> int:
              "description": p.description, "source": p.source} for p in PARAMETERS.values()]
     reforms = [r.as_dict() | {"root": r.root} for r in scenario.reforms]
     evidence = {name: dataclasses.asdict(e) for name, e in PROXIMAL_EFFECTS.items()}
+    unit_costs = costs_of(scenario)
+    costs = {"file": unit_costs.path, "currency": unit_costs.currency, "discount_rate": unit_costs.discount_rate,
+             "discount_source": unit_costs.discount_source,
+             "costs": {k: dataclasses.asdict(c) for k, c in unit_costs.items.items()},
+             "programmes": {k: dataclasses.asdict(c) for k, c in unit_costs.programmes.items()}}
     if args.json:
         print(json.dumps({"scenario": scenario.name, "source": scenario.source, "parameters": rows,
                           "reforms": reforms,
                           "reform_fields": {k: {"default": v[0], "range": [v[1], v[2]], "unit": v[3],
                                                 "description": v[4]} for k, v in REFORM_FIELDS.items()},
                           "reform_names": {k: v.root for k, v in REFORMS.items()},
-                          "reform_evidence": evidence}, indent=2))
+                          "reform_evidence": evidence, "costs": costs}, indent=2))
         return 0
     print(f"Scenario: {scenario.name} ({scenario.source})")
     section = None
@@ -157,11 +163,16 @@ def cmd_describe(args: argparse.Namespace) -> int:
     for r in reforms:
         e = PROXIMAL_EFFECTS[r["name"]]
         print(f"  {r['name']}: start {r['start_year']:g} y, ramp {r['ramp_years']:g} y, coverage {r['coverage']:g}, "
-              f"effect {r['effect']:g}, capacity {r['capacity']:g}, cost/year {r['cost_per_year']:g}")
+              f"effect {r['effect']:g}, capacity {r['capacity']:g}")
     print("\nReform evidence (what each reform changes for those it reaches; effect: central [interval]):")
     for name, e in PROXIMAL_EFFECTS.items():
         print(f"  {name}: {e.measure} {e.interval_text} on the {e.quantity}")
         print(f"      Reaches: {e.reached}. Source: {e.source}")
+    print(f"\nUnit costs ({unit_costs.path}; {unit_costs.currency}, discounted at {unit_costs.discount_rate:g} a "
+          f"year: {unit_costs.discount_source}):")
+    for c in (*unit_costs.items.values(), *unit_costs.programmes.values()):
+        print(f"  {c.key}: {c.value:,.0f} {c.unit} ({c.price_year} prices) [{c.low:,.0f}, {c.high:,.0f}]")
+        print(f"      Source: {c.source}")
     print("\n* = differs from the declared default")
     return 0
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.barriers import BARRIER_NAMES
+from recoverysim.costs import COMPONENTS, cost_outcomes
 from recoverysim.parameters import DAYS_PER_WEEK, STAGES, WEEKS_PER_YEAR
 
 COUNT_COLUMNS = (
@@ -40,10 +41,12 @@ LEVEL_COLUMNS = (
     "shame_pressure",
     "mean_trauma_load",
     "mean_service_mistrust",
-    "reform_cost_per_year",
     *(f"barrier_{b}" for b in BARRIER_NAMES),
 )
 COLUMNS = ("week", *COUNT_COLUMNS, *LEVEL_COLUMNS)
+#: Outcomes computed by ``recoverysim.costs.cost_outcomes`` (NaN when no scenario is given).
+COST_OUTCOMES = ("reform_cost_per_year", "cost_total", "cost_per_person_year",
+                 *(f"cost_{c}_per_person_year" for c in COMPONENTS))
 
 
 class Ledger:
@@ -218,10 +221,12 @@ def restricted_mean(surv: np.ndarray, weeks: int) -> float:
 
 
 def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFrame, reached_week: np.ndarray,
-             initial_stage: np.ndarray, size: int, followed: np.ndarray | None = None) -> dict[str, float]:
+             initial_stage: np.ndarray, size: int, followed: np.ndarray | None = None,
+             scenario=None) -> dict[str, float]:
     """Every outcome in ``recoverysim.outcomes.OUTCOMES`` for one replicate.
 
-    ``reached_week``, ``initial_stage`` and ``followed`` describe the week-0 cohort (``Cohort.reached``).
+    ``reached_week``, ``initial_stage`` and ``followed`` describe the week-0 cohort (``Cohort.reached``). The
+    cost outcomes (``recoverysim.costs``) need the run's ``scenario``; without it they are NaN.
     """
     weeks = int(ts["week"].iloc[-1])
     last = ts.iloc[-1]
@@ -266,7 +271,7 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     for d in (90, 180, 365):
         out[f"readmitted_within_{d}_days"] = within(readm, followed_d, d)
     out["peer_workers_per_1000_end"] = float(last["peer_workers"]) * 1000 / size
-    out["reform_cost_per_year"] = float(last["reform_cost_per_year"])
+    out.update(cost_outcomes(ts, scenario) if scenario is not None else dict.fromkeys(COST_OUTCOMES, np.nan))
     return {k: float(v) for k, v in out.items()}
 
 

@@ -249,7 +249,7 @@ class RecoveryModel(mesa.Model):
         reached, censored = self.cohort_reached(run)
         return headline(self.recorder.frame(self.week, run), self.ledger.admissions(run),
                         self.ledger.discharges(run), reached, self.initial_stage[self.people_of(run)],
-                        self.run_size, censored)
+                        self.run_size, censored, scenario=self.configs[run])
 
     def cohort_reached(self, run: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The week-0 cohort of run ``run``: first week each stage was reached (-1 never), and when followed to."""
@@ -276,11 +276,6 @@ class RecoveryModel(mesa.Model):
     def system_barriers(self) -> np.ndarray:
         """This week's system level of each barrier, shape (runs, 8)."""
         return self.system.barriers
-
-    @property
-    def reform_cost(self) -> np.ndarray:
-        """Cost per year of the reforms in force, by run."""
-        return self.system.reform_cost
 
     def barriers_of(self, who: np.ndarray | None = None) -> np.ndarray:
         """Barrier levels felt now by everyone (or ``who``), shape (8, n): rows in ``BARRIER_NAMES`` order."""

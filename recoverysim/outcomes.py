@@ -18,6 +18,16 @@ import numpy as np
 
 from recoverysim.parameters import DAYS_PER_WEEK
 
+#: The cost components of a run (``recoverysim.costs.COMPONENTS``) and what each counts.
+COST_COMPONENTS = {
+    "bed_days": "psychiatric bed-days",
+    "admissions": "admissions (one-off costs)",
+    "community_crisis": "crises answered in the community",
+    "community_places": "community crisis places held open",
+    "peer_workers": "peer workers employed",
+    "programmes": "the reforms' programmes",
+}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -93,7 +103,14 @@ REGISTRY: dict[str, Outcome] = {
         Outcome("readmitted_within_365_days", "share", "lower",
                 "Share of discharges (with 365 days of follow-up) readmitted within 365 days", target=True),
         Outcome("peer_workers_per_1000_end", "per 1,000 users", "higher", "Peer workforce at the end"),
-        Outcome("reform_cost_per_year", "currency/year", "neither", "Running cost of the reforms at the end"),
+        Outcome("reform_cost_per_year", "yen/year", "neither",
+                "Programme cost of the reforms per year at the end (unit cost x coverage x ramp x people, "
+                "undiscounted; recoverysim.costs)"),
+        Outcome("cost_total", "yen", "lower",
+                "Total cost of the run over the horizon, discounted (every component below; docs/costs.md)"),
+        Outcome("cost_per_person_year", "yen", "lower", "Discounted total cost per person-year (people x years)"),
+        *(Outcome(f"cost_{c}_per_person_year", "yen", "neither", f"Discounted cost of {what} per person-year")
+          for c, what in COST_COMPONENTS.items()),
         _target("alos_mhlw_days", "days", "lower", "bed-days / ((admissions + discharges) / 2), MHLW formula"),
         _target("involuntary_admissions_per_1000_person_years", "per 1,000 person-years", "lower",
                 "Involuntary admissions (detentions at admission)"),

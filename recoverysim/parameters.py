@@ -436,7 +436,6 @@ REFORM_FIELDS: dict[str, tuple[Any, float | None, float | None, str, str]] = {
     "effect": (None, 0.0, 1.0, "see reform", "Size of the proximal effect on those reached (a ratio, or the share "
                "of the root removed); default: the evidence's central value; must lie in the evidence's interval"),
     "capacity": (0.0, 0.0, 1000.0, "see reform", "Service capacity the reform adds when ramped up"),
-    "cost_per_year": (0.0, 0.0, 1e12, "currency/year", "Running cost once ramped up (reported, not optimised)"),
 }
 
 

@@ -155,7 +155,6 @@ def record_week(recorder, week: int, pop, network, state, means: np.ndarray, wee
         # Stays begun in the spin-up have negative admission weeks on the same clock, so the length is exact.
         inpatients_staying_1_year_plus=pop.count_by_run(pop.in_hospital
                                                         & (pop.admitted_week <= state.week - WEEKS_PER_YEAR)),
-        reform_cost_per_year=state.reform_cost,
     )
     values.update(zip(_BARRIER_COLUMNS, means.T, strict=True))
     values.update(week_flows)

@@ -33,7 +33,6 @@ class ReformEffects:
     reach: dict[str, float]  # person reforms: share of people reached this week (coverage x level)
     ratio: dict[str, float]  # person reforms: the effect on those reached (1: none)
     added_capacity: dict[str, float]  # extra lever capacity by lever name
-    cost_per_year: float
 
 
 def reform_effects(reforms: Iterable[Reform], week: int) -> ReformEffects:
@@ -41,7 +40,6 @@ def reform_effects(reforms: Iterable[Reform], week: int) -> ReformEffects:
     remaining = dict.fromkeys(ROOTS, 1.0)
     reach, ratio = dict.fromkeys(PERSON_REFORMS, 0.0), dict.fromkeys(PERSON_REFORMS, 1.0)
     capacity: dict[str, float] = {}
-    cost = 0.0
     seen: set[str] = set()
     for reform in reforms:
         if reform.name in seen:
@@ -57,8 +55,7 @@ def reform_effects(reforms: Iterable[Reform], week: int) -> ReformEffects:
         target = REFORMS[reform.name].capacity_target
         if target and reform.capacity:
             capacity[target] = capacity.get(target, 0.0) + reform.capacity * level
-        cost += reform.cost_per_year * level
-    return ReformEffects({r: 1 - v for r, v in remaining.items()}, reach, ratio, capacity, cost)
+    return ReformEffects({r: 1 - v for r, v in remaining.items()}, reach, ratio, capacity)
 
 
 def effective_roots(declared: dict[str, float], effects: ReformEffects) -> dict[str, float]:

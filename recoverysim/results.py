@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from recoverysim.costs import costs_of
 from recoverysim.errors import RecoverysimError, shorten
 from recoverysim.scenario import Scenario
 
@@ -192,9 +193,12 @@ def provenance() -> dict[str, Any]:
 
 
 def scenario_record(scenario: Scenario) -> dict[str, Any]:
-    """What a manifest says about one scenario: name, files and their hashes, content hash."""
+    """What a manifest says about one scenario: name, files and their hashes, content hash, costs file and hash.
+
+    The costs file is apart from the content hash: it changes the costs, never what the model runs.
+    """
     return {"scenario": scenario.name, "scenario_file": scenario.source, "scenario_files": file_hash(scenario.files),
-            "content_hash": scenario.content_hash}
+            "content_hash": scenario.content_hash, "costs_file": file_hash((costs_of(scenario).path,))}
 
 
 def manifest(scenario: Scenario, seeds: list[int], wall_seconds: float, command: list[str] | None = None,

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from recoverysim.costs import costs_path, load_costs
 from recoverysim.errors import ScenarioError, shorten
 from recoverysim.parameters import (
     PARAMETERS,
@@ -29,8 +30,10 @@ from recoverysim.parameters import (
     defaults,
 )
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS
+from recoverysim.toml_files import read_toml
 
-TOP_LEVEL_KEYS = {"extends", "name", "description", "reforms", *SECTIONS}
+#: ``costs``: the unit-costs file (recoverysim/costs.py): a bare name of data/costs/ or a path relative to the file.
+TOP_LEVEL_KEYS = {"extends", "name", "description", "costs", "reforms", *SECTIONS}
 #: A scenario name becomes a folder name (results/<name>, runs/<name>): a plain identifier, nothing path-like.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
@@ -48,7 +51,6 @@ class Reform:
     coverage: float = REFORM_FIELDS["coverage"][0]
     effect: float | None = REFORM_FIELDS["effect"][0]
     capacity: float = REFORM_FIELDS["capacity"][0]
-    cost_per_year: float = REFORM_FIELDS["cost_per_year"][0]
 
     def __post_init__(self):
         if self.effect is None:
@@ -95,6 +97,7 @@ class Scenario:
     description: str = ""
     source: str = "<defaults>"
     files: tuple[str, ...] = ()
+    costs: str = ""  # the unit-costs file (recoverysim.costs); "" uses costs.DEFAULT_COSTS. Accounting only.
     params: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,7 +113,8 @@ class Scenario:
 
     def __reduce__(self):
         # The read-only views do not pickle; rebuild from plain data (process pools, Dask workers).
-        return (_rebuild, (self.name, dict(self.values), self.reforms, self.description, self.source, self.files))
+        return (_rebuild, (self.name, dict(self.values), self.reforms, self.description, self.source, self.files,
+                           self.costs))
 
     @property
     def content_hash(self) -> str:
@@ -135,8 +139,9 @@ class Scenario:
         return replace(self, reforms=tuple(reforms))
 
 
-def _rebuild(name, values, reforms, description, source, files) -> Scenario:
-    return Scenario(name=name, values=values, reforms=reforms, description=description, source=source, files=files)
+def _rebuild(name, values, reforms, description, source, files, costs="") -> Scenario:
+    return Scenario(name=name, values=values, reforms=reforms, description=description, source=source, files=files,
+                    costs=costs)
 
 
 def default_scenario() -> Scenario:
@@ -162,6 +167,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         reforms=reforms,
         source=source,
         files=files,
+        costs=_check_costs(*raw["costs"]) if "costs" in raw else "",
     )
     if overrides:
         scenario = scenario.with_overrides(overrides, source="--set")
@@ -204,34 +210,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 # --- loading -------------------------------------------------------------------------------------------
 
 
-def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str = "scenario file",
-              referrer: str | None = None, key: str | None = None) -> dict[str, Any]:
-    """Parse a TOML file; every problem is ``error`` naming the file (or the referring file and key).
-
-    Shared by the scenario, experiment and targets loaders. A UTF-8 byte-order mark is accepted.
-    """
-    where, at = (referrer, key) if referrer else (str(path), None)
-    if path.is_dir():
-        raise error(where, at, f"{what} {path} is a folder, not a file")
-    if not path.exists():
-        raise error(where, at, f"{what} not found: {path}")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise error(where, at, f"{what} {path} is not a UTF-8 text file") from None
-    except OSError as exc:
-        raise error(where, at, f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    bad = f"{what} {path} is malformed TOML" if referrer else "malformed TOML"
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(where, at, f"{bad}: {shorten(str(exc), 200)}") from None
-    except RecursionError:
-        raise error(where, at, f"{bad}: nested too deeply") from None
-    except (OverflowError, ValueError) as exc:
-        raise error(where, at, f"{bad}: {shorten(str(exc))}") from None
-
-
 def _read_toml(path: Path, referrer: str | None) -> dict[str, Any]:
     return read_toml(path, referrer=referrer, key="extends" if referrer else None)
 
@@ -266,7 +244,7 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
         if isinstance(name, str):
             seen_reforms[name] = i
     tagged = [(source, i, r) for i, r in enumerate(reforms)]
-    for key in ("name", "description"):
+    for key in ("name", "description", "costs"):
         if key in data and not isinstance(data[key], str):
             raise ScenarioError(source, key, f"must be a string, got {shorten(repr(data[key]))}")
 
@@ -290,6 +268,8 @@ def _load_chain(path: Path, seen: tuple[str, ...], referrer: str | None = None):
             merged[key] = data[key]
     if "name" in data:
         merged["name_source"] = source
+    if "costs" in data:  # relative to the file that gives it; a child's replaces its parent's
+        merged["costs"] = (str(costs_path(data["costs"], path)), source)
     _check_consistency(source, {**defaults(), **{f"{s}.{k}": v for s in SECTIONS
                                                  for k, v in merged.get(s, {}).items()}})
     return merged, (*files, str(path))
@@ -341,8 +321,17 @@ def _check_consistency(source: str, values: Mapping[str, Any]) -> None:
                             "share_schizophrenia + share_mood must not exceed 1")
 
 
+def _check_costs(path: str, source: str) -> str:
+    """The costs file named by ``source``'s ``costs`` key, loaded once so that a bad file fails at load time."""
+    load_costs(path, referrer=source)
+    return path
+
+
 def _check_reform(source: str, index: int, entry: Mapping[str, Any]) -> Reform:
     where = f"reforms[{index}]"
+    if "cost_per_year" in entry:
+        raise ScenarioError(source, f"{where}.cost_per_year", "no longer a reform field: a reform's cost is its "
+                            "programme cost per person covered (the costs file) x coverage x people; remove it")
     for key in entry:
         if key not in REFORM_FIELDS:
             raise ScenarioError(source, f"{where}.{key}",

@@ -65,7 +65,6 @@ class SystemState:
     levers: Levers
     barriers: np.ndarray  # system level of each barrier, shape (runs, 8), rows of barriers.BARRIER_NAMES
     two_valued: dict[str, np.ndarray]  # barriers raised by a hospital stay or a diagnosis: (runs, [without, with])
-    reform_cost: np.ndarray  # cost per year of the reforms in force, by run
     added_peer_posts: np.ndarray  # peer-worker posts per 1,000 users that reforms add, by run
     reform_reach: np.ndarray  # (runs, person reforms): share reached this week (reforms.reached)
     reform_ratio: np.ndarray  # (runs, person reforms): effect on those reached (1: none)
@@ -92,7 +91,7 @@ class SystemUpdate:
         levels = tuple(reform.level(week) for config in self.configs for reform in config.reforms)
         if levels != self._reform_levels:
             self._reform_levels = levels
-            (self._reformed_roots, self._added_capacity, self._reform_cost, self._reform_reach,
+            (self._reformed_roots, self._added_capacity, self._reform_reach,
              self._reform_ratio) = _reform_state(self.configs, self._declared_roots, week)
         roots = dict(self._reformed_roots)
         reunion_share = community_reunion_share(population)
@@ -109,7 +108,7 @@ class SystemUpdate:
             population.run_size, self._added_capacity["peer_availability"], p.loops.peer_role_models)
         barriers = system_barriers(roots)
         return SystemState(week, Roots(**roots), Levers(**levers), barriers,
-                           two_valued_barriers(barriers, self._modifiers), self._reform_cost,
+                           two_valued_barriers(barriers, self._modifiers),
                            self._added_capacity["peer_availability"], self._reform_reach, self._reform_ratio)
 
     def observe_from(self, population) -> None:
@@ -123,7 +122,7 @@ def community_reunion_share(pop) -> np.ndarray:
 
 
 def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):
-    """Each run's roots after reforms, added capacity, cost per year, and person reforms' reach and effect."""
+    """Each run's roots after reforms, added capacity, and person reforms' reach and effect."""
     effects = [reform_effects(config.reforms, week) for config in configs]
     reformed = [effective_roots({name: float(declared_roots[name][r]) for name in ROOTS}, e)
                 for r, e in enumerate(effects)]
@@ -132,4 +131,4 @@ def _reform_state(configs, declared_roots: dict[str, np.ndarray], week: int):
              for target in ("community_support_capacity", "peer_availability")}
     reach = np.array([[e.reach[name] for name in PERSON_REFORMS] for e in effects])
     ratio = np.array([[e.ratio[name] for name in PERSON_REFORMS] for e in effects])
-    return roots, added, np.array([e.cost_per_year for e in effects]), reach, ratio
+    return roots, added, reach, ratio

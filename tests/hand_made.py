@@ -87,7 +87,7 @@ def network(size: int, run_size: int | None = None, *, family=None, professional
 
 
 def state(runs: int = 1, week: int = 5, *, roots=None, levers=None, barriers=None, two_valued=None,
-          reform_cost=None, reform_reach=None, reform_ratio=None) -> SystemState:
+          reform_reach=None, reform_ratio=None) -> SystemState:
     """A system state of ``runs`` runs: roots and levers by name (one value, or one per run), barrier levels.
 
     Unlisted roots are 0.5, unlisted levers 0.1; barriers default to 0.3 everywhere and the two-valued
@@ -106,4 +106,4 @@ def state(runs: int = 1, week: int = 5, *, roots=None, levers=None, barriers=Non
     reach = np.array([per_run((reform_reach or {}).get(name, 0.0)) for name in PERSON_REFORMS]).T
     ratio = np.array([per_run((reform_ratio or {}).get(name, 1.0)) for name in PERSON_REFORMS]).T
     return SystemState(week, Roots(**roots), Levers(**levers), system, two_valued,
-                       np.zeros(runs) if reform_cost is None else reform_cost, np.zeros(runs), reach, ratio)
+                       np.zeros(runs), reach, ratio)
