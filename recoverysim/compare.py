@@ -141,6 +141,8 @@ class Comparison:
     uncertain: list[Results] = field(default_factory=list)  # base, then others: one run per uncertainty draw
     uncertainty: str = ""  # what the draws vary, e.g. "reform effects + chance"
     draw_inputs: pd.DataFrame | None = None  # one row per draw: posterior parameters, effect.<reform>
+    cost_effectiveness: pd.DataFrame | None = None  # set when written (cost_effectiveness.write_cost_effectiveness)
+    ceac: pd.DataFrame | None = None
     posterior: dict | None = None  # provenance of the posterior ensemble, when one was drawn from
     differences: pd.DataFrame = field(init=False)
     occupancy: pd.DataFrame = field(init=False)
@@ -415,6 +417,9 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
         "posterior": comparison.posterior,
         "command": command,
     })
+    from recoverysim.cost_effectiveness import write_cost_effectiveness
+
+    comparison.cost_effectiveness, comparison.ceac = write_cost_effectiveness(comparison, folder)
     report.write_report(comparison, folder)
 
 

@@ -1,9 +1,10 @@
 """Cost-effectiveness of a comparison: net cost, cost per unit of effect, and the acceptability curve.
 
-Everything is computed from paired differences, one per replicate (or per replicate with the reforms' effects
-drawn, ``Comparison.with_effects``): replicate r of a scenario minus replicate r of the base, on common random
-numbers. Costs are the runs' discounted totals (``cost_total``, recoverysim.costs). The effects, each counted so
-that more is better:
+Everything is computed from paired differences, one per replicate (or, when the comparison has uncertainty
+draws, one per draw, ``Comparison.uncertain``, whose intervals are then the 2.5-97.5% spread of the draws):
+replicate (draw) r of a scenario minus replicate (draw) r of the base, on common random numbers. Costs are
+the runs' discounted totals (``cost_total``, recoverysim.costs). The effects, each counted so that more is
+better:
 
 - ``reunion``: additional people in reunion at the end (share_reunion_end x people);
 - ``coercive_episodes_averted``: seclusion and restraint episodes over the run, base minus scenario, discounted;
@@ -126,21 +127,31 @@ def paired_differences(base, other) -> pd.DataFrame:
 
 
 def _pairs(comparison):
-    """(base, others) to take the pairs from: the runs with drawn effects if the comparison has them."""
-    if comparison.with_effects:
-        return comparison.with_effects[0], comparison.with_effects[1:]
+    """(base, others) to take the pairs from: the uncertainty draws if the comparison has them."""
+    if comparison.uncertain:
+        return comparison.uncertain[0], comparison.uncertain[1:]
     return comparison.base, comparison.others
+
+
+def _interval(values: np.ndarray, drawn: bool, confidence: float) -> tuple[float, float, float]:
+    """Mean and interval: over uncertainty draws their 2.5-97.5% spread, over replicates the t interval."""
+    if not drawn:
+        return mean_interval(values, confidence)
+    values = values[np.isfinite(values)]
+    low, high = np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(values.mean()), float(low), float(high)
 
 
 def cost_effectiveness_table(comparison, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Net cost and cost per unit of each effect, per scenario against the base (``CE_COLUMNS``)."""
     base, others = _pairs(comparison)
+    drawn = bool(comparison.uncertain)
     rows = []
     for other in others:
         d = paired_differences(base, other)
-        cost, c_lo, c_hi = mean_interval(d["cost"].to_numpy(float), confidence)
+        cost, c_lo, c_hi = _interval(d["cost"].to_numpy(float), drawn, confidence)
         for effect in EFFECTS:
-            e, e_lo, e_hi = mean_interval(d[effect].to_numpy(float), confidence)
+            e, e_lo, e_hi = _interval(d[effect].to_numpy(float), drawn, confidence)
             ratio, status = icer(cost, e)
             rows.append((other.scenario.name, effect, len(d), cost, c_lo, c_hi, e, e_lo, e_hi, ratio, status))
     return pd.DataFrame(rows, columns=CE_COLUMNS)

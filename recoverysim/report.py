@@ -32,6 +32,9 @@ FIGURES = {
                   "bar = 95% interval. A bar that crosses the dashed zero line means no clear difference.",
     "time_to_reunion.png": "Share of people (who started below reunion) not yet reaching reunion, by years since "
                            "the start (median over replicates).",
+    "ceac.png": "Cost-effectiveness acceptability curves: at each willingness to pay (yen per unit of effect), the "
+                "share of paired runs (or uncertainty draws) in which the scenario's net monetary benefit is "
+                "positive.",
     "crn_intervals.png": "The same effect on the share in reunion at the end, estimated with paired runs (common "
                          "random numbers) and with independent seeds: pairing gives the narrower interval.",
 }
@@ -243,12 +246,20 @@ def _limits_blocks(paper: str) -> list[tuple]:
             "paper's categories exactly.",
             "Reforms interact through the system (for example, shorter stays free beds, so more crises can end "
             "in admission), so a package need not equal the sum of its parts.",
-            "Costs are shown only where a scenario file gives cost_per_year.",
+            "Costs are the unit costs of data/costs/ (docs/costs.md), discounted at the file's rate: the bed-day "
+            "and the community crisis contact come from the Japanese fee schedule, most others are assumed with "
+            "ranges that the comparison does not vary; price years differ (2012 and 2024) and are not inflated. "
+            "Outpatient care, drugs outside hospital, housing, informal care and productivity are not costed.",
         ]),
         ("h2", "Files in this folder"),
         ("ul", ["differences.csv: every outcome and yearly stage share, per scenario, with paired 95% intervals",
                 "occupancy_differences.csv: weekly paired differences in each stage's share",
                 "crn.csv: interval widths with paired and with independent seeds, and the variance-reduction ratio",
+                "cost_effectiveness.csv: net cost and cost per unit of each effect, per scenario; ceac.csv: the "
+                "acceptability curves",
+                "uncertainty.csv, uncertainty_draws.csv, uncertainty_sources.csv (with uncertainty draws): each "
+                "effect over the draws, every draw's inputs and effects, and the share of each effect's variance "
+                "explained by each input",
                 "runs/<scenario>/: each scenario's own run folder (manifest, time series, summaries, figures)",
                 "figures/: the pictures above as PNG files; manifest.json: seeds, files and settings"]),
     ]
@@ -426,6 +437,8 @@ def render_markdown(blocks: list[tuple], figures: dict[str, Path]) -> str:
 def write_report(comparison, folder: Path) -> dict[str, Path]:
     """Draw the figures into ``folder/figures`` and write ``report.html`` and ``report.md``."""
     figures = draw_figures(comparison, folder / "figures")
+    if (folder / "figures" / "ceac.png").is_file():  # drawn with the cost-effectiveness tables
+        figures["ceac.png"] = folder / "figures" / "ceac.png"
     blocks = build_blocks(comparison, list(figures), _dt.date.today().isoformat(), PAPER)
     (folder / "report.html").write_text(render_html(blocks, figures), encoding="utf-8")
     (folder / "report.md").write_text(render_markdown(blocks, figures), encoding="utf-8")

@@ -138,6 +138,7 @@ def summary_blocks(comparison) -> list[tuple]:
         ("ul", plain_summary(comparison, cells)),
         ("table", "summary", ["Outcome", f"Level now ({human(base.name)})", *map(human, names)], table),
     ]
+    blocks += _cost_blocks(comparison, cells)
     sub = subgroup_differences(comparison)
     if not sub.empty:
         blocks += [
@@ -152,3 +153,47 @@ def summary_blocks(comparison) -> list[tuple]:
               for r in sub.itertuples()]),
         ]
     return blocks
+
+
+#: What one unit of each cost-effectiveness effect is, for readers (cost_effectiveness.EFFECTS).
+EFFECT_WORDS = {"reunion": "additional person in reunion", "coercive_episodes_averted": "coercive episode averted",
+                "bed_days_averted": "bed-day avoided"}
+STATUS_WORDS = {"dominant": "saves money and does better", "dominated": "costs more and does worse",
+                "no effect": "no difference in effect"}
+
+
+def _yen(v: float) -> str:
+    return "n/a" if not np.isfinite(v) else f"{v:+,.0f} yen"
+
+
+def _cost_blocks(comparison, cells: pd.DataFrame) -> list[tuple]:
+    """Net cost per person-year and cost per unit of each effect (computed by compare.write_comparison)."""
+    table = comparison.cost_effectiveness
+    if table is None or table.empty:
+        return []
+    rows = []
+    for other in comparison.others:
+        name = other.scenario.name
+        cost = cells[(cells["scenario"] == name) & (cells["metric"] == "cost_per_person_year")].iloc[0]
+        row = [human(name), f"{_yen(cost.effect)} [{_yen(cost.low)}, {_yen(cost.high)}]"]
+        for effect in EFFECT_WORDS:
+            r = table[(table["scenario"] == name) & (table["effect"] == effect)]
+            if r.empty:
+                row.append("-")
+                continue
+            r = r.iloc[0]
+            if r.status in ("ratio", "cheaper, less effective") and np.isfinite(r.cost_per_unit):
+                text = f"{r.cost_per_unit:,.0f} yen"
+                row.append(text if r.status == "ratio" else f"saves {text} per unit given up")
+            else:
+                row.append(STATUS_WORDS.get(r.status, str(r.status)))
+        rows.append(row)
+    return [
+        ("h3", "Costs"),
+        ("p", "Discounted cost per person-year, scenario minus base (all services and the reforms' programmes; "
+              "docs/costs.md), and the cost per unit of each effect: the mean difference in cost divided by the "
+              "mean difference in effect, or a word where that ratio means nothing. The acceptability curves "
+              "(ceac.png) show how the chance of being cost-effective depends on what a unit is worth."),
+        ("table", "costs", ["Scenario", "Net cost per person-year", *(f"per {w}" for w in EFFECT_WORDS.values())],
+         rows),
+    ]

@@ -160,6 +160,7 @@ def test_first_screen_is_a_summary_table_with_human_names_and_subgroups(folder):
     parser.feed(text)
     assert parser.rows["summary"] == len(SUMMARY_OUTCOMES)
     assert parser.rows["subgroups"] == (len(SCENARIOS) - 1) * (2 + len(DIAGNOSES))
+    assert parser.rows["costs"] == len(SCENARIOS) - 1 and "Net cost per person-year" in text
     # the summary comes before the methods, and says that its intervals hold chance only
     assert text.index("Summary for decision-makers") < text.index("What was compared") < text.index("Appendix")
     assert "chance only" in text[: text.index("What was compared")]
