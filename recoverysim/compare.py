@@ -143,6 +143,7 @@ class Comparison:
     draw_inputs: pd.DataFrame | None = None  # one row per draw: posterior parameters, effect.<reform>
     cost_effectiveness: pd.DataFrame | None = None  # set when written (cost_effectiveness.write_cost_effectiveness)
     ceac: pd.DataFrame | None = None
+    evppi: pd.DataFrame | None = None  # set when written, with uncertainty draws (value_of_information)
     posterior: dict | None = None  # provenance of the posterior ensemble, when one was drawn from
     differences: pd.DataFrame = field(init=False)
     occupancy: pd.DataFrame = field(init=False)
@@ -420,6 +421,11 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
     from recoverysim.cost_effectiveness import write_cost_effectiveness
 
     comparison.cost_effectiveness, comparison.ceac = write_cost_effectiveness(comparison, folder)
+    if comparison.uncertain:
+        from recoverysim.value_of_information import evppi_table
+
+        comparison.evppi = evppi_table(comparison)
+        comparison.evppi.to_csv(folder / "evppi.csv", index=False, float_format=fmt)
     report.write_report(comparison, folder)
 
 

@@ -330,6 +330,27 @@ def _effect_uncertainty_blocks(comparison) -> list[tuple]:
            "-" if np.isnan(r.probability_of_benefit) else f"{r.probability_of_benefit:.2f}"]
           for r in rows.itertuples()]),
         *_sources_blocks(comparison),
+        *_value_of_information_blocks(comparison),
+    ]
+
+
+def _value_of_information_blocks(comparison) -> list[tuple]:
+    table = comparison.evppi
+    if table is None or table.empty:
+        return []
+    rows = []
+    for (scenario, effect), g in table.groupby(["scenario", "effect"], sort=False):
+        top = g.sort_values("evppi_per_person", ascending=False).head(2)
+        rows.append([scenario, effect, f"{g['wtp'].iloc[0]:,.0f}", f"{g['evpi_per_person'].iloc[0]:,.0f}",
+                     "; ".join(f"{r.input} {r.evppi_per_person:,.0f}" for r in top.itertuples())])
+    return [
+        ("p", "What more evidence would be worth (expected value of information, yen per simulated person over "
+              "the horizon, discounted): for each scenario and effect with a cost per unit, at a willingness to "
+              "pay equal to that cost per unit (where the decision is closest), the value of knowing every drawn "
+              "input and chance perfectly (EVPI) and of knowing one input (EVPPI, regression estimate after "
+              "Strong, Oakley and Brennan 2014). evppi.csv has every input."),
+        ("table", "evppi", ["scenario", "effect", "willingness to pay (yen per unit)", "EVPI per person",
+                            "largest EVPPI per person"], rows),
     ]
 
 

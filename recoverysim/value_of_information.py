@@ -4,7 +4,8 @@ Input: K uncertainty draws (``compare --posterior FILE --draws K``), each with i
 the reforms' effect draws) and its outcome (a paired effect, or an incremental net benefit). The conditional
 mean of the outcome given a group of inputs is estimated by least squares on an additive cubic regression
 spline of each input (the regression approach of Strong, Oakley and Brennan 2014, Med Decis Making 34:311-326,
-who fit a GAM; here the smoother is a fixed-knot spline, no penalty). From it:
+who fit a GAM; here the smoother is a fixed-knot spline, no penalty, made linear or cubic when there are too few
+draws for it). From it:
 
 - ``first_order_share``: Var(E[Y | group]) / Var(Y), the share of the outcome's variance over draws that the group
   explains (the rest is the other inputs, interactions and chance);
@@ -16,20 +17,28 @@ who fit a GAM; here the smoother is a fixed-knot spline, no penalty). From it:
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 #: Interior knots of each input's cubic spline, at these quantiles of its draws.
 KNOT_QUANTILES = (0.25, 0.5, 0.75)
+#: Draws needed for a cubic term and for the knots: with fewer, a flexible fit follows the chance in the draws
+#: and overstates both the explained share and the EVPPI (which could then exceed the EVPI).
+CUBIC_DRAWS, SPLINE_DRAWS = 50, 200
 #: Fewer draws than this and the regression is not attempted (NaN): too few for 1 + 6 columns per input.
 MIN_DRAWS = 20
 
 
 def _basis(x: np.ndarray) -> np.ndarray:
-    """Cubic truncated-power spline basis of one standardised input (no intercept column)."""
+    """Basis of one standardised input (no intercept): linear, cubic, or cubic spline as the draws allow."""
     x = np.asarray(x, float)
     sd = x.std()
     if sd == 0:
         return np.empty((x.size, 0))
     z = (x - x.mean()) / sd
+    if x.size < CUBIC_DRAWS:
+        return z[:, None]
+    if x.size < SPLINE_DRAWS:
+        return np.column_stack([z, z**2, z**3])
     knots = np.unique(np.quantile(z, KNOT_QUANTILES))
     return np.column_stack([z, z**2, z**3, *(np.clip(z - k, 0, None) ** 3 for k in knots)])
 
@@ -63,4 +72,40 @@ def evppi(net_benefit: np.ndarray, inputs: np.ndarray) -> float:
     if nb.shape[0] < MIN_DRAWS:
         return float("nan")
     fitted = np.column_stack([conditional_mean(nb[:, d], inputs) for d in range(nb.shape[1])])
-    return float(max(0.0, fitted.max(axis=1).mean() - fitted.mean(axis=0).max()))
+    value = fitted.max(axis=1).mean() - fitted.mean(axis=0).max()
+    return float(np.clip(value, 0.0, evpi(nb)))  # 0 <= EVPPI <= EVPI; beyond is the regression's noise
+
+
+EVPPI_COLUMNS = ["scenario", "effect", "wtp", "input", "evppi_per_person", "evpi_per_person", "draws"]
+
+
+def evppi_table(comparison) -> pd.DataFrame:
+    """EVPI and each drawn input's EVPPI per scenario and cost-effectiveness effect (``EVPPI_COLUMNS``).
+
+    The decision is the scenario against its base. The willingness to pay is the scenario's own cost per unit
+    of the effect (where the mean net benefit is 0, so the decision is closest and information worth most);
+    where there is no such ratio (dominant, dominated, no effect) the value of information at that effect is
+    not computed. Net benefits are per simulated person over the horizon (discounted yen). Empty without at
+    least :data:`MIN_DRAWS` uncertainty draws.
+    """
+    from recoverysim.cost_effectiveness import EFFECTS, icer, paired_differences
+
+    inputs = comparison.draw_inputs
+    if inputs is None or len(inputs) < MIN_DRAWS or comparison.cost_effectiveness is None:
+        return pd.DataFrame(columns=EVPPI_COLUMNS)
+    varying = [c for c in inputs.columns if inputs[c].nunique() > 1]
+    people = comparison.base.scenario["population.size"]
+    rows = []
+    for other, drawn in zip(comparison.others, comparison.uncertain[1:], strict=True):
+        d = paired_differences(comparison.uncertain[0], drawn)
+        for effect in EFFECTS:
+            ratio, status = icer(float(d["cost"].mean()), float(d[effect].mean()))
+            if status not in ("ratio", "cheaper, less effective") or not np.isfinite(ratio):
+                continue
+            inb = (ratio * d[effect].to_numpy(float) - d["cost"].to_numpy(float)) / people
+            net = np.column_stack([np.zeros(inb.size), inb])
+            total = evpi(net)
+            for name in varying:
+                rows.append((other.scenario.name, effect, ratio, name, evppi(net, inputs[name].to_numpy(float)),
+                             total, inb.size))
+    return pd.DataFrame(rows, columns=EVPPI_COLUMNS)

@@ -210,3 +210,20 @@ def test_a_comparison_with_posterior_draws_is_identical_on_a_dask_cluster(tmp_pa
         there = run_comparison([base, _tic(base)], scheduler=address, **args)
     pd.testing.assert_frame_equal(here.differences, there.differences)
     pd.testing.assert_frame_equal(here.effects, there.effects)
+
+
+def test_value_of_information_over_the_draws_is_bounded_by_perfect_information(tmp_path):
+    from recoverysim.compare import write_comparison
+
+    base = _small()
+    comparison = run_comparison([base, _tic(base)], replications=2, seed=4, independent=False,
+                                posterior=_posterior("crisis.rate", 0.1, 1.0), draws=20)
+    write_comparison(comparison, tmp_path)
+    table = pd.read_csv(tmp_path / "evppi.csv")
+    assert set(table["input"]) <= {"crisis.rate", "effect.trauma_informed_care"}
+    if not table.empty:  # a cost per unit exists for some effect
+        assert (table["evppi_per_person"] >= 0).all()
+        assert (table["evppi_per_person"] <= table["evpi_per_person"] + 1e-9).all()
+        assert (table["draws"] == 20).all()
+    assert table.columns.tolist() == ["scenario", "effect", "wtp", "input", "evppi_per_person", "evpi_per_person",
+                                      "draws"]

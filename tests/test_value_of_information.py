@@ -49,3 +49,11 @@ def test_too_few_draws_or_no_spread_give_nan():
     assert np.isnan(first_order_share(np.arange(5.0), np.arange(5.0)))
     assert np.isnan(first_order_share(np.ones(50), np.arange(50.0)))
     assert np.isnan(evppi(np.zeros((5, 2)), np.arange(5.0)))
+
+
+def test_with_few_draws_the_fit_is_kept_simple_so_noise_is_not_explained():
+    # With 30 draws an irrelevant input explains about 1/29 of pure noise with a linear fit; a 7-column spline
+    # would explain about 7/29 of it. The basis adapts to the draws, so the share stays near the former.
+    rng = np.random.default_rng(8)
+    shares = [first_order_share(rng.standard_normal(30), rng.random(30)) for _ in range(200)]
+    assert np.mean(shares) == pytest.approx(1 / 29, abs=0.02)
