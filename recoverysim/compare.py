@@ -251,18 +251,18 @@ class Comparison:
 
     def _sources_table(self) -> pd.DataFrame:
         """Share of each key effect's variance over draws explained by each input (value_of_information)."""
-        from recoverysim.value_of_information import first_order_share
+        from recoverysim.value_of_information import first_order_share, input_groups
 
         draws = self.draw_differences()
         inputs = [c for c in self.draw_inputs.columns if self.draw_inputs[c].nunique() > 1]
+        groups = {**input_groups(inputs), "all inputs": inputs}
         rows = []
         for other in self.others:
             for metric in KEY_OUTCOMES:
                 y = draws[f"{other.scenario.name}:{metric}"].to_numpy(float)
                 ok = np.isfinite(y)
-                for name in [*inputs, "all inputs"]:
-                    x = draws[inputs if name == "all inputs" else [name]].to_numpy(float)[ok]
-                    share = first_order_share(y[ok], x) if inputs else np.nan
+                for name, members in groups.items():
+                    share = first_order_share(y[ok], draws[members].to_numpy(float)[ok]) if members else np.nan
                     rows.append((other.scenario.name, metric, name, share))
         return pd.DataFrame(rows, columns=["scenario", "metric", "input", "variance_share"])
 

@@ -365,10 +365,13 @@ def _sources_blocks(comparison) -> list[tuple]:
     rows = []
     for (scenario, metric), g in sources.groupby(["scenario", "metric"], sort=False):
         every = g[g["input"] == "all inputs"]["variance_share"].iloc[0]
-        single = g[g["input"] != "all inputs"].sort_values("variance_share", ascending=False).head(2)
+        grouped = g["input"].str.endswith("(together)")
+        single = g[(g["input"] != "all inputs") & ~grouped].sort_values("variance_share", ascending=False).head(2)
+        groups = "; ".join(f"{r.input.removesuffix(' (together)')} {100 * r.variance_share:.0f}%"
+                           for r in g[grouped].itertuples() if np.isfinite(r.variance_share))
         top = "; ".join(f"{r.input} {100 * r.variance_share:.0f}%" for r in single.itertuples()
                         if np.isfinite(r.variance_share))
-        rows.append([scenario, metric, top or "-", "-" if np.isnan(every) else f"{100 * every:.0f}%",
+        rows.append([scenario, metric, top or "-", groups or "-", "-" if np.isnan(every) else f"{100 * every:.0f}%",
                      "-" if np.isnan(every) else f"{100 * (1 - every):.0f}%"])
     return [
         ("p", "What drives the uncertainty: the share of each effect's variance over the draws explained by one "
@@ -376,7 +379,7 @@ def _sources_blocks(comparison) -> list[tuple]:
               "2014), the share explained by all drawn inputs together, and the rest, which is chance (one run "
               "per draw) and interactions. uncertainty_sources.csv has every input; uncertainty_draws.csv every "
               "draw."),
-        ("table", "sources", ["scenario", "outcome", "largest single inputs", "all drawn inputs",
+        ("table", "sources", ["scenario", "outcome", "largest single inputs", "by group", "all drawn inputs",
                               "chance and interactions"], rows),
     ]
 

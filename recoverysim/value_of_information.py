@@ -76,6 +76,19 @@ def evppi(net_benefit: np.ndarray, inputs: np.ndarray) -> float:
     return float(np.clip(value, 0.0, evpi(nb)))  # 0 <= EVPPI <= EVPI; beyond is the regression's noise
 
 
+def input_groups(names: list[str]) -> dict[str, list[str]]:
+    """Each drawn input alone, then the groups a decision-maker can act on: posterior parameters, reform effects.
+
+    A group with one member is that member, so it is not repeated.
+    """
+    groups = {name: [name] for name in names}
+    for label, members in (("posterior parameters (together)", [n for n in names if not n.startswith("effect.")]),
+                           ("reform effects (together)", [n for n in names if n.startswith("effect.")])):
+        if len(members) > 1:
+            groups[label] = members
+    return groups
+
+
 EVPPI_COLUMNS = ["scenario", "effect", "wtp", "input", "evppi_per_person", "evpi_per_person", "draws"]
 
 
@@ -105,7 +118,7 @@ def evppi_table(comparison) -> pd.DataFrame:
             inb = (ratio * d[effect].to_numpy(float) - d["cost"].to_numpy(float)) / people
             net = np.column_stack([np.zeros(inb.size), inb])
             total = evpi(net)
-            for name in varying:
-                rows.append((other.scenario.name, effect, ratio, name, evppi(net, inputs[name].to_numpy(float)),
+            for name, members in input_groups(varying).items():
+                rows.append((other.scenario.name, effect, ratio, name, evppi(net, inputs[members].to_numpy(float)),
                              total, inb.size))
     return pd.DataFrame(rows, columns=EVPPI_COLUMNS)

@@ -57,3 +57,11 @@ def test_with_few_draws_the_fit_is_kept_simple_so_noise_is_not_explained():
     rng = np.random.default_rng(8)
     shares = [first_order_share(rng.standard_normal(30), rng.random(30)) for _ in range(200)]
     assert np.mean(shares) == pytest.approx(1 / 29, abs=0.02)
+
+
+def test_input_groups_add_the_two_groups_only_when_they_have_several_members():
+    from recoverysim.value_of_information import input_groups
+
+    groups = input_groups(["crisis.rate", "recovery.setback_rate", "effect.crisis_advocacy"])
+    assert groups["posterior parameters (together)"] == ["crisis.rate", "recovery.setback_rate"]
+    assert "reform effects (together)" not in groups and groups["effect.crisis_advocacy"] == ["effect.crisis_advocacy"]
