@@ -240,3 +240,21 @@ def test_bad_targets_file_names_file_and_key(tmp_path, capsys):
                "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2 and f"{bad}: targets.x" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("name", "dest"), [("calibrate.abc_particles", "particles"),
+                                            ("calibrate.abc_generations", "generations"),
+                                            ("calibrate.abc_quantile", "quantile"),
+                                            ("calibrate.abc_predictive_draws", "predictive_draws")])
+def test_abc_options_read_the_declared_defaults(monkeypatch, name, dest):
+    import dataclasses
+
+    from recoverysim.cli import build_parser
+    from recoverysim.parameters import COMMAND_DEFAULTS
+
+    changed = dataclasses.replace(COMMAND_DEFAULTS[name], default=COMMAND_DEFAULTS[name].default / 2)
+    monkeypatch.setitem(COMMAND_DEFAULTS, name, changed)
+    args = build_parser().parse_args(["calibrate", "s", "--targets", "t", "--free", "crisis.rate", "--method", "abc"])
+    assert getattr(args, dest) == changed.default
+    if dest in ("particles", "generations", "quantile"):
+        assert getattr(AbcSettings(), dest) == changed.default

@@ -46,7 +46,7 @@ from recoverysim.calibration.targets import Targets
 from recoverysim.calibration.validate import job_statistics
 from recoverysim.errors import RecoverysimError
 from recoverysim.executor import WorkerPool, run_tasks
-from recoverysim.parameters import PARAMETERS
+from recoverysim.parameters import PARAMETERS, command_default
 from recoverysim.random_streams import derive_seed
 from recoverysim.scenario import Scenario
 from recoverysim.seeds import replicate_seed
@@ -77,12 +77,12 @@ class AbcSettings:
             ``max_simulations``); ``None``: no limit. Where a run stops then depends on the machine's speed.
     """
 
-    particles: int = 200
-    generations: int = 6
+    particles: int = field(default_factory=lambda: command_default("calibrate.abc_particles"))
+    generations: int = field(default_factory=lambda: command_default("calibrate.abc_generations"))
     min_epsilon: float = 0.0
     max_simulations: int | None = None
     replications: int = 1
-    quantile: float = 0.5
+    quantile: float = field(default_factory=lambda: command_default("calibrate.abc_quantile"))
     workers: int = 1
     max_minutes: float | None = None
 

@@ -47,8 +47,10 @@ def add_parser(subparsers) -> None:
                    help="lhs-nm: Latin hypercube then Nelder-Mead (default); de: differential evolution; abc: "
                         "ABC-SMC (pyabc), a posterior ensemble with uniform priors on the --free bounds")
     abc = p.add_argument_group("--method abc (docs/validation.md, Bayesian calibration)")
-    abc.add_argument("--particles", type=int, default=200, help="accepted particles per generation (default 200)")
-    abc.add_argument("--generations", type=int, default=6, help="most generations, the prior's included (default 6)")
+    abc.add_argument("--particles", type=int, default=command_default("calibrate.abc_particles"),
+                     help="accepted particles per generation (default %(default)s)")
+    abc.add_argument("--generations", type=int, default=command_default("calibrate.abc_generations"),
+                     help="most generations, the prior's included (default %(default)s)")
     abc.add_argument("--min-epsilon", type=float, default=0.0,
                      help="stop once a generation's epsilon (loss threshold) is at most this (default 0)")
     abc.add_argument("--max-simulations", type=int, default=None,
@@ -56,10 +58,11 @@ def add_parser(subparsers) -> None:
     abc.add_argument("--max-minutes", type=float, default=None,
                      help="no batch of simulations starts after this many minutes (the generation under way is "
                           "abandoned)")
-    abc.add_argument("--quantile", type=float, default=0.5,
-                     help="next epsilon = this quantile of the last generation's distances (default 0.5)")
-    abc.add_argument("--predictive-draws", type=int, default=50,
-                     help="posterior draws run for the posterior predictive check in the report (default 50)")
+    abc.add_argument("--quantile", type=float, default=command_default("calibrate.abc_quantile"),
+                     help="next epsilon = this quantile of the last generation's distances (default %(default)s)")
+    abc.add_argument("--predictive-draws", type=int, default=command_default("calibrate.abc_predictive_draws"),
+                     help="posterior draws run for the posterior predictive check in the report (default "
+                          "%(default)s)")
     abc.add_argument("--posterior-out", default=None, metavar="FILE",
                      help="also write the posterior ensemble here (it is always in OUT/posterior.json)")
     p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
