@@ -26,6 +26,7 @@ pyabc's analysis id and the timestamps in the database.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -301,10 +302,9 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
     pyabc = _pyabc()
     start_time = time.perf_counter()
     deadline = None if settings.max_minutes is None else start_time + 60 * settings.max_minutes
-    own = pool is None
-    if own:
-        pool = WorkerPool(settings.workers).__enter__()
-    try:
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(WorkerPool(settings.workers))
         model = CalibrationModel(scenario, fit, free, settings.replications, settings.workers, pool, seed)
         names = [p.name for p in free]
         recorder = _recording_model(pyabc, names, [t.key for t in fit.targets])
@@ -322,9 +322,6 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         with np.errstate(invalid="ignore"):  # pyabc compares epsilon inf - inf after the prior generation
             history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=settings.generations,
                               max_total_nr_simulations=settings.max_simulations or np.inf)
-    finally:
-        if own:
-            pool.__exit__(None, None, None)
     seconds = time.perf_counter() - start_time
     if history.max_t < 0:
         raise RecoverysimError(f"--max-simulations {settings.max_simulations}: not even the first generation of "
@@ -353,6 +350,7 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         "acceptance_rates": [float(a) for a in gens["acceptance_rate"]],
         "simulations": int(sampler.total), "simulations_in_generations": int(history.total_nr_simulations),
         "model_runs": int(model.runs),
+        # accepted over simulated, all generations (the prior's at 100% included); per generation above
         "acceptance_rate": float(settings.particles * len(gens) / max(1, history.total_nr_simulations)),
         "ess": posterior.effective_sample_size(), "wall_seconds": round(seconds, 1), "workers": settings.workers,
         "distance": DISTANCE, "database": Path(database).name, "command": command,
