@@ -195,6 +195,7 @@ def test_cli_writes_posterior_database_and_report(synthetic, tmp_path, capsys, m
         assert key in prov, key
     assert prov["method"] == "abc-smc" and prov["library"] == "pyabc" and prov["seed"] == 3
     assert prov["population"] == 1000 and prov["generations"] == 2 and len(prov["epsilons"]) == 2
+    assert prov["epsilons"][0] is None and "Infinity" not in (out / "posterior.json").read_text()  # strict JSON
     assert prov["scenario_sha256"] == __import__("hashlib").sha256(FROZEN.read_bytes()).hexdigest()
     assert prov["command"] == ["recoverysim", *args] and prov["ess"] == pytest.approx(post.effective_sample_size())
     history = _pyabc().History(f"sqlite:///{out / 'abc.db'}")

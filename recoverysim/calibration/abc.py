@@ -346,7 +346,8 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         "quantile": settings.quantile, "min_epsilon": settings.min_epsilon,
         "max_simulations": settings.max_simulations, "max_minutes": settings.max_minutes,
         "stopped_by_cap": bool(sampler.stopped),
-        "epsilons": [float(e) for e in gens["epsilon"]],
+        # null for the prior generation's infinite epsilon: strict JSON has no Infinity
+        "epsilons": [float(e) if math.isfinite(e) else None for e in gens["epsilon"]],
         "acceptance_rates": [float(a) for a in gens["acceptance_rate"]],
         "simulations": int(sampler.total), "simulations_in_generations": int(history.total_nr_simulations),
         "model_runs": int(model.runs),

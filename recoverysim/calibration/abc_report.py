@@ -157,7 +157,7 @@ def _predictive_figure(folder: Path, targets: Targets, per_draw: pd.DataFrame) -
     ax.axvspan(-1, 1, color="#dddddd", zorder=0)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(range(len(keys)), [f"{t.key} ({t.role})" for t in targets.targets], fontsize=7)
-    ax.set_xlabel("posterior draws: (simulated - observed) / band half-width (grey: target band; clipped at 6)")
+    ax.set_xlabel("(simulated - observed) / band half-width; grey: the target band (clipped at 6)", fontsize=8)
     ax.invert_yaxis()
     return save_figure(fig, folder / "predictive_check.png")
 
