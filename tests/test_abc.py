@@ -114,6 +114,15 @@ def test_validation_targets_are_never_read_by_the_fit(synthetic, tmp_path):
         CalibrationModel(base, targets, FREE)
 
 
+def test_the_posterior_does_not_depend_on_the_workers(synthetic, tmp_path):
+    base, _, path, _ = synthetic
+    posts = [run_abc(base, load_targets(path), FREE, AbcSettings(particles=8, generations=2, workers=w),
+                     tmp_path / f"w{w}.db", seed=2).posterior for w in (1, 2)]
+    assert np.array_equal(posts[0].values, posts[1].values)
+    assert np.array_equal(posts[0].weights, posts[1].weights)
+    assert posts[0].provenance["epsilons"] == posts[1].provenance["epsilons"]
+
+
 def test_loss_distance_is_the_calibration_loss(synthetic):
     _, stats, path, _ = synthetic
     targets = load_targets(path).for_calibration()
