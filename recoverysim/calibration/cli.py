@@ -43,8 +43,28 @@ def add_parser(subparsers) -> None:
                    help="replicates per evaluation (default %(default)s)")
     p.add_argument("--budget", type=int, default=command_default("calibrate.budget"),
                    help="loss evaluations of the search (default %(default)s)")
-    p.add_argument("--method", choices=("lhs-nm", "de"), default="lhs-nm",
-                   help="lhs-nm: Latin hypercube then Nelder-Mead (default); de: differential evolution")
+    p.add_argument("--method", choices=("lhs-nm", "de", "abc"), default="lhs-nm",
+                   help="lhs-nm: Latin hypercube then Nelder-Mead (default); de: differential evolution; abc: "
+                        "ABC-SMC (pyabc), a posterior ensemble with uniform priors on the --free bounds")
+    abc = p.add_argument_group("--method abc (docs/validation.md, Bayesian calibration)")
+    abc.add_argument("--particles", type=int, default=command_default("calibrate.abc_particles"),
+                     help="accepted particles per generation (default %(default)s)")
+    abc.add_argument("--generations", type=int, default=command_default("calibrate.abc_generations"),
+                     help="most generations, the prior's included (default %(default)s)")
+    abc.add_argument("--min-epsilon", type=float, default=0.0,
+                     help="stop once a generation's epsilon (loss threshold) is at most this (default 0)")
+    abc.add_argument("--max-simulations", type=int, default=None,
+                     help="hard cap on particles simulated; the last complete generation is the posterior")
+    abc.add_argument("--max-minutes", type=float, default=None,
+                     help="no batch of simulations starts after this many minutes (the generation under way is "
+                          "abandoned)")
+    abc.add_argument("--quantile", type=float, default=command_default("calibrate.abc_quantile"),
+                     help="next epsilon = this quantile of the last generation's distances (default %(default)s)")
+    abc.add_argument("--predictive-draws", type=int, default=command_default("calibrate.abc_predictive_draws"),
+                     help="posterior draws run for the posterior predictive check in the report (default "
+                          "%(default)s)")
+    abc.add_argument("--posterior-out", default=None, metavar="FILE",
+                     help="also write the posterior ensemble here (it is always in OUT/posterior.json)")
     p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
                    help="profile points per free parameter (default %(default)s)")
     p.add_argument("--write-scenario", default=None,
@@ -122,6 +142,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     free = [parse_free(s) for s in args.free]
     scenario, targets, workers = _load(args)
     targets.for_calibration(args.target)  # a validation target named with --target fails before any run
+    if args.method == "abc":
+        return _cmd_abc(args, scenario, targets, free, workers)
     if args.budget < 2:
         raise RecoverysimError("--budget must be at least 2")
     if args.profile_points < 0:
@@ -159,4 +181,65 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for p in free:
         print(f"{p.name:40s} {result.start[p.name]:10.4g} -> {result.fitted[p.name]:10.4g}")
     print(f"loss {result.start_loss:.4g} -> {result.loss:.4g}; report: {out}/report.html")
+    return 0
+
+
+def _check_file_destination(flag: str, dest: Path, force: bool) -> None:
+    """A file to write must be in an existing, writable folder and new unless ``--force`` (checked first)."""
+    if dest.is_dir():
+        raise RecoverysimError(f"{flag} {dest}: is a folder; give a file name")
+    if not dest.parent.is_dir():
+        raise RecoverysimError(f"{flag} {dest}: folder {dest.parent} does not exist")
+    if dest.exists() and not force:
+        raise RecoverysimError(f"{flag} {dest}: file exists; pass --force to replace it")
+    if not os.access(dest.parent, os.W_OK):
+        raise RecoverysimError(f"{flag} {dest}: cannot write in {dest.parent} (permission denied)")
+
+
+def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) -> int:
+    """``calibrate --method abc``: ABC-SMC, the posterior ensemble, pyabc's database and the diagnostics."""
+    import shutil
+
+    from recoverysim.calibration.abc import AbcSettings, run_abc
+    from recoverysim.calibration.posterior import load_posterior, save_posterior
+    from recoverysim.results import atomic_directory, manifest, write_manifest
+
+    settings = AbcSettings(particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
+                           max_simulations=args.max_simulations, replications=args.replications,
+                           quantile=args.quantile, workers=workers, max_minutes=args.max_minutes)
+    settings.check()
+    if args.write_scenario:
+        raise RecoverysimError("--write-scenario: --method abc gives a posterior ensemble, not one fitted scenario; "
+                               "use --posterior-out FILE")
+    if args.predictive_draws < 0:
+        raise RecoverysimError(f"--predictive-draws must be 0 or more, got {args.predictive_draws}")
+    dest = Path(args.posterior_out) if args.posterior_out else None
+    if dest is not None:
+        _check_file_destination("--posterior-out", dest, args.force)
+    out = Path(args.out or Path("results") / "calibrate" / scenario.name)
+    log = None if args.quiet else (lambda t: print(t, file=sys.stderr))
+    print(f"ABC-SMC of {scenario.name}: {', '.join(p.name for p in free)}; {scenario.params.population.size:,} "
+          f"people x {scenario.params.run.years} years x {settings.replications} replicates per particle, "
+          f"{settings.particles} particles, up to {settings.generations} generations", file=sys.stderr)
+    command = ["recoverysim", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("recoverysim") else list(sys.argv)
+    with atomic_directory(out, args.force) as tmp:
+        result = run_abc(scenario, targets, free, settings, tmp / "abc.db", command=command,
+                         target_keys=args.target, log=log)
+        save_posterior(result.posterior, tmp / "posterior.json")
+        load_posterior(tmp / "posterior.json")  # the file must read back
+        if dest is not None:  # written before the report, so a long run's ensemble survives a report failure
+            shutil.copyfile(tmp / "posterior.json", dest)
+        from recoverysim.calibration import abc_report
+
+        check = abc_report.write_abc_report(tmp, scenario, targets, result, draws=args.predictive_draws,
+                                            workers=workers, log=log)
+        write_manifest(tmp, "calibrate", manifest(scenario, [], result.seconds, command,
+                                                  replications=settings.replications, targets=targets.path,
+                                                  method="abc", posterior="posterior.json"))
+    post = result.posterior
+    for j, name in enumerate(post.names):
+        mean = float(post.weights @ post.values[:, j])
+        print(f"{name:40s} posterior mean {mean:10.4g}  prior [{post.priors[name][0]:g}, {post.priors[name][1]:g}]")
+    print(f"{len(post)} particles, ESS {post.effective_sample_size():.0f}, {result.simulations} simulations in "
+          f"{result.seconds:.0f} s; {check}; report: {out}/report.html")
     return 0

@@ -23,7 +23,7 @@ from recoverysim.metrics import readmission_days, stay_of_admissions, within
 from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import RunResult, simulate_replicates
+from recoverysim.simulation import RunResult, simulate_replicates, simulate_together
 from recoverysim.simulation import batches as simulation_batches
 
 
@@ -37,6 +37,17 @@ def replicate_statistics(scenario: Scenario, replicates: Sequence[int], burn_in_
     burn = min(burn_in_years * WEEKS_PER_YEAR, (scenario.params.run.years - 1) * WEEKS_PER_YEAR)
     runs = simulate_replicates(scenario, replicates, episodes=True)
     return [_statistics(run, scenario, burn, curves) for run in runs]
+
+
+def job_statistics(jobs: Sequence[tuple[Scenario, int, int]], burn_in_years: int) -> list[dict[str, float]]:
+    """Target metrics of (scenario, seed, replicate) jobs stepped together in one batch.
+
+    The jobs' parameter sets may differ (``calibrate --method abc``) but must agree on ``batch.STRUCTURAL``.
+    """
+    years = jobs[0][0].params.run.years
+    burn = min(burn_in_years * WEEKS_PER_YEAR, (years - 1) * WEEKS_PER_YEAR)
+    runs = simulate_together(jobs, episodes=True)
+    return [_statistics(run, job[0], burn, curves=False)["metrics"] for run, job in zip(runs, jobs, strict=True)]
 
 
 def _statistics(run: RunResult, scenario: Scenario, burn: int, curves: bool) -> dict[str, Any]:
@@ -155,4 +166,4 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
     return table
 
 
-__all__ = ["compare", "evaluate_replicates", "loss", "replicate_statistics", "validate_to_folder"]
+__all__ = ["compare", "evaluate_replicates", "job_statistics", "loss", "replicate_statistics", "validate_to_folder"]
