@@ -251,13 +251,13 @@ class Comparison:
 
     def _sources_table(self) -> pd.DataFrame:
         """Share of each key effect's variance over draws explained by each input (value_of_information)."""
-        from recoverysim.value_of_information import first_order_share, input_groups
+        from recoverysim.value_of_information import first_order_share, input_groups, relevant_inputs
 
         draws = self.draw_differences()
-        inputs = [c for c in self.draw_inputs.columns if self.draw_inputs[c].nunique() > 1]
-        groups = {**input_groups(inputs), "all inputs": inputs}
         rows = []
         for other in self.others:
+            inputs = relevant_inputs(self.draw_inputs, other.scenario, self.base.scenario)
+            groups = {**input_groups(inputs), "all inputs": inputs}
             for metric in KEY_OUTCOMES:
                 y = draws[f"{other.scenario.name}:{metric}"].to_numpy(float)
                 ok = np.isfinite(y)

@@ -8,7 +8,7 @@ who fit a GAM; here the smoother is a fixed-knot spline, no penalty, made linear
 draws for it). From it:
 
 - ``first_order_share``: Var(E[Y | group]) / Var(Y), the share of the outcome's variance over draws that the group
-  explains (the rest is the other inputs, interactions and chance);
+  explains (the rest is the other inputs, interactions and chance), as an adjusted R^2;
 - ``evppi``: the expected value of partial perfect information, E[max_d g_d(group)] - max_d E[g_d], for options
   d with net benefits ``nb[:, d]`` (for a reform against its base, the options are "base" with net benefit 0 and
   "reform" with the incremental net benefit); ``evpi`` the same with perfect information on everything.
@@ -24,6 +24,8 @@ KNOT_QUANTILES = (0.25, 0.5, 0.75)
 #: Draws needed for a cubic term and for the knots: with fewer, a flexible fit follows the chance in the draws
 #: and overstates both the explained share and the EVPPI (which could then exceed the EVPI).
 CUBIC_DRAWS, SPLINE_DRAWS = 50, 200
+#: At most this share of the draws as regression columns; a group with more gives NaN (too few draws for it).
+MAX_COLUMNS_PER_DRAW = 0.25
 #: Fewer draws than this and the regression is not attempted (NaN): too few for 1 + 6 columns per input.
 MIN_DRAWS = 20
 
@@ -43,21 +45,41 @@ def _basis(x: np.ndarray) -> np.ndarray:
     return np.column_stack([z, z**2, z**3, *(np.clip(z - k, 0, None) ** 3 for k in knots)])
 
 
+def _design(inputs: np.ndarray, draws: int) -> np.ndarray:
+    inputs = np.asarray(inputs, float).reshape(draws, -1)
+    return np.column_stack([np.ones(draws), *(_basis(inputs[:, j]) for j in range(inputs.shape[1]))])
+
+
+def _too_few(design: np.ndarray) -> bool:
+    return design.shape[1] - 1 > MAX_COLUMNS_PER_DRAW * design.shape[0]
+
+
 def conditional_mean(y: np.ndarray, inputs: np.ndarray) -> np.ndarray:
     """Fitted E[y | inputs] at each draw: least squares on an additive spline of every column of ``inputs``."""
     y = np.asarray(y, float)
-    inputs = np.asarray(inputs, float).reshape(y.size, -1)
-    design = np.column_stack([np.ones(y.size), *(_basis(inputs[:, j]) for j in range(inputs.shape[1]))])
+    design = _design(inputs, y.size)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     return design @ coef
 
 
 def first_order_share(y: np.ndarray, inputs: np.ndarray) -> float:
-    """Share of Var(y) over draws explained by ``inputs`` (regression estimate); NaN with too few draws."""
+    """Share of Var(y) over draws explained by ``inputs``; NaN with too few draws for them.
+
+    The share is the adjusted R^2 of the regression (clipped to [0, 1]), so that inputs that explain nothing
+    get about 0 rather than the share of the chance that any p columns fit in K draws (p / (K - 1)).
+    """
     y = np.asarray(y, float)
     if y.size < MIN_DRAWS or y.var() == 0:
         return float("nan")
-    return float(np.clip(conditional_mean(y, inputs).var() / y.var(), 0.0, 1.0))
+    design = _design(inputs, y.size)
+    if _too_few(design):
+        return float("nan")
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = np.sum((y - design @ coef) ** 2)
+    total = np.sum((y - y.mean()) ** 2)
+    columns = design.shape[1] - 1
+    adjusted = 1 - (residual / (y.size - columns - 1)) / (total / (y.size - 1)) if y.size > columns + 1 else np.nan
+    return float(np.clip(adjusted, 0.0, 1.0))
 
 
 def evpi(net_benefit: np.ndarray) -> float:
@@ -69,11 +91,17 @@ def evpi(net_benefit: np.ndarray) -> float:
 def evppi(net_benefit: np.ndarray, inputs: np.ndarray) -> float:
     """Expected value of partial perfect information on ``inputs`` (regression estimate); NaN with too few draws."""
     nb = np.asarray(net_benefit, float)
-    if nb.shape[0] < MIN_DRAWS:
+    if nb.shape[0] < MIN_DRAWS or _too_few(_design(inputs, nb.shape[0])):
         return float("nan")
     fitted = np.column_stack([conditional_mean(nb[:, d], inputs) for d in range(nb.shape[1])])
     value = fitted.max(axis=1).mean() - fitted.mean(axis=0).max()
     return float(np.clip(value, 0.0, evpi(nb)))  # 0 <= EVPPI <= EVPI; beyond is the regression's noise
+
+
+def relevant_inputs(inputs: pd.DataFrame, scenario, base) -> list[str]:
+    """Drawn inputs that can move the effect of ``scenario``: parameters, effects of its and the base's reforms."""
+    own = {f"effect.{r.name}" for r in (*scenario.reforms, *base.reforms)}
+    return [c for c in inputs.columns if inputs[c].nunique() > 1 and (not c.startswith("effect.") or c in own)]
 
 
 def input_groups(names: list[str]) -> dict[str, list[str]]:
@@ -106,10 +134,10 @@ def evppi_table(comparison) -> pd.DataFrame:
     inputs = comparison.draw_inputs
     if inputs is None or len(inputs) < MIN_DRAWS or comparison.cost_effectiveness is None:
         return pd.DataFrame(columns=EVPPI_COLUMNS)
-    varying = [c for c in inputs.columns if inputs[c].nunique() > 1]
     people = comparison.base.scenario["population.size"]
     rows = []
     for other, drawn in zip(comparison.others, comparison.uncertain[1:], strict=True):
+        varying = relevant_inputs(inputs, other.scenario, comparison.base.scenario)
         d = paired_differences(comparison.uncertain[0], drawn)
         for effect in EFFECTS:
             ratio, status = icer(float(d["cost"].mean()), float(d[effect].mean()))
