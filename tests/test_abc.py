@@ -123,6 +123,22 @@ def test_the_posterior_does_not_depend_on_the_workers(synthetic, tmp_path):
     assert posts[0].provenance["epsilons"] == posts[1].provenance["epsilons"]
 
 
+def test_the_posterior_is_identical_on_a_dask_cluster(synthetic, tmp_path):
+    import os
+
+    from dask_loopback import loopback_cluster
+
+    base, _, path, _ = synthetic
+    here = run_abc(base, load_targets(path), FREE, AbcSettings(particles=8, generations=2), tmp_path / "a.db",
+                   seed=2).posterior
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    with loopback_cluster(tmp_path, env) as address:
+        there = run_abc(base, load_targets(path), FREE, AbcSettings(particles=8, generations=2, scheduler=address),
+                        tmp_path / "b.db", seed=2).posterior
+    assert np.array_equal(here.values, there.values) and np.array_equal(here.weights, there.weights)
+
+
 def test_loss_distance_is_the_calibration_loss(synthetic):
     _, stats, path, _ = synthetic
     targets = load_targets(path).for_calibration()

@@ -76,6 +76,7 @@ class AbcSettings:
         workers: worker processes for the batches.
         max_minutes: wall-time limit: no batch starts after it (the generation under way is abandoned, as with
             ``max_simulations``); ``None``: no limit. Where a run stops then depends on the machine's speed.
+        scheduler: Dask scheduler address to run the batches on instead of local workers (same results).
     """
 
     particles: int = field(default_factory=lambda: command_default("calibrate.abc_particles"))
@@ -86,6 +87,7 @@ class AbcSettings:
     quantile: float = field(default_factory=lambda: command_default("calibrate.abc_quantile"))
     workers: int = 1
     max_minutes: float | None = None
+    scheduler: str | None = None  # a Dask scheduler address: the batches run there, with the same results
 
     def check(self) -> None:
         """Raise :class:`RecoverysimError` naming the option on an impossible setting."""
@@ -132,6 +134,7 @@ class CalibrationModel:
     seed: int = 1
     simulations: int = 0
     runs: int = 0
+    scheduler: str | None = None
 
     def __post_init__(self):
         if any(t.role != "calibration" for t in self.targets.targets):
@@ -159,7 +162,8 @@ class CalibrationModel:
             jobs += [(scenario, replicate_seed(root, r), r) for r in range(self.replications)]
         groups = simulation_batches([job[0] for job in jobs], parts=max(1, self.workers))
         args = [([jobs[i] for i in group], self.targets.burn_in_years) for group in groups]
-        done = run_tasks(job_statistics, args, self.workers, pool=self.pool)
+        done = run_tasks(job_statistics, args, self.workers, pool=None if self.scheduler else self.pool,
+                         scheduler=self.scheduler)
         metrics: list[dict[str, float]] = [{}] * len(jobs)
         for group, out in zip(groups, done, strict=True):
             for i, m in zip(group, out, strict=True):
@@ -303,9 +307,10 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
     start_time = time.perf_counter()
     deadline = None if settings.max_minutes is None else start_time + 60 * settings.max_minutes
     with contextlib.ExitStack() as stack:
-        if pool is None:
+        if pool is None and settings.scheduler is None:
             pool = stack.enter_context(WorkerPool(settings.workers))
-        model = CalibrationModel(scenario, fit, free, settings.replications, settings.workers, pool, seed)
+        model = CalibrationModel(scenario, fit, free, settings.replications, settings.workers, pool, seed,
+                                 scheduler=settings.scheduler)
         names = [p.name for p in free]
         recorder = _recording_model(pyabc, names, [t.key for t in fit.targets])
         per_batch = max(1, runs_per_batch(scenario.params.population.size) // settings.replications)

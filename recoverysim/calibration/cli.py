@@ -63,6 +63,9 @@ def add_parser(subparsers) -> None:
     abc.add_argument("--predictive-draws", type=int, default=command_default("calibrate.abc_predictive_draws"),
                      help="posterior draws run for the posterior predictive check in the report (default "
                           "%(default)s)")
+    abc.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run the simulations on the Dask cluster at this scheduler address (e.g. "
+                          "tcp://127.0.0.1:8786) instead of local worker processes; the posterior is identical")
     abc.add_argument("--posterior-out", default=None, metavar="FILE",
                      help="also write the posterior ensemble here (it is always in OUT/posterior.json)")
     p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
@@ -206,8 +209,13 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
 
     settings = AbcSettings(particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
                            max_simulations=args.max_simulations, replications=args.replications,
-                           quantile=args.quantile, workers=workers, max_minutes=args.max_minutes)
+                           quantile=args.quantile, workers=workers, max_minutes=args.max_minutes,
+                           scheduler=args.scheduler)
     settings.check()
+    if args.scheduler is not None:
+        from recoverysim.executor import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     if args.write_scenario:
         raise RecoverysimError("--write-scenario: --method abc gives a posterior ensemble, not one fitted scenario; "
                                "use --posterior-out FILE")
