@@ -78,3 +78,31 @@ def test_involuntary_admission_rate_is_the_share_times_the_admission_rate():
     rate = m["involuntary_admissions_per_1000_person_years"]
     assert rate > 0
     assert abs(rate - m["involuntary_share_of_admissions"] * m["admissions_per_1000_person_years"]) < 1e-9 * rate
+
+
+def test_validate_with_a_posterior_writes_the_predictive_check(tmp_path):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from recoverysim.calibration.posterior import Posterior, save_posterior
+    from recoverysim.cli import main
+
+    post = tmp_path / "posterior.json"
+    provenance = {"method": "test", "date": "2026-12-03", "scenario": str(JAPAN), "scenario_sha256": "0",
+                  "targets": "none", "targets_sha256": "0", "seed": 0}
+    save_posterior(Posterior(("crisis.rate",), np.array([[0.08], [0.12], [0.2]]), np.full(3, 1 / 3),
+                             {"crisis.rate": (0.03, 0.3)}, provenance), post)
+    out = tmp_path / "val"
+    code = main(["validate", str(ENGLAND), "--targets", str(TARGETS), "--population", "300", "--years", "3",
+                 "--replications", "2", "--set", "run.spin_up_years=1", "--posterior", str(post), "--draws", "3",
+                 "--quiet", "--out", str(out)])
+    assert code in (0, 1)
+    pred = pd.read_csv(out / "predictive.csv")
+    assert set(pred["target"]) == {t.key for t in load_targets(TARGETS).targets}
+    assert (pred["predictive_5%"] <= pred["predictive_95%"]).all()
+    assert len(pd.read_csv(out / "predictive_draws.csv")) == 3
+    assert json.loads((out / "manifest.json").read_text())["posterior"]["draws"] == 3
+    assert main(["validate", str(ENGLAND), "--targets", str(TARGETS), "--draws", "3", "--out",
+                 str(tmp_path / "x")]) == 2

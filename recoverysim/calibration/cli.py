@@ -27,6 +27,11 @@ def add_parser(subparsers) -> None:
     _common(p, "validate")
     p.add_argument("--replications", type=int, default=None,
                    help="replicates (default: the scenario's run.replications)")
+    p.add_argument("--posterior", default=None, metavar="FILE",
+                   help="also predict every target over --draws posterior draws (one run each): predictive.csv "
+                        "gives the 90%% predictive interval and the share of draws in the band")
+    p.add_argument("--draws", type=int, default=None,
+                   help="posterior draws with --posterior (default: calibrate.abc_predictive_draws)")
     p.set_defaults(func=cmd_validate)
     p = subparsers.add_parser("calibrate", help="fit free parameters of a scenario to observed targets",
                               description="Fit --free parameters to the targets (loss: weighted sum of squared "
@@ -105,15 +110,40 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from recoverysim.calibration.validate import validate_to_folder
 
     scenario, targets, workers = _load(args)
+    if args.draws is not None and args.posterior is None:
+        raise RecoverysimError("--draws needs --posterior FILE")
+    draws = command_default("calibrate.abc_predictive_draws") if args.draws is None else args.draws
+    if draws < 2:
+        raise RecoverysimError(f"--draws must be at least 2, got {draws}")
+    posterior = None
+    if args.posterior is not None:
+        from recoverysim.calibration.posterior import load_posterior
+        from recoverysim.compare import check_posterior
+
+        posterior = load_posterior(args.posterior)
+        check_posterior([scenario], posterior)
     replications = args.replications or scenario.params.run.replications
     out = Path(args.out or Path("results") / "validate" / scenario.name)
     print(f"Validating {scenario.name}: {scenario.params.population.size:,} people x {scenario.params.run.years} "
-          f"years x {replications} replicates against {targets.path}", file=sys.stderr)
-    table = validate_to_folder(scenario, targets, out, replications, workers, command=sys.argv, force=args.force)
+          f"years x {replications} replicates against {targets.path}"
+          + (f", and {draws} posterior draws of {args.posterior}" if posterior else ""), file=sys.stderr)
+    table = validate_to_folder(scenario, targets, out, replications, workers, command=sys.argv, force=args.force,
+                               posterior=posterior, draws=draws)
     for r in table.itertuples():
         print(f"{'ok  ' if r.met else 'MISS'} {r.role:11s} {r.target:26s} observed {r.observed:9.4g} "
               f"[{r.low:.4g}, {r.high:.4g}]  simulated {r.simulated:9.4g} [{r.ci_low:.4g}, {r.ci_high:.4g}]")
     print(f"{met_summary(table)}; report: {out}/report.html")
+    if posterior is not None:
+        import pandas as pd
+
+        pred = pd.read_csv(out / "predictive.csv")
+        for r in pred.to_dict("records"):
+            print(f"posterior {r['role']:11s} {r['target']:26s} observed {r['observed']:9.4g}  90% predictive "
+                  f"[{r['predictive_5%']:.4g}, {r['predictive_95%']:.4g}]  draws in band "
+                  f"{r['share_of_draws_in_band']:.0%}")
+        inside = int(pred["observed_in_90%_interval"].sum())
+        print(f"posterior predictive: observed inside the 90% interval for {inside}/{len(pred)} targets; "
+              f"{out}/predictive.csv")
     return 0 if bool(table["met"].all()) else 1
 
 

@@ -150,8 +150,13 @@ def loss(targets: Targets, stats: list[dict[str, Any]]) -> float:
 
 
 def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replications: int, workers: int,
-                       command: list[str] | None = None, force: bool = False) -> pd.DataFrame:
-    """Run the replicates, compare with the targets and write the report folder atomically (checked first)."""
+                       command: list[str] | None = None, force: bool = False, posterior=None,
+                       draws: int = 0) -> pd.DataFrame:
+    """Run the replicates, compare with the targets and write the report folder atomically (checked first).
+
+    With a ``posterior`` (calibration.posterior.Posterior), ``draws`` of its parameter sets are also run once
+    each and ``predictive.csv`` gives every target's predictive interval (calibration.abc_report.predictive).
+    """
     from recoverysim.calibration import report
     from recoverysim.results import atomic_directory, manifest, write_manifest
 
@@ -161,8 +166,16 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
         table = compare(targets, stats)
         wall = time.perf_counter() - start
         report.write_validation(tmp, scenario, targets, table, stats, wall, command)
+        if posterior is not None:
+            from recoverysim.calibration.abc_report import predictive
+
+            pred, per_draw = predictive(scenario, targets, posterior, draws, scenario.params.run.seed, workers)
+            pred.to_csv(tmp / "predictive.csv", index=False, float_format="%.6g")
+            per_draw.to_csv(tmp / "predictive_draws.csv", index_label="draw", float_format="%.6g")
+        extra = ({"posterior": {**posterior.provenance, "file": str(posterior.path), "draws": draws}}
+                 if posterior is not None else {})
         write_manifest(tmp, "validate", manifest(scenario, [], wall, command, replications=len(stats),
-                                                 targets=targets.path))
+                                                 targets=targets.path, **extra))
     return table
 
 
