@@ -7,7 +7,6 @@ every target is compared with the draws' statistics.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,22 +14,19 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.calibration.abc import AbcResult
-from recoverysim.calibration.calibrate import FreeParameter
 from recoverysim.calibration.posterior import Posterior
 from recoverysim.calibration.report import render
 from recoverysim.calibration.targets import Targets
-from recoverysim.calibration.validate import job_statistics
-from recoverysim.executor import run_tasks
+from recoverysim.calibration.validate import PREDICTIVE_INTERVAL, predictive
 from recoverysim.figures import save_figure, subplots
 from recoverysim.random_streams import derive_seed
 from recoverysim.results import write_json
 from recoverysim.scenario import Scenario
-from recoverysim.simulation import batches as simulation_batches
 
 #: Posterior correlation above which a pair of parameters is flagged: the targets constrain a combination of
 #: the two, not each (a non-identified direction). Threshold assumed (the issue's 0.5).
 CORRELATION_FLAG = 0.5
-INTERVAL = (0.05, 0.95)  # the 90% intervals of the tables
+INTERVAL = PREDICTIVE_INTERVAL  # the 90% intervals of the tables
 
 
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.ndarray:
@@ -73,38 +69,6 @@ def correlations(posterior: Posterior) -> pd.DataFrame:
             rows.append({"parameter_a": posterior.names[i], "parameter_b": posterior.names[j], "r": float(r[i, j]),
                          "flag": "non-identified direction" if abs(r[i, j]) > CORRELATION_FLAG else ""})
     return pd.DataFrame(rows, columns=["parameter_a", "parameter_b", "r", "flag"])
-
-
-def predictive(scenario: Scenario, targets: Targets, posterior: Posterior, draws: int, seed: int,
-               workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Simulate ``draws`` posterior draws once each; per target the predictive interval and the share in band.
-
-    Returns the per-target table and the per-draw statistics (one row per draw, one column per target).
-    """
-    free = [FreeParameter(n, *posterior.priors[n]) for n in posterior.names]
-    chosen = posterior.draws(draws, seed)
-    jobs = []
-    for k, values in enumerate(chosen):
-        sc = scenario.with_overrides({p.name: p.to_value(p.to_unit(values[p.name])) for p in free},
-                                     source="posterior draw")
-        jobs.append((sc, derive_seed(seed, 14, k), 0))
-    groups = simulation_batches([j[0] for j in jobs], parts=max(1, workers))
-    done = run_tasks(job_statistics, [([jobs[i] for i in g], targets.burn_in_years) for g in groups], workers)
-    metrics: list[dict[str, float]] = [{}] * len(jobs)
-    for g, out in zip(groups, done, strict=True):
-        for i, m in zip(g, out, strict=True):
-            metrics[i] = m
-    per_draw = pd.DataFrame({t.key: [m[t.metric] * targets.factor(t) for m in metrics] for t in targets.targets})
-    rows = []
-    for t in targets.targets:
-        v = per_draw[t.key].to_numpy(float)
-        v = v[np.isfinite(v)]
-        lo, med, hi = (np.quantile(v, q) for q in (INTERVAL[0], 0.5, INTERVAL[1])) if v.size else (math.nan,) * 3
-        rows.append({"target": t.key, "role": t.role, "observed": t.value, "low": t.low, "high": t.high,
-                     "predictive_5%": lo, "predictive_median": med, "predictive_95%": hi,
-                     "share_of_draws_in_band": float(np.mean((v >= t.low) & (v <= t.high))) if v.size else math.nan,
-                     "observed_in_90%_interval": bool(v.size and lo <= t.value <= hi), "unit": t.unit})
-    return pd.DataFrame(rows), per_draw
 
 
 def _prior_posterior_figure(folder: Path, posterior: Posterior) -> Path:

@@ -8,10 +8,11 @@ parameter sets on common random numbers.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,10 +22,14 @@ from recoverysim.executor import WorkerPool, run_tasks
 from recoverysim.intervals import mean_interval
 from recoverysim.metrics import readmission_days, stay_of_admissions, within
 from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
-from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
+from recoverysim.parameters import DAYS_PER_WEEK, PARAMETERS, WEEKS_PER_YEAR
+from recoverysim.random_streams import derive_seed
 from recoverysim.scenario import Scenario
 from recoverysim.simulation import RunResult, simulate_replicates, simulate_together
 from recoverysim.simulation import batches as simulation_batches
+
+if TYPE_CHECKING:
+    from recoverysim.calibration.posterior import Posterior
 
 
 def replicate_statistics(scenario: Scenario, replicates: Sequence[int], burn_in_years: int = 0,
@@ -149,6 +154,43 @@ def loss(targets: Targets, stats: list[dict[str, Any]]) -> float:
     return float(compare(targets.for_calibration(), stats)["loss"].sum())
 
 
+#: Quantiles of the predictive interval of a target over posterior draws (a 90% interval).
+PREDICTIVE_INTERVAL = (0.05, 0.95)
+
+
+def predictive(scenario: Scenario, targets: Targets, posterior: Posterior, draws: int, seed: int,
+               workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate ``draws`` posterior draws once each; per target the predictive interval and the share in band.
+
+    Returns the per-target table and the per-draw statistics (one row per draw, one column per target).
+    """
+    chosen = posterior.draws(draws, seed)
+    jobs = []
+    for k, values in enumerate(chosen):
+        sc = scenario.with_overrides({n: round(v) if PARAMETERS[n].kind is int else v for n, v in values.items()},
+                                     source="posterior draw")
+        jobs.append((sc, derive_seed(seed, 14, k), 0))
+    groups = simulation_batches([j[0] for j in jobs], parts=max(1, workers))
+    done = run_tasks(job_statistics, [([jobs[i] for i in g], targets.burn_in_years) for g in groups], workers)
+    metrics: list[dict[str, float]] = [{}] * len(jobs)
+    for g, out in zip(groups, done, strict=True):
+        for i, m in zip(g, out, strict=True):
+            metrics[i] = m
+    per_draw = pd.DataFrame({t.key: [m[t.metric] * targets.factor(t) for m in metrics] for t in targets.targets})
+    rows = []
+    for t in targets.targets:
+        v = per_draw[t.key].to_numpy(float)
+        v = v[np.isfinite(v)]
+        qs = (PREDICTIVE_INTERVAL[0], 0.5, PREDICTIVE_INTERVAL[1])
+        lo, med, hi = (np.quantile(v, q) for q in qs) if v.size else (math.nan,) * 3
+        rows.append({"target": t.key, "role": t.role, "observed": t.value, "low": t.low, "high": t.high,
+                     "predictive_5%": lo, "predictive_median": med, "predictive_95%": hi,
+                     "share_of_draws_in_band": float(np.mean((v >= t.low) & (v <= t.high))) if v.size else math.nan,
+                     "observed_in_90%_interval": bool(v.size and lo <= t.value <= hi), "unit": t.unit})
+    return pd.DataFrame(rows), per_draw
+
+
+
 def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replications: int, workers: int,
                        command: list[str] | None = None, force: bool = False, posterior=None,
                        draws: int = 0) -> pd.DataFrame:
@@ -167,8 +209,6 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
         wall = time.perf_counter() - start
         report.write_validation(tmp, scenario, targets, table, stats, wall, command)
         if posterior is not None:
-            from recoverysim.calibration.abc_report import predictive
-
             pred, per_draw = predictive(scenario, targets, posterior, draws, scenario.params.run.seed, workers)
             pred.to_csv(tmp / "predictive.csv", index=False, float_format="%.6g")
             per_draw.to_csv(tmp / "predictive_draws.csv", index_label="draw", float_format="%.6g")
@@ -179,4 +219,5 @@ def validate_to_folder(scenario: Scenario, targets: Targets, out: Path, replicat
     return table
 
 
-__all__ = ["compare", "evaluate_replicates", "job_statistics", "loss", "replicate_statistics", "validate_to_folder"]
+__all__ = ["compare", "evaluate_replicates", "job_statistics", "loss", "predictive", "replicate_statistics",
+           "validate_to_folder"]
