@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recoverysim.calibration.calibrate import FreeParameter
+from recoverysim.calibration.calibrate import FreeParameter, calibration_targets, check_free
 from recoverysim.calibration.posterior import Posterior
 from recoverysim.calibration.targets import Targets
 from recoverysim.calibration.validate import job_statistics
@@ -295,13 +295,8 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
     proposals) and the simulations' seeds. ``target_keys`` narrows the fit to some calibration targets.
     """
     settings.check()
-    if not free:
-        raise RecoverysimError("give at least one --free parameter")
-    if len({p.name for p in free}) != len(free):
-        raise RecoverysimError("a --free parameter is given twice")
-    fit = targets.for_calibration(target_keys)
-    if not fit.targets:
-        raise RecoverysimError(f"{targets.path}: no target with role = \"calibration\" to fit")
+    check_free(free)
+    fit = calibration_targets(targets, target_keys)
     seed = scenario.params.run.seed if seed is None else int(seed)
     pyabc = _pyabc()
     start_time = time.perf_counter()

@@ -82,6 +82,22 @@ def parse_free(spec: str) -> FreeParameter:
     return FreeParameter(name, low, high)
 
 
+def check_free(free: list[FreeParameter]) -> None:
+    """At least one free parameter, none given twice (every calibration method checks this first)."""
+    if not free:
+        raise RecoverysimError("give at least one --free parameter")
+    if len({p.name for p in free}) != len(free):
+        raise RecoverysimError("a --free parameter is given twice")
+
+
+def calibration_targets(targets: Targets, target_keys: list[str] | None = None) -> Targets:
+    """The role = "calibration" targets a fit may read (narrowed to ``target_keys``); an error if there are none."""
+    fit = targets.for_calibration(target_keys)
+    if not fit.targets:
+        raise RecoverysimError(f"{targets.path}: no target with role = \"calibration\" to fit")
+    return fit
+
+
 @dataclass
 class Objective:
     """The loss as a function of a point in the unit cube; keeps the history of every evaluation."""
@@ -172,13 +188,8 @@ def calibrate(scenario: Scenario, targets: Targets, free: list[FreeParameter], *
     profile_points = command_default("calibrate.profile_points") if profile_points is None else profile_points
     if method not in METHODS:
         raise RecoverysimError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
-    if not free:
-        raise RecoverysimError("give at least one --free parameter")
-    if len({p.name for p in free}) != len(free):
-        raise RecoverysimError("a --free parameter is given twice")
-    targets = targets.for_calibration(target_keys)
-    if not targets.targets:
-        raise RecoverysimError(f"{targets.path}: no target with role = \"calibration\" to fit")
+    check_free(free)
+    targets = calibration_targets(targets, target_keys)
     start_time = time.perf_counter()
     start = {p.name: float(scenario[p.name]) for p in free}
     u0 = np.array([p.to_unit(start[p.name]) for p in free])

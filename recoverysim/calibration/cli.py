@@ -147,18 +147,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if bool(table["met"].all()) else 1
 
 
-def _check_scenario_destination(dest: Path, force: bool) -> None:
-    """``--write-scenario`` must name a file in an existing folder, new unless ``--force`` (checked first)."""
-    if dest.is_dir():
-        raise RecoverysimError(f"--write-scenario {dest}: is a folder; give a file name")
-    if not dest.parent.is_dir():
-        raise RecoverysimError(f"--write-scenario {dest}: folder {dest.parent} does not exist")
-    if dest.exists() and not force:
-        raise RecoverysimError(f"--write-scenario {dest}: file exists; pass --force to replace it")
-    if not os.access(dest.parent, os.W_OK):
-        raise RecoverysimError(f"--write-scenario {dest}: cannot write in {dest.parent} (permission denied)")
-
-
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Handle ``recoverysim calibrate``."""
     from recoverysim.calibration import report
@@ -188,7 +176,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     src = Path(scenario.source)
     dest = Path(args.write_scenario) if args.write_scenario else None
     if dest is not None:
-        _check_scenario_destination(dest, args.force)
+        _check_file_destination("--write-scenario", dest, args.force)
     print(f"Calibrating {scenario.name}: {', '.join(p.name for p in free)}; {scenario.params.population.size:,} "
           f"people x {scenario.params.run.years} years x {replications} replicates, budget {args.budget}",
           file=sys.stderr)
