@@ -24,7 +24,7 @@ import pandas as pd
 from recoverysim.errors import ScenarioError, shorten
 from recoverysim.outcomes import COST_COMPONENTS
 from recoverysim.parameters import DAYS_PER_WEEK, REFORMS, WEEKS_PER_YEAR
-from recoverysim.toml_files import read_toml
+from recoverysim.toml_files import check_fields, read_toml
 
 #: The project's costs files: a scenario's ``costs = "japan"`` (a bare name) means ``COSTS_LIBRARY/japan.toml``.
 COSTS_LIBRARY = Path(__file__).resolve().parents[1] / "data" / "costs"
@@ -98,9 +98,7 @@ def _load(path: str, referrer: str | None) -> UnitCosts:
         if key not in TOP_LEVEL:
             raise CostsError(src, key, f"unknown key; allowed: {', '.join(TOP_LEVEL)}")
     disc = _table(src, data, "discounting")
-    for key in disc:
-        if key not in DISCOUNTING:
-            raise CostsError(src, f"discounting.{key}", f"unknown field; allowed: {', '.join(DISCOUNTING)}")
+    check_fields(CostsError, src, "discounting", disc, DISCOUNTING)
     rate, low, high = (_number(src, f"discounting.{k}", disc.get(k)) for k in ("rate", "low", "high"))
     if not (0 <= low <= rate <= high <= 0.2):
         raise CostsError(src, "discounting", f"need 0 <= low <= rate <= high <= 0.2, got {low:g}, {rate:g}, {high:g}")
@@ -122,14 +120,7 @@ def _entries(src: str, table: dict[str, Any], section: str, keys: tuple[str, ...
 
 
 def _entry(src: str, where: str, key: str, entry: Any) -> UnitCost:
-    if not isinstance(entry, dict):
-        raise CostsError(src, where, "must be a table")
-    for k in entry:
-        if k not in REQUIRED and k not in OPTIONAL:
-            raise CostsError(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(REQUIRED + OPTIONAL)}")
-    for k in REQUIRED:
-        if k not in entry:
-            raise CostsError(src, f"{where}.{k}", "missing (required)")
+    check_fields(CostsError, src, where, entry, REQUIRED + OPTIONAL, REQUIRED)
     value, low, high = (_number(src, f"{where}.{k}", entry[k]) for k in ("value", "low", "high"))
     for k, v in (("value", value), ("low", low), ("high", high)):
         if v < 0:

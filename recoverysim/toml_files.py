@@ -35,3 +35,19 @@ def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str 
         raise error(where, at, f"{bad}: nested too deeply") from None
     except (OverflowError, ValueError) as exc:
         raise error(where, at, f"{bad}: {shorten(str(exc))}") from None
+
+
+def check_fields(error: type[ScenarioError], src: str, where: str, entry: Any, allowed: tuple[str, ...],
+                 required: tuple[str, ...] = (), not_table: str = "must be a table") -> None:
+    """``entry`` (at ``where`` in ``src``) must be a table of ``allowed`` fields holding every ``required`` one.
+
+    Shared by the targets and costs loaders; each problem is ``error`` naming the file and the dotted key.
+    """
+    if not isinstance(entry, dict):
+        raise error(src, where, not_table)
+    for k in entry:
+        if k not in allowed:
+            raise error(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(allowed)}")
+    for k in required:
+        if k not in entry:
+            raise error(src, f"{where}.{k}", "missing (required)")

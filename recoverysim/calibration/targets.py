@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from recoverysim.errors import ScenarioError
 from recoverysim.outcomes import TARGET_METRICS
+from recoverysim.toml_files import check_fields
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,11 +126,8 @@ def load_targets(path: str | Path) -> Targets:
     conversions, conv_sources = {}, {}
     for name, entry in _table(src, data, "conversions").items():
         where = f"conversions.{name}"
-        if not isinstance(entry, dict):
-            raise TargetsError(src, where, "must be a table with value and source")
-        for k in entry:
-            if k not in CONVERSION_FIELDS:
-                raise TargetsError(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(CONVERSION_FIELDS)}")
+        check_fields(TargetsError, src, where, entry, CONVERSION_FIELDS,
+                     not_table="must be a table with value and source")
         conversions[name] = _number(src, f"{where}.value", entry.get("value"), positive=True)
         conv_sources[name] = _text(src, f"{where}.source", entry.get("source"))
     raw = _table(src, data, "targets")
@@ -168,14 +166,7 @@ def _number(src: str, where: str, value: Any, positive: bool = False) -> float:
 
 def _target(src: str, key: str, entry: Any, metrics: Mapping[str, Any], conversions: Mapping[str, float]) -> Target:
     where = f"targets.{key}"
-    if not isinstance(entry, dict):
-        raise TargetsError(src, where, "must be a table")
-    for k in entry:
-        if k not in REQUIRED and k not in OPTIONAL:
-            raise TargetsError(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(REQUIRED + OPTIONAL)}")
-    for k in REQUIRED:
-        if k not in entry:
-            raise TargetsError(src, f"{where}.{k}", "missing (required)")
+    check_fields(TargetsError, src, where, entry, REQUIRED + OPTIONAL, REQUIRED)
     value = _number(src, f"{where}.value", entry["value"])
     unit = _text(src, f"{where}.unit", entry["unit"])
     if unit not in UNITS:
