@@ -26,7 +26,7 @@ import pandas as pd
 
 from recoverysim.errors import RecoverysimError
 from recoverysim.executor import default_workers, run_tasks
-from recoverysim.intervals import CONFIDENCE, mean_interval, welch_interval
+from recoverysim.intervals import CONFIDENCE, mean_interval, spread_interval, welch_interval
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict
 from recoverysim.parameters import REFORMS, STAGES, WEEKS_PER_YEAR
 from recoverysim.random_streams import derive_seed
@@ -52,8 +52,6 @@ POSTERIOR_STREAM = 7_933
 #: Per scenario and outcome: the Monte Carlo interval of the mean effect, then the uncertainty interval over draws.
 UNCERTAINTY_COLUMNS = ["scenario", "metric", "difference", "ci_low", "ci_high", "draws", "difference_over_draws",
                        "uncertainty_low", "uncertainty_high", "probability_of_benefit", "uncertainty"]
-#: Quantiles of the per-draw paired differences that bound the uncertainty interval.
-UNCERTAINTY_QUANTILES = (0.025, 0.975)
 DIFFERENCE_COLUMNS = ["scenario", "metric", "base_mean", "scenario_mean", "difference", "ci_low", "ci_high",
                       "relative_change"]
 
@@ -233,11 +231,10 @@ class Comparison:
             table = self.differences[self.differences["scenario"] == other.scenario.name].set_index("metric")
             for metric, outcome in OUTCOMES.items():
                 diff = drawn.headlines[metric].to_numpy(float) - base_drawn[metric].to_numpy(float)
-                diff = diff[np.isfinite(diff)]
                 row = table.loc[metric]
-                low, high = np.quantile(diff, UNCERTAINTY_QUANTILES) if diff.size else (np.nan, np.nan)
-                rows.append((other.scenario.name, metric, row.difference, row.ci_low, row.ci_high, diff.size,
-                             float(diff.mean()) if diff.size else np.nan, low, high,
+                mean, low, high = spread_interval(diff, CONFIDENCE)
+                rows.append((other.scenario.name, metric, row.difference, row.ci_low, row.ci_high,
+                             int(np.isfinite(diff).sum()), mean, low, high,
                              probability_of_benefit(diff, outcome.better), self.uncertainty))
         return pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.costs import costs_of, discounted
-from recoverysim.intervals import CONFIDENCE, mean_interval
+from recoverysim.intervals import CONFIDENCE, mean_interval, spread_interval
 from recoverysim.parameters import DAYS_PER_WEEK
 
 #: The effects costed, with their unit (each counted so that more is better).
@@ -134,12 +134,8 @@ def _pairs(comparison):
 
 
 def _interval(values: np.ndarray, drawn: bool, confidence: float) -> tuple[float, float, float]:
-    """Mean and interval: over uncertainty draws their 2.5-97.5% spread, over replicates the t interval."""
-    if not drawn:
-        return mean_interval(values, confidence)
-    values = values[np.isfinite(values)]
-    low, high = np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(values.mean()), float(low), float(high)
+    """Mean and interval: over uncertainty draws their spread, over replicates the t interval of the mean."""
+    return spread_interval(values, confidence) if drawn else mean_interval(values, confidence)
 
 
 def cost_effectiveness_table(comparison, confidence: float = CONFIDENCE) -> pd.DataFrame:

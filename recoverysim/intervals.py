@@ -55,3 +55,17 @@ def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE)
     dof = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))  # Welch-Satterthwaite
     half = t_quantile(dof, confidence) * np.sqrt(se2)
     return diff, diff - half, diff + half
+
+
+def spread_interval(samples: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and the central ``confidence`` range of the samples themselves: ``(mean, low, high)``.
+
+    The interval of uncertainty draws (each a paired difference): it describes their spread, so unlike
+    :func:`mean_interval` it does not shrink as draws are added. Missing values (NaN) are dropped; all NaN with none.
+    """
+    samples = np.asarray(samples, float)
+    samples = samples[np.isfinite(samples)]
+    if samples.size == 0:
+        return np.nan, np.nan, np.nan
+    low, high = np.quantile(samples, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(samples.mean()), float(low), float(high)

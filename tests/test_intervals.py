@@ -50,3 +50,15 @@ def test_welch_matches_scipy():
 def test_welch_drops_missing_and_handles_no_spread():
     assert welch_interval(np.array([1.0, np.nan, 1.0]), np.array([3.0, 3.0])) == (2.0, 2.0, 2.0)
     assert all(np.isnan(welch_interval(np.array([1.0]), np.array([3.0, 4.0]))))
+
+
+def test_spread_interval_is_the_central_range_of_the_samples_and_does_not_shrink():
+    from recoverysim.intervals import spread_interval
+
+    rng = np.random.default_rng(3)
+    few, many = rng.normal(0, 1, 400), rng.normal(0, 1, 40_000)
+    _, lo_few, hi_few = spread_interval(few)
+    mean, lo, hi = spread_interval(np.append(many, np.nan))
+    assert (lo, hi) == pytest.approx((-1.96, 1.96), abs=0.05) and mean == pytest.approx(0, abs=0.02)
+    assert hi_few - lo_few == pytest.approx(hi - lo, rel=0.15)  # a spread, not a standard error
+    assert all(np.isnan(v) for v in spread_interval(np.array([np.nan])))
