@@ -16,6 +16,7 @@ that has the reform) and seed k; the spread of the K paired differences is an un
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -239,6 +240,7 @@ class Comparison:
         return pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
 
 
+    @functools.cached_property
     def draw_differences(self) -> pd.DataFrame:
         """Per draw: its inputs, then ``<scenario>:<metric>`` paired differences of every headline outcome."""
         base = self.uncertain[0].headlines
@@ -250,7 +252,7 @@ class Comparison:
         """Share of each key effect's variance over draws explained by each input (value_of_information)."""
         from recoverysim.value_of_information import first_order_share, input_groups, relevant_inputs
 
-        draws = self.draw_differences()
+        draws = self.draw_differences
         rows = []
         for other in self.others:
             inputs = relevant_inputs(self.draw_inputs, other.scenario, self.base.scenario)
@@ -391,7 +393,7 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
     comparison.crn.to_csv(folder / "crn.csv", index=False, float_format=fmt)
     if comparison.effects is not None:
         comparison.effects.to_csv(folder / "uncertainty.csv", index=False, float_format=fmt)
-        comparison.draw_differences().to_csv(folder / "uncertainty_draws.csv", index_label="draw", float_format=fmt)
+        comparison.draw_differences.to_csv(folder / "uncertainty_draws.csv", index_label="draw", float_format=fmt)
         comparison.sources.to_csv(folder / "uncertainty_sources.csv", index=False, float_format=fmt)
     runs = folder / "runs"
     for results in (comparison.base, *comparison.others):

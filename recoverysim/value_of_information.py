@@ -54,12 +54,15 @@ def _too_few(design: np.ndarray) -> bool:
     return design.shape[1] - 1 > MAX_COLUMNS_PER_DRAW * design.shape[0]
 
 
+def _fitted(y: np.ndarray, design: np.ndarray) -> np.ndarray:
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return design @ coef
+
+
 def conditional_mean(y: np.ndarray, inputs: np.ndarray) -> np.ndarray:
     """Fitted E[y | inputs] at each draw: least squares on an additive spline of every column of ``inputs``."""
     y = np.asarray(y, float)
-    design = _design(inputs, y.size)
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    return design @ coef
+    return _fitted(y, _design(inputs, y.size))
 
 
 def first_order_share(y: np.ndarray, inputs: np.ndarray) -> float:
@@ -74,11 +77,10 @@ def first_order_share(y: np.ndarray, inputs: np.ndarray) -> float:
     design = _design(inputs, y.size)
     if _too_few(design):
         return float("nan")
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    residual = np.sum((y - design @ coef) ** 2)
+    residual = np.sum((y - _fitted(y, design)) ** 2)
     total = np.sum((y - y.mean()) ** 2)
-    columns = design.shape[1] - 1
-    adjusted = 1 - (residual / (y.size - columns - 1)) / (total / (y.size - 1)) if y.size > columns + 1 else np.nan
+    columns = design.shape[1] - 1  # at most a quarter of the draws (_too_few), so the degrees of freedom are > 0
+    adjusted = 1 - (residual / (y.size - columns - 1)) / (total / (y.size - 1))
     return float(np.clip(adjusted, 0.0, 1.0))
 
 
@@ -91,9 +93,12 @@ def evpi(net_benefit: np.ndarray) -> float:
 def evppi(net_benefit: np.ndarray, inputs: np.ndarray) -> float:
     """Expected value of partial perfect information on ``inputs`` (regression estimate); NaN with too few draws."""
     nb = np.asarray(net_benefit, float)
-    if nb.shape[0] < MIN_DRAWS or _too_few(_design(inputs, nb.shape[0])):
+    if nb.shape[0] < MIN_DRAWS:
         return float("nan")
-    fitted = np.column_stack([conditional_mean(nb[:, d], inputs) for d in range(nb.shape[1])])
+    design = _design(inputs, nb.shape[0])
+    if _too_few(design):
+        return float("nan")
+    fitted = np.column_stack([_fitted(nb[:, d], design) for d in range(nb.shape[1])])
     value = fitted.max(axis=1).mean() - fitted.mean(axis=0).max()
     return float(np.clip(value, 0.0, evpi(nb)))  # 0 <= EVPPI <= EVPI; beyond is the regression's noise
 

@@ -194,7 +194,7 @@ def test_sources_name_the_input_that_moves_the_effect():
     coercion = table.loc["coercive_episodes_per_1000_person_years"]["variance_share"]
     # adjusted shares: a larger model may lose a little for its extra columns, never much
     assert coercion["all inputs"] >= max(coercion["crisis.rate"], coercion["effect.trauma_informed_care"]) - 0.05
-    draws = comparison.draw_differences()
+    draws = comparison.draw_differences
     assert len(draws) == 24 and "tic:coercive_episodes_per_1000_person_years" in draws
 
 
