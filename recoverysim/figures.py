@@ -21,6 +21,21 @@ def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
+def panel_grid(panels: int, max_cols: int, panel_size: tuple[float, float], margin: float = 0.0, **kwargs):
+    """A figure of ``panels`` small multiples, at most ``max_cols`` a row; the unused cells of the last row are off.
+
+    ``panel_size`` is (width, height) of one panel in inches and ``margin`` extra width; returns (fig, axes) with
+    ``axes`` two-dimensional.
+    """
+    cols = min(panels, max_cols)
+    rows = -(-panels // cols)
+    fig, axes = subplots(rows, cols, figsize=(panel_size[0] * cols + margin, panel_size[1] * rows), squeeze=False,
+                         **kwargs)
+    for ax in axes.flat[panels:]:
+        ax.axis("off")
+    return fig, axes
+
+
 def save_figure(fig, path: Path, dpi: int = 100) -> Path:
     """Lay out and write a figure."""
     fig.tight_layout()

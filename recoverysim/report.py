@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from recoverysim.figures import draw_stage_occupancy, save_figure, subplots
+from recoverysim.figures import draw_stage_occupancy, panel_grid, save_figure, subplots
 from recoverysim.outcomes import KEY_OUTCOMES, OUTCOMES, fmt_diff, fmt_value, verdict  # noqa: F401
 from recoverysim.parameters import PAPER, WEEKS_PER_YEAR
 from recoverysim.reform_evidence import PROXIMAL_EFFECTS
@@ -51,16 +51,12 @@ def _colours(names: list[str]) -> dict[str, str]:
 def occupancy_grid(comparison, path: Path) -> Path:
     """Stage occupancy per scenario, as small multiples."""
     results = [comparison.base, *comparison.others]
-    ncol = min(3, len(results))
-    nrow = -(-len(results) // ncol)
-    fig, axes = subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), sharex=True, sharey=True, squeeze=False)
+    fig, axes = panel_grid(len(results), 3, (4.2, 3.0), sharex=True, sharey=True)
     for ax, res in zip(axes.flat, results, strict=False):
         draw_stage_occupancy(ax, res.timeseries)
         ax.set_title(res.scenario.name + (" (base)" if res is comparison.base else ""), fontsize=10)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(results):]:
-        ax.axis("off")
     for ax in axes[-1]:
         ax.set_xlabel("years")
     for ax in axes[:, 0]:

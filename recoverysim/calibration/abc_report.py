@@ -18,7 +18,7 @@ from recoverysim.calibration.posterior import Posterior
 from recoverysim.calibration.report import render
 from recoverysim.calibration.targets import Targets
 from recoverysim.calibration.validate import PREDICTIVE_INTERVAL, predictive
-from recoverysim.figures import save_figure, subplots
+from recoverysim.figures import panel_grid, save_figure, subplots
 from recoverysim.random_streams import derive_seed
 from recoverysim.results import write_json
 from recoverysim.scenario import Scenario
@@ -72,12 +72,7 @@ def correlations(posterior: Posterior) -> pd.DataFrame:
 
 
 def _prior_posterior_figure(folder: Path, posterior: Posterior) -> Path:
-    n = len(posterior.names)
-    cols = min(n, 3)
-    rows = -(-n // cols)
-    fig, axes = subplots(rows, cols, figsize=(3.6 * cols + 0.4, 2.8 * rows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.axis("off")
+    fig, axes = panel_grid(len(posterior.names), 3, (3.6, 2.8), margin=0.4)
     for j, (ax, name) in enumerate(zip(axes.flat, posterior.names, strict=False)):
         lo, hi = posterior.priors[name]
         ax.hist(posterior.values[:, j], bins=20, range=(lo, hi), weights=posterior.weights, density=True,

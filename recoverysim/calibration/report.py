@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from recoverysim.calibration.targets import met_by_role, met_summary
-from recoverysim.figures import save_figure, subplots
+from recoverysim.figures import panel_grid, save_figure, subplots
 from recoverysim.outcomes import DISCHARGE_CURVE_DAYS, READMISSION_CURVE_DAYS
 from recoverysim.results import manifest, write_json
 
@@ -239,12 +239,7 @@ def calibration_figures(folder: Path, result) -> list[tuple[Path, str]]:
     ax.set(xlabel="evaluation", ylabel="loss", title="Loss history")
     ax.legend(frameon=False)
     out = [(save_figure(fig, folder / "loss_history.png"), "Loss of every evaluation and the best so far.")]
-    n = len(result.free)
-    cols = min(n, 4)
-    rows = -(-n // cols)
-    fig, axes = subplots(rows, cols, figsize=(3.3 * cols + 0.5, 3.0 * rows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.axis("off")
+    fig, axes = panel_grid(len(result.free), 4, (3.3, 3.0), margin=0.5)
     for ax, p in zip(axes.flat, result.free, strict=False):
         prof = result.profiles[result.profiles["parameter"] == p.name]
         ax.plot(prof["value"], prof["loss"], "o-", color="#2166ac")
