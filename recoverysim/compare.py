@@ -66,9 +66,8 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
         raise RecoverysimError("compare needs a base scenario and at least one other scenario")
     for key, label, flag in (("population.size", "population size", "--population"),
                              ("run.years", "years", "--years")):
-        values = {s[key] for s in scenarios}
-        if len(values) > 1:
-            listing = "; ".join(f"{s.source}: {s[key]:g}" for s in scenarios)
+        listing = _differing(scenarios, key)
+        if listing:
             raise RecoverysimError(f"scenarios differ in {label} ({key}), so their runs cannot be paired: "
                                    f"{listing}. Use {flag} to run them all at one value.")
     names = [s.name for s in scenarios]
@@ -79,6 +78,13 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
                                "each compared scenario needs its own name")
 
 
+def _differing(scenarios: Sequence[Scenario], key: str) -> str:
+    """Each scenario's file and value of ``key`` if they do not all agree on it, else an empty string."""
+    if len({s[key] for s in scenarios}) < 2:
+        return ""
+    return "; ".join(f"{s.source}: {s[key]:g}" for s in scenarios)
+
+
 def check_posterior(scenarios: Sequence[Scenario], posterior) -> None:
     """Raise a clear error if the posterior sets a parameter that the scenarios differ in (a lever, not a belief).
 
@@ -86,9 +92,8 @@ def check_posterior(scenarios: Sequence[Scenario], posterior) -> None:
     on purpose it would erase the very difference being compared.
     """
     for name in posterior.names:
-        values = {s[name] for s in scenarios}
-        if len(values) > 1:
-            listing = "; ".join(f"{s.source}: {s[name]:g}" for s in scenarios)
+        listing = _differing(scenarios, name)
+        if listing:
             raise RecoverysimError(f"{posterior.path}: parameters.{name}: the compared scenarios differ in this "
                                    f"parameter ({listing}), so a posterior draw would erase the difference; compare "
                                    "scenarios that share it, or calibrate without it")
