@@ -53,10 +53,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def headline(comparison) -> str:
     """A compact table: one row per scenario, effect and interval for a few outcomes (uncertainty draws if run)."""
     from recoverysim.compare import fmt_diff
+    from recoverysim.report_summary import effect_cells
 
-    drawn = comparison.effects is not None
-    table = (comparison.effects if drawn else comparison.differences).set_index(["scenario", "metric"])
-    low, high = ("uncertainty_low", "uncertainty_high") if drawn else ("ci_low", "ci_high")
+    # The same effect and interval as the report's first screen: over the uncertainty draws if there are any.
+    table = effect_cells(comparison).set_index(["scenario", "metric"])
     width = 26
     lines = [f"{'scenario vs ' + comparison.base.scenario.name:{width}s}"
              + "".join(f"{SHORT[m]:>34s}" for m in SHOWN)]
@@ -64,12 +64,10 @@ def headline(comparison) -> str:
         cells = []
         for m in SHOWN:
             r = table.loc[(other.scenario.name, m)]
-            lo, hi = getattr(r, low), getattr(r, high)
-            mark = "" if lo <= 0 <= hi else "*"
-            cells.append(f"{fmt_diff(r.difference_over_draws if drawn else r.difference, m)} "
-                         f"[{fmt_diff(lo, m)}, {fmt_diff(hi, m)}]{mark}".rjust(34))
+            mark = "" if r.low <= 0 <= r.high else "*"
+            cells.append(f"{fmt_diff(r.effect, m)} [{fmt_diff(r.low, m)}, {fmt_diff(r.high, m)}]{mark}".rjust(34))
         lines.append(f"{other.scenario.name:{width}s}" + "".join(cells))
-    what = (f"95% uncertainty intervals over the draws ({comparison.uncertainty})" if drawn
+    what = (f"95% uncertainty intervals over the draws ({comparison.uncertainty})" if comparison.effects is not None
             else "95% intervals (chance only)")
     lines.append(f"Paired differences (scenario minus baseline) with {what}; * = interval excludes 0. "
                  "pp = percentage points.")
