@@ -10,7 +10,8 @@ second time with seeds from an unrelated root seed and compared unpaired (Welch 
 Those intervals hold Monte Carlo (chance) uncertainty only. With uncertainty draws (``--effect-uncertainty``,
 ``--posterior FILE --draws K``) every scenario also runs K times, draw k with the k-th posterior parameter set
 (the same in every scenario), every reform's effect drawn from its evidence (the same draw in every scenario
-that has the reform) and seed k; the spread of the K paired differences is an uncertainty interval (2.5% and
+that has the reform), every unit cost drawn from its range (costs.cost_quantile; the same in every scenario)
+and seed k; the spread of the K paired differences is an uncertainty interval (2.5% and
 97.5% quantiles) that holds parameter, effect and chance uncertainty, shown beside the Monte Carlo interval.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recoverysim.costs import DEFAULT_COSTS, UNIT_COST_KEYS, cost_quantile, load_costs
 from recoverysim.errors import RecoverysimError
 from recoverysim.executor import default_workers, run_tasks
 from recoverysim.intervals import CONFIDENCE, mean_interval, spread_interval, welch_interval
@@ -50,6 +52,8 @@ INDEPENDENT_STREAM = 7_919
 EFFECT_STREAM = 7_927
 #: Path component of the resampling of the posterior ensemble into the comparison's draws.
 POSTERIOR_STREAM = 7_933
+#: Path component of the draws of the unit costs (one per replicate and unit cost, shared by all scenarios).
+UNIT_COST_STREAM = 7_937
 #: Per scenario and outcome: the Monte Carlo interval of the mean effect, then the uncertainty interval over draws.
 UNCERTAINTY_COLUMNS = ["scenario", "metric", "difference", "ci_low", "ci_high", "draws", "difference_over_draws",
                        "uncertainty_low", "uncertainty_high", "probability_of_benefit", "uncertainty"]
@@ -143,7 +147,7 @@ class Comparison:
     independent: list[Results] = field(default_factory=list)
     wall_seconds: float = 0.0
     uncertain: list[Results] = field(default_factory=list)  # base, then others: one run per uncertainty draw
-    uncertainty: str = ""  # what the draws vary, e.g. "reform effects + chance"
+    uncertainty: str = ""  # what the draws vary, e.g. "reform effects + unit costs + chance"
     draw_inputs: pd.DataFrame | None = None  # one row per draw: posterior parameters, effect.<reform>
     cost_effectiveness: pd.DataFrame | None = None  # set when written (cost_effectiveness.write_cost_effectiveness)
     ceac: pd.DataFrame | None = None
@@ -296,14 +300,41 @@ def effect_draw(reform: str, seed: int, replicate: int) -> float:
     return float(effect_quantile(PROXIMAL_EFFECTS[reform], u.random()))
 
 
+def unit_cost_draws(scenario: Scenario, seed: int, replicate: int) -> dict[str, float]:
+    """Every unit cost of ``scenario``'s costs file in uncertainty draw ``replicate`` (dotted keys, yen).
+
+    Each is a quantile of its range (``costs.cost_quantile``) at a uniform keyed by (seed, replicate, key), so
+    scenarios share a draw wherever they share a costs file.
+    """
+    entries = load_costs(scenario.costs or DEFAULT_COSTS).entries()
+    return {key: cost_quantile(entry, np.random.default_rng(
+        derive_seed(seed, UNIT_COST_STREAM, replicate, UNIT_COST_KEYS.index(key))).random())
+            for key, entry in entries.items()}
+
+
 def uncertainty_draws(scenario: Scenario, seed: int, draws: int,
                       parameter_sets: Sequence[dict[str, float]] | None = None) -> list[Scenario]:
-    """``draws`` versions of ``scenario``: draw k has parameter set k (if given) and the reforms' effects of draw k."""
+    """``draws`` versions of ``scenario``: draw k with parameter set k (if given) and draw k's effects and costs."""
     out = []
     for k in range(draws):
         drawn = scenario.with_overrides(parameter_sets[k], source="posterior") if parameter_sets else scenario
-        out.append(with_effect_draws(drawn, seed, k))
+        out.append(with_effect_draws(drawn, seed, k).with_unit_costs(unit_cost_draws(scenario, seed, k)))
     return out
+
+
+def _draw_input_columns(sets, scenarios: Sequence[Scenario], seed: int, draws: int) -> pd.DataFrame:
+    """One row per draw: posterior parameters, ``effect.<reform>``, ``cost.<item>``, ``cost.programme.<reform>``.
+
+    The costs are the base's costs file's draws; effects and programme costs are those of the reforms compared.
+    """
+    reform_names = sorted({r.name for sc in scenarios for r in sc.reforms}, key=list(REFORMS).index)
+    rows = []
+    for r in range(draws):
+        costs = unit_cost_draws(scenarios[0], seed, r)
+        rows.append({**(sets[r] if sets else {}), **{f"effect.{n}": effect_draw(n, seed, r) for n in reform_names},
+                     **{f"cost.{key.split('.', 1)[1]}": v for key, v in costs.items() if key.startswith("costs.")},
+                     **{f"cost.programme.{n}": costs[f"programmes.{n}"] for n in reform_names}})
+    return pd.DataFrame(rows)
 
 
 def run_comparison(scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None, *,
@@ -343,16 +374,12 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
         sets = posterior.draws(k, derive_seed(seed, POSTERIOR_STREAM)) if posterior is not None else None
         with_reforms = any(sc.reforms for sc in scenarios)
         uncertainty = " + ".join([*(["posterior parameters"] if sets else []),
-                                  *(["reform effects"] if with_reforms else []), "chance"])
+                                  *(["reform effects"] if with_reforms else []), "unit costs", "chance"])
         for i, sc in enumerate(scenarios):
-            if sets is None and not sc.reforms:
-                continue  # nothing is drawn: its runs with drawn effects are its own CRN runs
+            # Every scenario runs its draws, a base without reforms too: its costs take each draw's unit costs.
             plan += [("uncertain", i, replicate_seed(seed, r), r) for r in range(k)]
             drawn.update({(i, r): s for r, s in enumerate(uncertainty_draws(sc, seed, k, sets))})
-        reform_names = sorted({r.name for sc in scenarios for r in sc.reforms}, key=list(REFORMS).index)
-        draw_inputs = pd.DataFrame([{**(sets[r] if sets else {}),
-                                     **{f"effect.{n}": effect_draw(n, seed, r) for n in reform_names}}
-                                    for r in range(k)])
+        draw_inputs = _draw_input_columns(sets, scenarios, seed, k)
     start = time.perf_counter()
     runs = _execute([(drawn[(i, r)] if group == "uncertain" else scenarios[i], s, r) for group, i, s, r in plan],
                     progress, workers, scheduler)
@@ -361,8 +388,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
         grouped.setdefault((group, i), []).append(run)
     results = [Results(s, grouped[("crn", i)]) for i, s in enumerate(scenarios)]
     indep = [Results(s, grouped[("independent", i)]) for i, s in enumerate(scenarios) if i and independent]
-    uncertain = [Results(s, grouped.get(("uncertain", i), grouped[("crn", i)])) for i, s in enumerate(scenarios)
-                 ] if uncertainty else []
+    uncertain = [Results(s, grouped[("uncertain", i)]) for i, s in enumerate(scenarios)] if uncertainty else []
     return Comparison(results[0], results[1:], seed, replications, indep_seed, indep,
                       wall_seconds=time.perf_counter() - start, uncertain=uncertain, uncertainty=uncertainty,
                       draw_inputs=draw_inputs,

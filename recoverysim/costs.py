@@ -14,12 +14,13 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import beta
 
 from recoverysim.errors import ScenarioError, shorten
 from recoverysim.outcomes import COST_COMPONENTS
@@ -32,6 +33,8 @@ COSTS_LIBRARY = Path(__file__).resolve().parents[1] / "data" / "costs"
 DEFAULT_COSTS = COSTS_LIBRARY / "japan.toml"
 #: Unit costs a costs file must give under ``[costs.<key>]``.
 COST_ITEMS = ("bed_day", "admission", "community_crisis_contact", "community_support_place", "peer_worker")
+#: Every unit cost's dotted key, in a fixed order (it keys each cost's uncertainty draw, whatever the file).
+UNIT_COST_KEYS = (*(f"costs.{k}" for k in COST_ITEMS), *(f"programmes.{k}" for k in REFORMS))
 #: Fields of every ``[costs.<key>]`` and ``[programmes.<reform>]`` entry.
 REQUIRED = ("value", "unit", "price_year", "source", "low", "high")
 OPTIONAL = ("description",)
@@ -77,6 +80,36 @@ class UnitCosts:
 
     def __getitem__(self, key: str) -> float:
         return self.items[key].value
+
+    def entries(self) -> dict[str, UnitCost]:
+        """Every unit cost by its dotted key: ``costs.<item>``, then ``programmes.<reform>``."""
+        return {**{f"costs.{k}": v for k, v in self.items.items()},
+                **{f"programmes.{k}": v for k, v in self.programmes.items()}}
+
+    def with_values(self, values: Mapping[str, float]) -> UnitCosts:
+        """These unit costs with some values replaced (dotted keys of :meth:`entries`), e.g. an uncertainty draw."""
+        unknown = sorted(set(values) - set(self.entries()))
+        if unknown:
+            raise CostsError(self.path, unknown[0], "unknown unit cost")
+        items = {k: replace(c, value=float(values.get(f"costs.{k}", c.value))) for k, c in self.items.items()}
+        programmes = {k: replace(c, value=float(values.get(f"programmes.{k}", c.value)))
+                      for k, c in self.programmes.items()}
+        return replace(self, items=items, programmes=programmes)
+
+
+def cost_quantile(cost: UnitCost, u: float) -> float:
+    """The ``u`` quantile of a unit cost's uncertainty: Beta-PERT on [low, high] with its value as the mode.
+
+    PERT (shape 4) is the usual law for a (minimum, most likely, maximum) triple (Vose, Risk Analysis, 3rd ed.,
+    Wiley 2008, ch. 10); its mean (low + 4 value + high) / 6 stays nearer the value than a triangular law's.
+    A range of zero width gives the value itself.
+    """
+    width = cost.high - cost.low
+    if width <= 0:
+        return cost.value
+    a = 1 + 4 * (cost.value - cost.low) / width
+    b = 1 + 4 * (cost.high - cost.value) / width
+    return float(cost.low + width * beta.ppf(u, a, b))
 
 
 # --- loading ----------------------------------------------------------------------------------------------
@@ -172,8 +205,13 @@ def costs_path(value: str, scenario_file: Path) -> Path:
 
 
 def costs_of(scenario) -> UnitCosts:
-    """The unit costs of ``scenario``: the file it names (key ``costs``), else :data:`DEFAULT_COSTS`."""
-    return load_costs(getattr(scenario, "costs", "") or DEFAULT_COSTS)
+    """The unit costs of ``scenario``: the file it names (key ``costs``), else :data:`DEFAULT_COSTS`.
+
+    Values the scenario replaces (``Scenario.unit_costs``, an uncertainty draw) take the file's place.
+    """
+    unit = load_costs(getattr(scenario, "costs", "") or DEFAULT_COSTS)
+    replaced = dict(getattr(scenario, "unit_costs", ()))
+    return unit.with_values(replaced) if replaced else unit
 
 
 # --- discounting ------------------------------------------------------------------------------------------

@@ -98,6 +98,8 @@ class Scenario:
     source: str = "<defaults>"
     files: tuple[str, ...] = ()
     costs: str = ""  # the unit-costs file (recoverysim.costs); "" uses costs.DEFAULT_COSTS. Accounting only.
+    # Unit costs that replace the file's values, as (dotted key, yen) pairs: an uncertainty draw. Accounting only.
+    unit_costs: tuple[tuple[str, float], ...] = ()
     params: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,7 +116,7 @@ class Scenario:
     def __reduce__(self):
         # The read-only views do not pickle; rebuild from plain data (process pools, Dask workers).
         return (_rebuild, (self.name, dict(self.values), self.reforms, self.description, self.source, self.files,
-                           self.costs))
+                           self.costs, self.unit_costs))
 
     @property
     def content_hash(self) -> str:
@@ -138,10 +140,14 @@ class Scenario:
         """Return a new scenario with these reforms instead of its own."""
         return replace(self, reforms=tuple(reforms))
 
+    def with_unit_costs(self, values: Mapping[str, float]) -> Scenario:
+        """Return a new scenario whose costs use these unit costs (``costs.<item>``, ``programmes.<reform>``)."""
+        return replace(self, unit_costs=tuple(sorted((k, float(v)) for k, v in values.items())))
 
-def _rebuild(name, values, reforms, description, source, files, costs="") -> Scenario:
+
+def _rebuild(name, values, reforms, description, source, files, costs="", unit_costs=()) -> Scenario:
     return Scenario(name=name, values=values, reforms=reforms, description=description, source=source, files=files,
-                    costs=costs)
+                    costs=costs, unit_costs=unit_costs)
 
 
 def default_scenario() -> Scenario:

@@ -103,20 +103,35 @@ def evppi(net_benefit: np.ndarray, inputs: np.ndarray) -> float:
     return float(np.clip(value, 0.0, evpi(nb)))  # 0 <= EVPPI <= EVPI; beyond is the regression's noise
 
 
-def relevant_inputs(inputs: pd.DataFrame, scenario, base) -> list[str]:
-    """Drawn inputs that can move the effect of ``scenario``: parameters, effects of its and the base's reforms."""
-    own = {f"effect.{r.name}" for r in (*scenario.reforms, *base.reforms)}
-    return [c for c in inputs.columns if inputs[c].nunique() > 1 and (not c.startswith("effect.") or c in own)]
+def relevant_inputs(inputs: pd.DataFrame, scenario, base, costs: bool = False) -> list[str]:
+    """Drawn inputs that can move the effect of ``scenario``: parameters, and its and the base's reform effects.
+
+    With ``costs`` (for a cost or a net benefit) also the unit costs and those reforms' programme costs.
+    """
+    names = [r.name for r in (*scenario.reforms, *base.reforms)]
+    own = {f"effect.{n}" for n in names} | {f"cost.programme.{n}" for n in names}
+
+    def relevant(column: str) -> bool:
+        if column.startswith("cost."):
+            return costs and (not column.startswith("cost.programme.") or column in own)
+        return not column.startswith("effect.") or column in own
+
+    return [c for c in inputs.columns if inputs[c].nunique() > 1 and relevant(c)]
+
+
+def _is_parameter(name: str) -> bool:
+    return not name.startswith(("effect.", "cost."))
 
 
 def input_groups(names: list[str]) -> dict[str, list[str]]:
-    """Each drawn input alone, then the groups a decision-maker can act on: posterior parameters, reform effects.
+    """Each drawn input alone, then the groups a decision-maker can act on: parameters, effects, unit costs.
 
     A group with one member is that member, so it is not repeated.
     """
     groups = {name: [name] for name in names}
-    for label, members in (("posterior parameters (together)", [n for n in names if not n.startswith("effect.")]),
-                           ("reform effects (together)", [n for n in names if n.startswith("effect.")])):
+    for label, members in (("posterior parameters (together)", [n for n in names if _is_parameter(n)]),
+                           ("reform effects (together)", [n for n in names if n.startswith("effect.")]),
+                           ("unit costs (together)", [n for n in names if n.startswith("cost.")])):
         if len(members) > 1:
             groups[label] = members
     return groups
@@ -142,7 +157,7 @@ def evppi_table(comparison) -> pd.DataFrame:
     people = comparison.base.scenario["population.size"]
     rows = []
     for other, drawn in zip(comparison.others, comparison.uncertain[1:], strict=True):
-        varying = relevant_inputs(inputs, other.scenario, comparison.base.scenario)
+        varying = relevant_inputs(inputs, other.scenario, comparison.base.scenario, costs=True)
         d = paired_differences(comparison.uncertain[0], drawn)
         for effect in EFFECTS:
             ratio, status = icer(float(d["cost"].mean()), float(d[effect].mean()))

@@ -315,3 +315,54 @@ def test_cost_effectiveness_goes_beside_a_written_comparison(comparison, tmp_pat
     summary = (tmp_path / "runs" / "community_network_care" / "summary.csv").read_text()
     assert "cost_per_person_year" in summary and "cost_total" in summary
     assert "cost_total" in (tmp_path / "differences.csv").read_text()
+
+
+# --- unit costs in the uncertainty draws --------------------------------------------------------------------
+
+
+def _pert_density(x, low, mode, high):
+    """Beta-PERT density written out from its definition (shape 4), not through scipy's beta law."""
+    a, b = 1 + 4 * (mode - low) / (high - low), 1 + 4 * (high - mode) / (high - low)
+    z = (x - low) / (high - low)
+    return z ** (a - 1) * (1 - z) ** (b - 1) / (math.gamma(a) * math.gamma(b) / math.gamma(a + b)) / (high - low)
+
+
+@pytest.mark.parametrize("key", ["costs.bed_day", "costs.community_crisis_contact", "programmes.crisis_advocacy"])
+def test_a_drawn_unit_cost_is_pert_on_its_range(key):
+    from scipy import integrate
+
+    from recoverysim.costs import cost_quantile
+
+    cost = load_costs(DEFAULT_COSTS).entries()[key]
+    lo, mode, hi = cost.low, cost.value, cost.high
+    # The quantile function integrates to the PERT mean, (low + 4 mode + high) / 6 ...
+    mean, _ = integrate.quad(lambda u: cost_quantile(cost, u), 0, 1, limit=200)
+    assert mean == pytest.approx((lo + 4 * mode + hi) / 6, rel=1e-6)
+    # ... and inverts the density written out above.
+    for u in (0.05, 0.5, 0.9):
+        x = cost_quantile(cost, u)
+        assert lo < x < hi
+        assert integrate.quad(_pert_density, lo, x, args=(lo, mode, hi))[0] == pytest.approx(u, abs=1e-7)
+
+
+def test_replaced_unit_costs_change_the_costs_only(known_run):
+    scenario, run = known_run
+    doubled = {k: 2 * c.value for k, c in load_costs(DEFAULT_COSTS).entries().items()}
+    drawn = scenario.with_unit_costs(doubled)
+    again = simulate(drawn, seed=7)
+    pd.testing.assert_frame_equal(again.timeseries, run.timeseries)
+    assert again.headline["cost_total"] == pytest.approx(2 * run.headline["cost_total"], rel=1e-12)
+    with pytest.raises(CostsError, match="costs.bed_dya: unknown unit cost"):
+        simulate(scenario.with_unit_costs({"costs.bed_dya": 1.0}), seed=7)
+
+
+def test_unit_cost_draws_are_shared_by_scenarios_and_feed_the_value_of_information():
+    from recoverysim.compare import unit_cost_draws
+
+    base = load_scenario(ROOT / "scenarios" / "japan_baseline.toml", SMALL)
+    other = load_scenario(ROOT / "scenarios" / "crisis_advocacy.toml", SMALL)
+    draws = [unit_cost_draws(base, 4, k) for k in range(30)]
+    assert draws[0] == unit_cost_draws(other, 4, 0)  # one costs file, so one draw per replicate
+    bed = np.array([d["costs.bed_day"] for d in draws])
+    entry = load_costs(DEFAULT_COSTS).entries()["costs.bed_day"]
+    assert len(set(bed)) == 30 and (bed > entry.low).all() and (bed < entry.high).all()

@@ -83,12 +83,16 @@ def test_compare_reports_both_intervals_and_the_probability_of_benefit():
     assert row.difference == fixed.loc["coercive_episodes_per_1000_person_years", "difference"]
     assert row.difference_over_draws < 0 and row.probability_of_benefit == 1.0
     assert row.uncertainty_low <= row.difference_over_draws <= row.uncertainty_high
-    assert row.draws == 3 and row.uncertainty == "reform effects + chance"
+    assert row.draws == 3 and row.uncertainty == "reform effects + unit costs + chance"
     assert ((table["probability_of_benefit"].dropna() >= 0) & (table["probability_of_benefit"].dropna() <= 1)).all()
     # differences.csv carries the probability of benefit of every outcome
     assert fixed.loc["coercive_episodes_per_1000_person_years", "probability_of_benefit"] == 1.0
-    # the base has no reform and no posterior: its runs with drawn effects are its own runs
-    assert comparison.uncertain[0].runs == comparison.base.runs
+    # The base has no reform and no posterior, so its draws simulate exactly its own runs; only their costs,
+    # at each draw's unit costs, differ (costs are accounting).
+    drawn, own = comparison.uncertain[0].headlines, comparison.base.headlines
+    health = [c for c in own.columns if not c.startswith(("cost_", "reform_cost"))]
+    pd.testing.assert_frame_equal(drawn[health], own[health])
+    assert (drawn["cost_total"] != own["cost_total"]).all()
 
 
 def test_posterior_draws_are_shared_by_every_scenario_and_resampled_reproducibly():
@@ -103,7 +107,7 @@ def test_posterior_draws_are_shared_by_every_scenario_and_resampled_reproducibly
         assert b.seed == t.seed == replicate_seed(5, k)  # draw k runs on the seed of replicate k
     sets = uncertainty_draws(base, 5, 4, posterior.draws(4, derive_seed(5, POSTERIOR_STREAM)))
     assert [s["crisis.rate"] for s in sets] == drawn
-    assert comparison.uncertainty == "posterior parameters + reform effects + chance"
+    assert comparison.uncertainty == "posterior parameters + reform effects + unit costs + chance"
     assert comparison.posterior["file"] == "test_posterior.json"
     # the base itself now differs between draws (its parameters do), so its uncertain runs are new runs
     assert comparison.uncertain[0].runs != comparison.base.runs
@@ -175,7 +179,7 @@ def test_cli_with_a_posterior_writes_the_uncertainty_next_to_the_differences(tmp
                                                                          "all inputs"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["uncertainty_draws"] == 3 and manifest["posterior"]["file"] == str(path)
-    assert "posterior parameters + reform effects + chance" in (out / "report.md").read_text()
+    assert "posterior parameters + reform effects + unit costs + chance" in (out / "report.md").read_text()
 
 
 def test_sources_name_the_input_that_moves_the_effect():
@@ -185,9 +189,15 @@ def test_sources_name_the_input_that_moves_the_effect():
     comparison = run_comparison([base, _tic(base)], replications=2, seed=2, independent=False,
                                 posterior=_posterior("crisis.rate", 0.1, 1.0), draws=24)
     inputs = comparison.draw_inputs
-    assert list(inputs.columns) == ["crisis.rate", "effect.trauma_informed_care"] and len(inputs) == 24
-    drawn = [d.reforms[0].effect for d in uncertainty_draws(_tic(base), 2, 24)]
-    assert inputs["effect.trauma_informed_care"].tolist() == drawn  # the table records the effects that ran
+    costs = [f"cost.{k}" for k in ("bed_day", "admission", "community_crisis_contact", "community_support_place",
+                                   "peer_worker", "programme.trauma_informed_care")]
+    assert list(inputs.columns) == ["crisis.rate", "effect.trauma_informed_care", *costs] and len(inputs) == 24
+    ran = uncertainty_draws(_tic(base), 2, 24)
+    # the table records the effects and the unit costs that ran
+    assert inputs["effect.trauma_informed_care"].tolist() == [d.reforms[0].effect for d in ran]
+    assert inputs["cost.bed_day"].tolist() == [dict(d.unit_costs)["costs.bed_day"] for d in ran]
+    # unit costs move costs only, so they are not sources of a health effect's spread
+    assert not {i for i in comparison.sources["input"] if i.startswith("cost.")}
     table = comparison.sources.set_index(["metric", "input"])
     shares = table["variance_share"].dropna()
     assert ((shares >= 0) & (shares <= 1)).all()
@@ -221,10 +231,14 @@ def test_value_of_information_over_the_draws_is_bounded_by_perfect_information(t
                                 posterior=_posterior("crisis.rate", 0.1, 1.0), draws=20)
     write_comparison(comparison, tmp_path)
     table = pd.read_csv(tmp_path / "evppi.csv")
-    assert set(table["input"]) <= {"crisis.rate", "effect.trauma_informed_care"}
+    costs = {f"cost.{k}" for k in ("bed_day", "admission", "community_crisis_contact", "community_support_place",
+                                   "peer_worker", "programme.trauma_informed_care")}
+    assert set(table["input"]) <= {"crisis.rate", "effect.trauma_informed_care", *costs, "unit costs (together)"}
     if not table.empty:  # a cost per unit exists for some effect
-        assert (table["evppi_per_person"] >= 0).all()
-        assert (table["evppi_per_person"] <= table["evpi_per_person"] + 1e-9).all()
+        assert costs <= set(table["input"])  # a net benefit depends on the unit costs
+        value = table["evppi_per_person"].dropna()  # NaN: a group with too many columns for 20 draws
+        assert len(value) >= len(costs) and (value >= 0).all()
+        assert (value <= table.loc[value.index, "evpi_per_person"] + 1e-9).all()
         assert (table["draws"] == 20).all()
     assert table.columns.tolist() == ["scenario", "effect", "wtp", "input", "evppi_per_person", "evpi_per_person",
                                       "draws"]
