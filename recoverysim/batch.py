@@ -21,8 +21,8 @@ from recoverysim.population import REAL
 
 #: Parameters that fix the shape of a run (its arrays, its horizon, which rules run at all). Runs stepped
 #: together must agree on them; they stay plain values.
-STRUCTURAL = ("population.size", "run.years", "run.spin_up_years", "network.enabled", "crisis.enabled",
-              "turnover.enabled")
+STRUCTURAL = ("population.size", "run.years", "run.spin_up_years", "run.spin_up_pilot_size",
+              "run.spin_up_full_years", "network.enabled", "crisis.enabled", "turnover.enabled")
 
 
 def batch_key(scenario) -> tuple:

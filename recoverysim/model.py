@@ -16,6 +16,7 @@ from recoverysim import (
     recovery_stages,
     service_turnover,
     slow_variables,
+    spin_up,
 )
 from recoverysim.agents import Person
 from recoverysim.batch import RunParameters
@@ -74,15 +75,20 @@ class RecoveryModel(mesa.Model):
         self.params = RunParameters(configs)
         self.runs = len(configs)
         families = [RandomStreams(seed, record=record_draws) for seed in seeds]
-        parts = [Population.create(sc.params, f) for sc, f in zip(configs, families, strict=True)]
-        networks = [RelationshipNetwork.create(sc.params, f, part.schizophrenia)
-                    for sc, f, part in zip(configs, families, parts, strict=True)]
+        if spin_up.pilot_applies(self.params):  # a large population: most of the spin-up on a pilot
+            pilot = RecoveryModel(runs=spin_up.pilot_runs(configs, seeds), materialise_agents=False,
+                                  record_draws=record_draws, record_barrier_means=False)
+            parts, networks = spin_up.copies_of_pilot(pilot, configs, families)
+        else:
+            parts = [Population.create(sc.params, f) for sc, f in zip(configs, families, strict=True)]
+            networks = [RelationshipNetwork.create(sc.params, f, part.schizophrenia)
+                        for sc, f, part in zip(configs, families, parts, strict=True)]
         self.population = Population.stack(parts)
         self.network = RelationshipNetwork.stack(networks)
         self.run_size = self.population.run_size
         self.streams = BatchStreams(families, self.run_size)
         self.weeks = self.params.run.years * WEEKS_PER_YEAR
-        self.spin_up_weeks = self.params.run.spin_up_years * WEEKS_PER_YEAR
+        self.spin_up_weeks = spin_up.full_size_years(self.params) * WEEKS_PER_YEAR  # after any pilot
         # The spin-up steps weeks -S .. -1 and the clock then reads week 0 (a reform starting at year 0 acts from
         # week 1, as without a spin-up); the keyed draws count weeks from the start of the spin-up.
         self.week = -self.spin_up_weeks - 1

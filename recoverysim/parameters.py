@@ -122,6 +122,14 @@ _DECLARED = [
        "Years simulated under the scenario's status quo before week 0 and not recorded, so that a run starts from "
        "the scenario's own stationary state rather than from the initial shares (reforms start at week 0 or later)",
        "design (docs/ODD.md, Initialisation: 30 years is about three mean times in services)"),
+    _p("run.spin_up_pilot_size", 100_000, 1_000, 5_000_000, "people",
+       "A run of more people than this spins up on a pilot of this many people first, whose people are then "
+       "copied to the full size for the last run.spin_up_full_years (recoverysim/spin_up.py); a smaller run "
+       "spins up at its own size",
+       "design (docs/ODD.md, Initialisation: the pilot's chance variation at 10^5 people is small)"),
+    _p("run.spin_up_full_years", 5, 0, 200, "years",
+       "Years at the end of a piloted spin-up stepped at full size, so that the copies of a pilot person part ways",
+       "design (docs/ODD.md, Initialisation: about five stage-move times)"),
     # --- population ------------------------------------------------------------------------------------
     _p("population.size", 2000, 10, 5_000_000, "people", "Service users simulated", "assumed"),
     _p("population.share_discontinuity", 0.30, 0.0, 1.0, "share", "Initial share in discontinuity",

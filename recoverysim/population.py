@@ -109,7 +109,7 @@ class Population:
     long_stay: np.ndarray  # bool, current admission is in the long-stay tail
     prevalent_stay: np.ndarray  # bool, already in hospital at week 0 (excluded from stay statistics)
     last_discharge_week: np.ndarray  # int32, NEVER if not discharged in the run
-    coerced_until_week: np.ndarray  # REAL, when the latest coercive episode ends (weeks; no overlap)
+    coerced_until_week: np.ndarray  # REAL, when the latest coercive episode ends (weeks; no overlap); NEVER: none
     # peer workforce
     peer_worker: np.ndarray  # bool
     # service turnover and the lasting consequences of coercion
@@ -158,7 +158,7 @@ class Population:
             long_stay=in_hospital.copy(),
             prevalent_stay=in_hospital.copy(),
             last_discharge_week=np.full(n, NEVER, np.int32),
-            coerced_until_week=np.zeros(n, REAL),
+            coerced_until_week=np.full(n, NEVER, REAL),
             peer_worker=np.zeros(n, bool),
             generation=np.zeros(n, np.int32),
             service_mistrust=np.zeros(n, REAL),

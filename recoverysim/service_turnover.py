@@ -145,7 +145,7 @@ def enter(pop, pp, places: np.ndarray, draws: EntryDraws, week: int) -> None:
     pop.long_stay[places] = False
     pop.prevalent_stay[places] = False
     pop.last_discharge_week[places] = NEVER
-    pop.coerced_until_week[places] = 0.0
+    pop.coerced_until_week[places] = NEVER
     pop.peer_worker[places] = False
     pop.service_mistrust[places] = 0.0
     pop.generation[places] += 1

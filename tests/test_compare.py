@@ -59,7 +59,7 @@ def reform_comparison():
                                                 capacity=2.0 if name == "community_network_care" else 0.0),)),
                       name=name)
               for name in REFORMS]
-    return run_comparison([base, *others], replications=5, seed=777, independent=False, workers=2)
+    return run_comparison([base, *others], replications=8, seed=777, independent=False, workers=2)
 
 
 @pytest.mark.parametrize("reform", sorted(TARGETS))

@@ -97,6 +97,22 @@ def test_the_status_quo_is_stationary_after_the_spin_up():
         assert abs(late["peer_workers"].mean() - early["peer_workers"].mean()) * 1000 / 800 < 4.0
 
 
+def test_the_slow_variables_reached_by_the_spin_up_stay_level_after_week_0():
+    """Trauma load and service mistrust at week 0 are the levels the status quo keeps (no jump when observed).
+
+    Before this test, no one was "free" for coercion later in a stay until their first episode while the clock
+    was negative (the spin-up), so in-stay coercion began only at week 0 and mistrust then rose by a third.
+    """
+    sc = load_scenario("scenarios/japan_baseline.toml", {"population.size": 3000, "run.years": 5,
+                                                         "run.spin_up_years": SHIPPED_SPIN_UP_YEARS})
+    model = RecoveryModel(runs=[(sc, 1), (sc, 2)], materialise_agents=False)
+    start = model.population.trauma_load.mean(), model.population.service_mistrust.mean()
+    model.run()
+    end = model.population.trauma_load.mean(), model.population.service_mistrust.mean()
+    for name, a, b in zip(("trauma_load", "service_mistrust"), start, end, strict=True):
+        assert abs(b - a) / a < 0.06, (name, a, b)
+
+
 def test_model_entry_rate_matches_the_stationary_stock():
     """Flows against the stock: with a constant exit hazard mu the yearly entry flow is N (1 - exp(-mu))^52."""
     mu = 0.2
