@@ -92,3 +92,16 @@ def test_replicates_stepped_together_give_each_replicates_own_tables():
         for table in ("timeseries", "admissions", "discharges", "survival", "subgroups"):
             pd.testing.assert_frame_equal(getattr(got, table), getattr(alone, table))
         assert np.array_equal(got.yearly_transitions, alone.yearly_transitions)
+
+
+def test_each_piloted_run_of_a_batch_is_the_run_alone():
+    # Runs above run.spin_up_pilot_size spin up on a pilot (recoverysim/spin_up.py), itself a batch: still each
+    # run's own numbers.
+    piloted = {"population.size": 1500, "run.years": 2, "run.spin_up_pilot_size": 1000, "run.spin_up_years": 4,
+               "run.spin_up_full_years": 2}
+    runs = [(load_scenario("scenarios/japan_baseline.toml", piloted), 21),
+            (load_scenario("scenarios/all_reforms.toml", piloted), 22)]
+    batch = RecoveryModel(runs=runs, materialise_agents=False).run()
+    for r, (scenario, seed) in enumerate(runs):
+        alone = RecoveryModel(scenario, rng=seed, materialise_agents=False).run()
+        assert _run_digest(batch, r) == _run_digest(alone, 0), f"run {r} ({scenario.name}) differs in the batch"
