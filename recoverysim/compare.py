@@ -322,17 +322,19 @@ def uncertainty_draws(scenario: Scenario, seed: int, draws: int,
     return out
 
 
-def _draw_input_columns(sets, scenarios: Sequence[Scenario], seed: int, draws: int) -> pd.DataFrame:
+def _draw_input_columns(sets, scenarios: Sequence[Scenario], base_draws: Sequence[Scenario], seed: int) -> pd.DataFrame:
     """One row per draw: posterior parameters, ``effect.<reform>``, ``cost.<item>``, ``cost.programme.<reform>``.
 
-    The costs are the base's costs file's draws; effects and programme costs are those of the reforms compared.
+    The costs are those the base's draws ran with (``base_draws``); effects and programme costs are those of the
+    reforms compared.
     """
     reform_names = sorted({r.name for sc in scenarios for r in sc.reforms}, key=list(REFORMS).index)
     rows = []
-    for r in range(draws):
-        costs = unit_cost_draws(scenarios[0], seed, r)
+    for r, drawn in enumerate(base_draws):
+        costs = dict(drawn.unit_costs)
         rows.append({**(sets[r] if sets else {}), **{f"effect.{n}": effect_draw(n, seed, r) for n in reform_names},
-                     **{f"cost.{key.split('.', 1)[1]}": v for key, v in costs.items() if key.startswith("costs.")},
+                     **{f"cost.{key.split('.', 1)[1]}": costs[key] for key in UNIT_COST_KEYS
+                        if key.startswith("costs.") and key in costs},
                      **{f"cost.programme.{n}": costs[f"programmes.{n}"] for n in reform_names}})
     return pd.DataFrame(rows)
 
@@ -379,7 +381,7 @@ def run_comparison(scenarios: Sequence[Scenario], replications: int | None = Non
             # Every scenario runs its draws, a base without reforms too: its costs take each draw's unit costs.
             plan += [("uncertain", i, replicate_seed(seed, r), r) for r in range(k)]
             drawn.update({(i, r): s for r, s in enumerate(uncertainty_draws(sc, seed, k, sets))})
-        draw_inputs = _draw_input_columns(sets, scenarios, seed, k)
+        draw_inputs = _draw_input_columns(sets, scenarios, [drawn[(0, r)] for r in range(k)], seed)
     start = time.perf_counter()
     runs = _execute([(drawn[(i, r)] if group == "uncertain" else scenarios[i], s, r) for group, i, s, r in plan],
                     progress, workers, scheduler)

@@ -143,12 +143,7 @@ def _load(path: str, referrer: str | None) -> UnitCosts:
 
 
 def _entries(src: str, table: dict[str, Any], section: str, keys: tuple[str, ...]) -> dict[str, UnitCost]:
-    for key in table:
-        if key not in keys:
-            raise CostsError(src, f"{section}.{key}", f"unknown {section} key; allowed: {', '.join(keys)}")
-    for key in keys:
-        if key not in table:
-            raise CostsError(src, f"{section}.{key}", "missing (required)")
+    check_fields(CostsError, src, section, table, keys, keys, kind=f"{section} key")
     return {key: _entry(src, f"{section}.{key}", key, table[key]) for key in keys}
 
 

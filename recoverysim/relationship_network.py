@@ -195,6 +195,12 @@ def exp1_from_uniform(u: np.ndarray) -> np.ndarray:
     return -np.log1p(-u)
 
 
+def professional_ties(params, n: int, rng: np.random.Generator) -> TieMatrix:
+    """One professional tie each, to one of ``levers.professionals_per_1000`` per 1,000 people, drawn by ``rng``."""
+    n_prof = max(1, round(n * params.levers.professionals_per_1000 / 1000))
+    return TieMatrix(n, n_prof, np.arange(n, dtype=np.int32), rng.integers(0, n_prof, n).astype(np.int32))
+
+
 class RelationshipNetwork:
     """The four tie types of every person."""
 
@@ -215,8 +221,7 @@ class RelationshipNetwork:
         family_n = rng.poisson(family_mean, n)
         family_rows = np.repeat(np.arange(n, dtype=np.int32), family_n)
         family = TieMatrix(n, family_rows.size, family_rows, np.arange(family_rows.size, dtype=np.int32))
-        n_prof = max(1, round(n * params.levers.professionals_per_1000 / 1000))
-        prof = TieMatrix(n, n_prof, np.arange(n, dtype=np.int32), rng.integers(0, n_prof, n).astype(np.int32))
+        prof = professional_ties(params, n, rng)
         comm_n = rng.poisson(comm_mean, n)
         comm_rows = np.repeat(np.arange(n, dtype=np.int32), comm_n)
         ordinal = np.arange(comm_rows.size) - np.repeat(np.cumsum(comm_n) - comm_n, comm_n)

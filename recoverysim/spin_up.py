@@ -31,7 +31,13 @@ from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import NEVER, REAL, Population
 from recoverysim.random_streams import RandomStreams, derive_seed
 from recoverysim.reform_evidence import PERSON_REFORMS
-from recoverysim.relationship_network import RelationshipNetwork, TieMatrix, exp1_from_uniform, hazard_key
+from recoverysim.relationship_network import (
+    RelationshipNetwork,
+    TieMatrix,
+    exp1_from_uniform,
+    hazard_key,
+    professional_ties,
+)
 
 #: Path component that turns a run's seed into its pilot's seed.
 PILOT_STREAM = 7_951
@@ -112,9 +118,7 @@ def copy_network(pilot: RelationshipNetwork, run: int, pilot_size: int, populati
     inside = (rows < n) & (cols < n)
     rows, cols = rows[inside].astype(np.int32), cols[inside].astype(np.int32)
     ties["peer"] = TieMatrix(n, n, rows, cols, exp1_from_uniform(rng.random(rows.size)), symmetric=True)
-    n_prof = max(1, round(n * params.levers.professionals_per_1000 / 1000))
-    ties["professional"] = TieMatrix(n, n_prof, np.arange(n, dtype=np.int32),
-                                     rng.integers(0, n_prof, n).astype(np.int32))
+    ties["professional"] = professional_ties(params, n, rng)
     return RelationshipNetwork(n, {t: ties[t] for t in ("family", "professional", "peer", "community")})
 
 

@@ -38,16 +38,17 @@ def read_toml(path: Path, error: type[ScenarioError] = ScenarioError, what: str 
 
 
 def check_fields(error: type[ScenarioError], src: str, where: str, entry: Any, allowed: tuple[str, ...],
-                 required: tuple[str, ...] = (), not_table: str = "must be a table") -> None:
+                 required: tuple[str, ...] = (), not_table: str = "must be a table", kind: str = "field") -> None:
     """``entry`` (at ``where`` in ``src``) must be a table of ``allowed`` fields holding every ``required`` one.
 
     Shared by the targets and costs loaders; each problem is ``error`` naming the file and the dotted key.
+    ``kind`` names what an unknown key is ("unknown field", "unknown costs key").
     """
     if not isinstance(entry, dict):
         raise error(src, where, not_table)
     for k in entry:
         if k not in allowed:
-            raise error(src, f"{where}.{k}", f"unknown field; allowed: {', '.join(allowed)}")
+            raise error(src, f"{where}.{k}", f"unknown {kind}; allowed: {', '.join(allowed)}")
     for k in required:
         if k not in entry:
             raise error(src, f"{where}.{k}", "missing (required)")
