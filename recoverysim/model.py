@@ -57,10 +57,15 @@ class RecoveryModel(mesa.Model):
     ``batch.STRUCTURAL`` (population size, years, which rules are on). Run r's people are persons r*n .. (r+1)*n-1,
     per-run quantities (``roots``, ``levers``, ``system_barriers``, ``params``) hold one value per run, and each
     run is bit-identical to the same run stepped alone. One run is a batch of one.
+
+    ``start`` (one ``spin_up.StatusQuo`` per run) starts each run from another run's status quo instead of its
+    own spin-up: its parameters take over for the last week of that spin-up. ``keep_status_quo`` keeps this
+    model's own status quo as ``status_quo`` (one run only).
     """
 
     def __init__(self, scenario: Scenario | None = None, rng: int | None = None, *,
                  runs: Sequence[tuple[Scenario, int]] | None = None,
+                 start: Sequence[spin_up.StatusQuo] | None = None, keep_status_quo: bool = False,
                  materialise_agents: bool | None = None, record_draws: bool = False,
                  record_barrier_means: bool = True):
         if runs is None:
@@ -75,7 +80,9 @@ class RecoveryModel(mesa.Model):
         self.params = RunParameters(configs)
         self.runs = len(configs)
         families = [RandomStreams(seed, record=record_draws) for seed in seeds]
-        if spin_up.pilot_applies(self.params):  # a large population: most of the spin-up on a pilot
+        if start is not None:  # copies of other runs' status quo, their streams included
+            parts, networks, families = spin_up.from_status_quo(start, configs, seeds)
+        elif spin_up.pilot_applies(self.params):  # a large population: most of the spin-up on a pilot
             pilot = RecoveryModel(runs=spin_up.pilot_runs(configs, seeds), materialise_agents=False,
                                   record_draws=record_draws, record_barrier_means=False)
             parts, networks = spin_up.copies_of_pilot(pilot, configs, families)
@@ -91,14 +98,19 @@ class RecoveryModel(mesa.Model):
         self.spin_up_weeks = spin_up.full_size_years(self.params) * WEEKS_PER_YEAR  # after any pilot
         # The spin-up steps weeks -S .. -1 and the clock then reads week 0 (a reform starting at year 0 acts from
         # week 1, as without a spin-up); the keyed draws count weeks from the start of the spin-up.
-        self.week = -self.spin_up_weeks - 1
+        self.week = -self.spin_up_weeks - 1 if start is None else start[0].week
         self.week_events: WeekEvents | None = None  # what the rules returned in the latest week
         self._update_system = SystemUpdate(configs, self.params, self.population)
         self.system: SystemState = self._update_system(self.week, self.population)
         self.record_barrier_means = record_barrier_means
         self.observing = False
+        self.status_quo: spin_up.StatusQuo | None = None
         while self.week < -1:  # the spin-up: the scenario's status quo, not recorded
+            if keep_status_quo and self.week == -2:
+                self.status_quo = spin_up.StatusQuo.of(self)
             self._advance()
+        if keep_status_quo and self.status_quo is None:  # no spin-up: the status quo is the initial state
+            self.status_quo = spin_up.StatusQuo.of(self)
         self.week = 0
         self._start_observation()
         if materialise_agents is None:

@@ -95,6 +95,12 @@ class TieMatrix:
         """The tie matrix as a scipy sparse array (shares memory with the triplets)."""
         return sp.coo_array((self.active, (self.row, self.col)), shape=(self.n_people, self.n_alters))
 
+    def live_fields(self) -> tuple[np.ndarray, ...]:
+        """Row, col, hazard key, threshold and accumulated hazard of the live ties (copies)."""
+        live = self.active.view(np.bool_)
+        return (self.row[live], self.col[live], self.flag[live], self._threshold[: self.m][live],
+                self._accumulated[: self.m][live])
+
     def add(self, rows: np.ndarray, cols: np.ndarray, thresholds: np.ndarray, flags: np.ndarray | None = None) -> None:
         """Add ties (rows[i], cols[i]) that end when their accumulated hazard passes thresholds[i]."""
         k = rows.size
@@ -233,30 +239,32 @@ class RelationshipNetwork:
 
     @classmethod
     def stack(cls, runs: list[RelationshipNetwork]) -> RelationshipNetwork:
-        """The initial networks of several runs (each of the same size) as one.
+        """The networks of several runs (each of the same size, each of one run) as one.
 
         Run r's people and alters follow run r-1's, and each tie's hazard key gains its run (``2 * run + flag``
-        for community ties).
+        for community ties). Live ties keep their thresholds and accumulated hazards (a spun-up network, as
+        ``spin_up.StatusQuo`` holds); removed ties are left out.
         """
         if len(runs) == 1:
             return runs[0]
         n, total = runs[0].n_people, runs[0].n_people * len(runs)
         ties = {}
         for tie_type, first in runs[0].ties.items():
-            parts = [net.ties[tie_type] for net in runs]
-            col_offsets = np.cumsum([0] + [t.n_alters for t in parts[:-1]])
-            rows = np.concatenate([t.row + r * n for r, t in enumerate(parts)]).astype(np.int32)
-            if first.symmetric:
-                cols = np.concatenate([t.col + r * n for r, t in enumerate(parts)]).astype(np.int32)
-            else:
-                cols = np.concatenate([t.col + off for t, off in zip(parts, col_offsets, strict=True)]).astype(np.int32)
+            parts = [net.ties[tie_type].live_fields() for net in runs]  # (row, col, flag, threshold, accumulated)
+            col_offsets = np.cumsum([0] + [net.ties[tie_type].n_alters for net in runs[:-1]])
+            rows = np.concatenate([p[0] + r * n for r, p in enumerate(parts)]).astype(np.int32)
+            offsets = np.arange(len(runs)) * n if first.symmetric else col_offsets
+            cols = np.concatenate([p[1] + off for p, off in zip(parts, offsets, strict=True)]).astype(np.int32)
             if tie_type == "community":
-                flags = np.concatenate([hazard_key(r, t.flag) for r, t in enumerate(parts)])
+                flags = np.concatenate([hazard_key(r, p[2]) for r, p in enumerate(parts)])
             else:
-                flags = np.concatenate([t.flag + r for r, t in enumerate(parts)])
-            thresholds = np.concatenate([t._threshold[: t.m] for t in parts])
-            ties[tie_type] = TieMatrix(total, total if first.symmetric else int(sum(t.n_alters for t in parts)),
-                                       rows, cols, thresholds, symmetric=first.symmetric, flags=flags, run_size=n)
+                flags = np.concatenate([p[2] + r for r, p in enumerate(parts)])
+            stacked = TieMatrix(total, total if first.symmetric else int(sum(net.ties[tie_type].n_alters
+                                                                             for net in runs)),
+                                rows, cols, np.concatenate([p[3] for p in parts]), symmetric=first.symmetric,
+                                flags=flags, run_size=n)
+            stacked._accumulated[: stacked.m] = np.concatenate([p[4] for p in parts])
+            ties[tie_type] = stacked
         return cls(total, ties)
 
     def degree(self, tie_type: str) -> np.ndarray:

@@ -18,6 +18,7 @@ from recoverysim.outcomes import OUTCOMES
 from recoverysim.parameters import STAGES, WEEKS_PER_YEAR
 from recoverysim.scenario import Scenario
 from recoverysim.seeds import replicate_seed
+from recoverysim.spin_up import StatusQuo
 
 
 @dataclass
@@ -145,17 +146,19 @@ def runs_per_batch(population_size: int) -> int:
     return max(1, BATCH_PEOPLE // max(population_size, 1))
 
 
-def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int | None = None) -> list[dict[str, float]]:
+def simulate_headlines(runs: Sequence[tuple[Scenario, int]], batch_size: int | None = None,
+                       starts: Sequence[StatusQuo] | None = None) -> list[dict[str, float]]:
     """Headline outcomes of many (scenario, seed) runs, in order, stepped together in batches.
 
     Runs that agree on ``batch.STRUCTURAL`` share a batch of up to ``batch_size`` runs (default
     ``runs_per_batch`` of their population size); each run's outcomes are exactly those of
-    ``simulate_headline(scenario, seed)`` alone.
+    ``simulate_headline(scenario, seed)`` alone. ``starts`` (one per run) starts each run from that status quo
+    instead of its own spin-up (``spin_up.StatusQuo``).
     """
     out: list[dict[str, float] | None] = [None] * len(runs)
     for chunk in batches([scenario for scenario, _ in runs], batch_size):
-        model = RecoveryModel(runs=[runs[i] for i in chunk], materialise_agents=False,
-                              record_barrier_means=False).run()
+        model = RecoveryModel(runs=[runs[i] for i in chunk], materialise_agents=False, record_barrier_means=False,
+                              start=None if starts is None else [starts[i] for i in chunk]).run()
         for r, i in enumerate(chunk):
             out[i] = model.headline(r)
     return out

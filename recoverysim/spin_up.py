@@ -19,14 +19,22 @@ Ties are copied with fresh loss thresholds: a tie's threshold is Exp(1) and its 
 forgotten, which by the memorylessness of the exponential law gives a surviving tie the same remaining
 lifetime law. A peer tie joins the copies of its two people that belong to the same copy (``i // pilot size``).
 The professional tie belongs to the place, not the person (``RelationshipNetwork.renew``), and is drawn anew.
+
+A run can also start from another run's status quo (``StatusQuo``, ``status_quo``): an exact copy of that
+run's state one week before week 0, from which the run goes on under its own parameters. A sensitivity
+analysis of changes made now (``start = "status_quo"``, docs/sensitivity.md) spins up once per seed that way.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from recoverysim.batch import STRUCTURAL
 from recoverysim.parameters import WEEKS_PER_YEAR
 from recoverysim.population import NEVER, REAL, Population
 from recoverysim.random_streams import RandomStreams, derive_seed
@@ -132,3 +140,63 @@ def copies_of_pilot(pilot, configs: Sequence, families: Sequence[RandomStreams])
         parts.append(population)
         networks.append(copy_network(pilot.network, r, pilot.run_size, population, config.params, streams))
     return parts, networks
+
+
+# --- runs that start from another scenario's status quo -----------------------------------------------------
+
+#: Parameters that a run and the status quo it starts from must share (what the state's layout depends on).
+STATUS_QUO_STRUCTURAL = tuple(name for name in STRUCTURAL if name != "run.years")
+
+
+@dataclass(frozen=True)
+class StatusQuo:
+    """One run's spun-up state one week before week 0, for runs that start from it instead of their own spin-up.
+
+    A run started from it (``RecoveryModel(runs=..., start=...)``) copies the people, ties and random streams,
+    steps the last week of the spin-up (week -1) under its own parameters, and goes on from week 0: a change
+    of parameters at the end of the status quo, as a policy that starts now. A run whose parameters are the
+    status quo's is then the status quo's own run, bit for bit (``tests/test_spin_up.py``). Parameters that act
+    only when people are created (initial shares, ties at creation) act on the people who enter after it.
+    """
+
+    scenario: Any
+    seed: int
+    week: int  # the clock of the state: -2, or -1 when there is no spin-up
+    spin_up_weeks: int  # weeks stepped at full size (keys the draws: ``RecoveryModel.draw_week``)
+    population: Population
+    network: RelationshipNetwork
+    streams: RandomStreams
+
+    @classmethod
+    def of(cls, model) -> StatusQuo:
+        """The state of a one-run ``model`` now (deep copies: the model goes on unchanged)."""
+        if model.runs != 1:
+            raise ValueError("a status quo is taken from a model of one run")
+        return cls(model.config, model.seed, model.week, model.spin_up_weeks, copy.deepcopy(model.population),
+                   copy.deepcopy(model.network), copy.deepcopy(model.streams.families[0]))
+
+
+def status_quo(scenario, seed: int) -> StatusQuo:
+    """The status quo of ``scenario`` with ``seed``: its own spin-up, taken one week before week 0."""
+    from recoverysim.model import RecoveryModel
+
+    return RecoveryModel(scenario, rng=seed, materialise_agents=False, record_barrier_means=False,
+                         keep_status_quo=True).status_quo
+
+
+def from_status_quo(starts: Sequence[StatusQuo], configs: Sequence, seeds: Sequence[int]):
+    """Populations, networks and stream families of runs that each start from their status quo (copies)."""
+    if len(starts) != len(configs):
+        raise ValueError(f"{len(configs)} runs but {len(starts)} status quos to start them from")
+    for start, config, seed in zip(starts, configs, seeds, strict=True):
+        if start.seed != seed:
+            raise ValueError(f"a run with seed {seed} cannot start from a status quo of seed {start.seed}: the "
+                             "random streams are the status quo's")
+        differ = [name for name in STATUS_QUO_STRUCTURAL if config[name] != start.scenario[name]]
+        if differ:
+            raise ValueError(f"scenario {config.name!r} cannot start from the status quo of "
+                             f"{start.scenario.name!r}: they differ in {', '.join(differ)}")
+    parts = [copy.deepcopy(s.population) for s in starts]
+    networks = [copy.deepcopy(s.network) for s in starts]
+    families = [copy.deepcopy(s.streams) for s in starts]
+    return parts, networks, families

@@ -90,12 +90,15 @@ def run_command(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / "sensitivity" / exp.source.stem
     check_folder(out, args.resume, args.force)
     # What must match to resume: the design (in run_pipeline), the resolved scenario and the replicates.
-    identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications,
+    identity = {"scenario_hash": func.scenario.content_hash, "replications": exp.replications, "start": exp.start,
                 **({"effect_of_hash": func.contrast.content_hash} if func.contrast is not None else {})}
     extra = {"experiment": exp.to_dict(), "scenario": {"file": str(exp.scenario),
                                                        "content_hash": func.scenario.content_hash},
              "outputs_are": ("paired effects: effect_of minus scenario on the same seeds, mean over replicates"
                              if func.contrast is not None else "levels: mean over replicates"),
+             "runs_start_from": ("each row's own spin-up (its own stationary state)" if exp.start == "own_spin_up"
+                                 else "the scenario's status quo, with the row's values from its last week on "
+                                      "(a change made now)"),
              "replicate_seeds": replicate_seeds(design.seed, exp.replications)}
     result = run_pipeline(design, func, out, outputs=exp.output_names, executor=executor, workers=workers,
                           scheduler=args.scheduler, resume=args.resume,

@@ -21,8 +21,12 @@ from recoverysim.sensitivity.sampling import METHOD_OPTIONS, METHODS, Design, ch
 #: Top-level keys of an experiment file.
 KEYS = {
     "description", "scenario", "effect_of", "method", "n", "seed", "replications", "outputs", "parameters", "bounds",
-    "population", "years", "chunk_size", "conf_level", "num_resamples", *METHODS,
+    "population", "years", "chunk_size", "conf_level", "num_resamples", "start", *METHODS,
 }
+#: Where the runs of a sample row start (key ``start``): each spun up under the row's own values (its own
+#: stationary state: outputs are levels), or from the scenario's status quo with the row's values from then on
+#: (outputs are what a change made now does; the spin-up is shared by every row).
+START_OPTIONS = ("own_spin_up", "status_quo")
 
 #: Parameters that are run settings, not model inputs (set them with population/years/replications/seed).
 NOT_VARIABLE = {"run.years", "run.replications", "run.seed", "population.size",
@@ -55,6 +59,8 @@ class Experiment:
     overrides: dict[str, Any] = field(default_factory=dict)
     #: With a second scenario, every output is the paired effect: its value minus the scenario's, same seeds.
     effect_of: Path | None = None
+    #: ``START_OPTIONS``: where each row's runs start.
+    start: str = "own_spin_up"
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -66,7 +72,8 @@ class Experiment:
         return {"file": str(self.source), "sha256": self.content_hash, "scenario": str(self.scenario),
                 "effect_of": str(self.effect_of) if self.effect_of else None,
                 "outputs": list(self.outputs), "replications": self.replications,
-                "population": self.population, "years": self.years, "description": self.description,
+                "population": self.population, "years": self.years, "start": self.start,
+                "description": self.description,
                 "command_line_overrides": self.overrides}
 
 
@@ -224,11 +231,14 @@ def load_experiment(path: str | Path, *, n: int | None = None, population: int |
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ExperimentError(src, "description", "must be a string")
+    start = data.get("start", "own_spin_up")
+    if start not in START_OPTIONS:
+        raise ExperimentError(src, "start", f"must be one of {', '.join(map(repr, START_OPTIONS))}, got {start!r}")
 
     design = Design(tuple(names), tuple(bounds), method, data["n"], seed, dict(options), float(conf),
                     resamples)
     return Experiment(src, hashlib.sha256(raw_bytes).hexdigest(), scenario, design, tuple(outputs), reps, pop,
-                      years, chunk, description, cli, effect_of)
+                      years, chunk, description, cli, effect_of, start)
 
 
 def _scenario_path(src: Path, key: str, value: Any) -> Path:

@@ -6,6 +6,12 @@ seeds for every row (common random numbers), and the headline outputs are averag
 With a ``contrast`` scenario (experiment key ``effect_of``) the row's values are applied to both, both run on
 the same seeds, and each output is the mean paired difference, contrast minus scenario: the analysis is then
 of an effect, not of a level.
+
+With ``start = "own_spin_up"`` (the default) each row's runs spin up under the row's own values, so an output
+is a level of the row's own stationary state. With ``start = "status_quo"`` every run starts from the status
+quo of its arm's scenario (spun up once per seed and arm, ``spin_up.StatusQuo``) and the row's values take
+over at the end of it: an output is then what a change made now does over the horizon, and the spin-up,
+most of a run's cost, is shared by every row.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import numpy as np
 from recoverysim.errors import ScenarioError
 from recoverysim.parameters import PARAMETERS
 from recoverysim.seeds import replicate_seeds
-from recoverysim.sensitivity.experiment import ExperimentError
+from recoverysim.sensitivity.experiment import START_OPTIONS, ExperimentError
 
-__all__ = ["build_model_function", "replicate_seeds", "row_overrides"]
+__all__ = ["START_OPTIONS", "build_model_function", "replicate_seeds", "row_overrides"]
+#: Status quos of this process, by (scenario content hash, seed): spun up once, shared by every row.
+_STATUS_QUOS: dict[tuple[str, int], Any] = {}
 
 
 def row_overrides(names: tuple[str, ...], row: np.ndarray) -> dict[str, Any]:
@@ -41,6 +49,8 @@ class ModelFunction:
         outputs: Headline metric names, one per output column.
         replications: Replicates per row.
         seed: Experiment seed from which the replicate seeds derive.
+        contrast: The scenario whose paired difference from ``scenario`` is the output (``effect_of``), or None.
+        start: ``START_OPTIONS``: each row's own spin-up, or the status quo of its arm's scenario.
     """
 
     scenario: Any
@@ -49,6 +59,7 @@ class ModelFunction:
     replications: int = 1
     seed: int = 0
     contrast: Any = None
+    start: str = "own_spin_up"
 
     @property
     def batch_rows(self) -> int:
@@ -67,7 +78,10 @@ class ModelFunction:
         arms = [self.scenario] if self.contrast is None else [self.scenario, self.contrast]
         scenarios = [arm.with_overrides(row_overrides(self.names, row), source="sensitivity sample")
                      for row in x for arm in arms]
-        runs = simulate_headlines([(scenario, s) for scenario in scenarios for s in seeds])
+        starts = None
+        if self.start == "status_quo":
+            starts = [status_quo_of(arm, s) for _ in x for arm in arms for s in seeds]
+        runs = simulate_headlines([(scenario, s) for scenario in scenarios for s in seeds], starts=starts)
         per_row = self.replications * len(arms)
         y = np.empty((x.shape[0], len(self.outputs)))
         for i in range(x.shape[0]):
@@ -76,6 +90,18 @@ class ModelFunction:
                 len(arms), self.replications, len(self.outputs))
             y[i] = level[0].mean(axis=0) if self.contrast is None else (level[1] - level[0]).mean(axis=0)
         return y
+
+
+def status_quo_of(scenario, seed: int):
+    """The status quo of ``scenario`` with ``seed``, spun up once in this process."""
+    from recoverysim.spin_up import status_quo
+
+    key = (scenario.content_hash, int(seed))
+    if key not in _STATUS_QUOS:
+        if len(_STATUS_QUOS) >= 64:  # many seeds: keep memory bounded
+            _STATUS_QUOS.clear()
+        _STATUS_QUOS[key] = status_quo(scenario, seed)
+    return _STATUS_QUOS[key]
 
 
 def build_model_function(experiment) -> ModelFunction:
@@ -117,7 +143,7 @@ def build_model_function(experiment) -> ModelFunction:
                 raise ExperimentError(experiment.source, f"bounds.{exc.key}",
                                       f"{exc.problem} (at the ends of the sampled bounds)") from None
     return ModelFunction(scenario, design.names, experiment.outputs, experiment.replications, design.seed,
-                         contrast)
+                         contrast, experiment.start)
 
 
 def _check_contrast(experiment, scenario, contrast) -> None:
