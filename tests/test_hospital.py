@@ -77,3 +77,12 @@ def test_admission_raises_medication_lowers_security_and_ends_peer_work():
     keep = [1 - value(p, "crisis.admission_security_loss", r) for r in (0, 1)]
     np.testing.assert_allclose(pop.life_security, [0.8 * keep[0], 0.5 * keep[0], 0.2, 0.6 * keep[1], 0.4 * keep[1],
                                                    1.0], rtol=1e-6)
+
+
+def test_beds_are_bed_capacity_per_1000_users_rounded_to_whole_beds():
+    """ODD 7.4: bed_capacity per 1,000 users, rounded to whole beds (a count: the weekly table's beds)."""
+    # 79 x 10,000 / 1,000 = 790; 0 beds; 33.7 x 10,000 / 1,000 = 337.
+    got = hospital.beds(np.array([79.0, 0.0, 33.7]), 10_000)
+    assert got.tolist() == [790, 0, 337] and got.dtype.kind == "i"
+    # 79 x 50 / 1,000 = 3.95 rounds to 4 (not truncated to 3); 79 x 30 / 1,000 = 2.37 rounds to 2.
+    assert hospital.beds(np.array([79.0]), 50).tolist() == [4] and hospital.beds(np.array([79.0]), 30).tolist() == [2]

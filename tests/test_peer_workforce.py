@@ -102,8 +102,36 @@ def test_recruitment_fills_only_vacant_posts():
                 "loops.peer_burnout": False})
     pop = population(8, stage=[3, 3, 3, 3, 0, 0, 0, 0], peer_worker=[1, 0, 0, 0, 0, 0, 0, 0])
     workers, candidates = peer_workforce.drawn_for(pop)
+    # Joining chance 1 - e^(-0.8/52) = 0.0152: candidates 1, 2 and 3 are willing (0 is the worker).
     draws = PeerDraws(workers, candidates, leaving=np.full(1, 0.99), burnout=np.zeros(1),
-                      recruitment=np.array([0.0, 0.05, 0.01, 0.03]))
+                      recruitment=np.array([0.0, 0.005, 0.001, 0.003]))
     events = peer_workforce.update(pop, p.peer, np.array([False]), np.array([0.5]), np.array([250.0]), 7, draws)
     assert events.recruited.tolist() == [2]
     assert peer_workforce.posts(p.peer, np.array([250.0]), 8).tolist() == [2]
+
+
+def test_no_recruitment_when_every_post_is_filled():
+    """Runs of 8 with 250 posts per 1,000 (2 posts): run 0 has 2 workers (no vacancy), run 1 has 3 (more workers
+    than posts: still no vacancy, and nobody is dismissed); run 2 has 1 worker and 1 vacancy. Every candidate is
+    willing (draw 0 below the joining chance)."""
+    p = params({"peer.recruitment_rate": 0.8, "peer.posts_per_1000": 0.0, "peer.turnover_rate": 0.0,
+                "loops.peer_burnout": False})
+    stage = [3, 3, 3, 3, 0, 0, 0, 0]
+    pop = population(8, runs=3, stage=stage * 3, peer_worker=[1, 1, 0, 0, 0, 0, 0, 0] + [1, 1, 1, 0, 0, 0, 0, 0]
+                     + [1, 0, 0, 0, 0, 0, 0, 0])
+    workers, candidates = peer_workforce.drawn_for(pop)
+    draws = PeerDraws(workers, candidates, leaving=np.full(workers.size, 0.99), burnout=np.zeros(workers.size),
+                      recruitment=np.array([0.0, 0.0, 0.0, 0.0] + [0.0, 0.0, 0.0, 0.0] + [0.0, 0.002, 0.001, 0.0]))
+    events = peer_workforce.update(pop, p.peer, np.zeros(3, bool), np.full(3, 0.5), np.full(3, 250.0), 7, draws)
+    assert events.left.size == 0 and events.recruited.tolist() == [19]  # run 2: the lowest draw of 17, 18, 19
+    assert pop.peer_worker.nonzero()[0].tolist() == [0, 1, 8, 9, 10, 16, 19]
+
+
+def test_posts_are_funded_and_added_posts_per_1000_users_rounded_to_whole_posts():
+    """ODD 7.5: (posts_per_1000 + added posts) x people / 1,000, rounded to whole posts (a count)."""
+    p = params({"peer.posts_per_1000": 3.0}, {"peer.posts_per_1000": 0.0})
+    # Run 0: (3 + 1.7) x 1,000,000 / 1,000 = 4,700; run 1: 2.5 x 1,000,000 / 1,000 = 2,500.
+    got = peer_workforce.posts(p.peer, np.array([1.7, 2.5]), 1_000_000)
+    assert got.tolist() == [4700, 2500] and got.dtype.kind == "i"
+    # (3 + 0) x 150 / 1,000 = 0.45 rounds to 0; (0 + 5) x 150 / 1,000 = 0.75 rounds to 1.
+    assert peer_workforce.posts(p.peer, np.array([0.0, 5.0]), 150).tolist() == [0, 1]

@@ -118,3 +118,40 @@ def test_an_effect_outside_the_evidence_interval_is_rejected(tmp_path):
     path.write_text("[[reforms]]\nname = 'crisis_advocacy'\neffect = 0.5\n")
     with pytest.raises(ScenarioError, match=r"reforms\[0\]\.effect.*\[0\.6, 0\.98\]"):
         load_scenario(path)
+
+
+def test_each_run_reads_its_own_share_of_each_reform():
+    """Two runs, three person reforms with different shares (coverage x level) in each: person i is reached by
+    reform k when their own draw is below the share of their run and reform; a draw equal to the share is not
+    below it (0.25 and 0.5 are exact in single precision)."""
+    shares = {"trauma_informed_care": [0.1, 0.6], "crisis_advocacy": [0.5, 0.2], "community_network_care": [0.25, 0.9]}
+    ratios = {"trauma_informed_care": [0.5, 0.6], "crisis_advocacy": [0.77, 0.8], "community_network_care": [0.19, 0.3]}
+    draws = [0.05, 0.25, 0.5, 0.55, 0.15, 0.7]
+    pop = population(3, runs=2, **{f"reach_{name}": draws for name in shares})
+    st = state(2, reform_reach=shares, reform_ratio=ratios)
+    people = np.arange(6)
+    for name, share in shares.items():
+        hit = [draws[i] < share[i // 3] for i in people]
+        assert reached(pop, st, name, people).tolist() == hit, name
+        assert ratio_of(pop, st, name, people).tolist() == pytest.approx(
+            [ratios[name][i // 3] if hit[i] else 1.0 for i in people]), name
+    assert reached(pop, st, "crisis_advocacy", people)[2] == np.False_  # draw 0.5 at share 0.5: not reached
+    assert reached(pop, st, "community_network_care", np.array([1, 5])).tolist() == [False, True]
+
+
+def test_nobody_is_reached_by_a_reform_with_no_share_anywhere():
+    pop = population(2, runs=2, reach_crisis_advocacy=[0.0, 0.3, 0.0, 0.9])
+    st = state(2, reform_reach={"trauma_informed_care": [0.5, 0.5]})
+    got = reached(pop, st, "crisis_advocacy", np.arange(4))
+    assert got.dtype == bool and not got.any()  # a mask of the people given, as when someone is reached
+
+
+def test_a_reform_given_twice_is_rejected():
+    with pytest.raises(ValueError, match="'open_community' given twice"):
+        reform_effects([Reform("open_community"), Reform("personalised_goals"), Reform("open_community")], 52)
+
+
+def test_a_capacity_reform_with_no_capacity_adds_none():
+    effects = reform_effects([Reform("crisis_advocacy", coverage=0.3), Reform("community_network_care")], 104)
+    assert effects.added_capacity == {}
+    assert effects.reach["crisis_advocacy"] == pytest.approx(0.3)

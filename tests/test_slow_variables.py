@@ -33,3 +33,14 @@ def test_trauma_and_medication_decay_towards_their_baselines():
         expected_medication.append(baseline[i] + (medication[i] - baseline[i]) * keep_m if moves else medication[i])
     np.testing.assert_allclose(pop.trauma_load, expected_trauma, rtol=1e-6)
     np.testing.assert_allclose(pop.medication_burden, expected_medication, rtol=1e-6)
+
+
+def test_service_mistrust_decays_towards_zero():
+    """m <- m e^(-rate/52) at each run's own rate (ODD 7.4: m decays at mistrust_recovery_rate per year)."""
+    p = params({"crisis.mistrust_recovery_rate": 0.35}, {"crisis.mistrust_recovery_rate": 0.7})
+    mistrust = [0.6, 0.0, 1.0, 0.25, 0.9, 0.0]  # 1 and 5: no mistrust, stay at 0; 2: full mistrust
+    pop = population(3, runs=2, service_mistrust=mistrust)
+    slow_variables.recover(pop, p.crisis)
+    expected = [m * math.exp(-value(p, "crisis.mistrust_recovery_rate", i // 3) / 52) for i, m in enumerate(mistrust)]
+    np.testing.assert_allclose(pop.service_mistrust, expected, rtol=1e-6)
+    assert pop.service_mistrust[1] == pop.service_mistrust[5] == 0.0

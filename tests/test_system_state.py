@@ -81,3 +81,19 @@ def test_peer_availability_is_capped_at_one_and_shame_at_one():
 def test_community_reunion_share_counts_reunion_outside_hospital():
     pop = population(4, runs=2, stage=[3, 3, 0, 3, 3, 2, 3, 3], in_hospital=[0, 1, 0, 0, 0, 0, 1, 0])
     assert community_reunion_share(pop).tolist() == [0.5, 0.5]
+
+
+def test_loop_r2_reference_follows_the_share_in_the_spin_up_and_is_fixed_from_week_0():
+    """ODD 7.7 / SystemUpdate: in spin-up weeks (< 0) the reference is the current reunion share, so shame
+    pressure stays at its declared 0.7; from week 0 on it is the share at observe_from (here 1/4), so a share of
+    3/4 lowers shame to 0.7 exp(-2 (3/4 - 1/4))."""
+    configs = [RUN0]
+    p = RunParameters(configs)
+    pop = population(4, stage=[3, 0, 0, 1])
+    update = SystemUpdate(configs, p, pop)
+    pop.stage[:] = [3, 3, 3, 0]
+    assert update(-1, pop).roots.shame_pressure.tolist() == [0.7]
+    update.observe_from(population(4, stage=[3, 0, 0, 1]))
+    lowered = 0.7 * math.exp(-2.0 * (3 / 4 - 1 / 4))
+    for week in (0, 1):
+        np.testing.assert_allclose(update(week, pop).roots.shame_pressure, [lowered], rtol=1e-12, err_msg=str(week))
