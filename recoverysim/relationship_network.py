@@ -36,7 +36,9 @@ class TieMatrix:
     one pass over contiguous arrays rather than a gather and scatter over the live ties.
     """
 
-    _FIELDS = (("_row", np.int32), ("_col", np.int32), ("_data", np.int8), ("_flag", np.intp),
+    # Rows are intp: every week gathers by them over all ties (``remove_people``), and numpy's take, bincount
+    # and add.at first convert other index types to intp, which cost more than the gather itself.
+    _FIELDS = (("_row", np.intp), ("_col", np.int32), ("_data", np.int8), ("_flag", np.intp),
                ("_threshold", np.float64), ("_accumulated", np.float64))
 
     def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray,
@@ -152,11 +154,10 @@ class TieMatrix:
 
     def remove_people(self, leaving: np.ndarray) -> None:
         """End every live tie of the people flagged in ``leaving`` (one flag per person), at either end."""
-        row = self._row[: self.m]
-        gone = leaving.take(row)
+        gone = leaving.take(self._row[: self.m])
         if self.symmetric:
             gone |= leaving.take(self._col[: self.m])
-        self.remove((gone & (self._data[: self.m] == 1)).nonzero()[0])
+        self.remove(np.logical_and(gone, self.active.view(np.bool_), out=gone).nonzero()[0])
 
     def _compact(self) -> None:
         keep = self.active_index()
