@@ -4,8 +4,8 @@
                                                       [--scenario scenarios/japan_baseline.toml] [--batch 48]
     .venv/bin/python benchmarks/bench_revision.py REV --identity [--seeds 1 2] [--population N] [--years N]
 
-The revision's ``recoverysim`` package is exported (``git archive``) to a temporary folder and renamed
-``recoverysim_at_rev``, its imports rewritten to match, so both versions load side by side. The two then run
+The revision's ``recoverysim`` package (and its ``data`` folder) is exported (``git archive``) to a temporary folder
+and renamed ``recoverysim_at_rev``, its imports rewritten to match, so both versions load side by side. The two then run
 the same scenario and seed alternately, pair after pair, as sensitivity analysis runs them (headline only, no
 Mesa agents): the machine's drift in speed (up to 1.5x within minutes on the development machine) hits both
 alike. Reports each version's fastest and median run and the median of the per-pair ratios, and whether the
@@ -50,7 +50,8 @@ _MODULE_STRING = re.compile(r"([\"'])recoverysim\.")
 
 def export_revision(rev: str, into: Path) -> None:
     """Write the package of ``rev`` to ``into/recoverysim_at_rev`` with its imports renamed."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "recoverysim"],
+    # data/ beside the package: scenarios name files in it (data/costs) that the package finds relative to itself.
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "recoverysim", "data"],
                              check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")

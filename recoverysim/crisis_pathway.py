@@ -135,7 +135,7 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     c = params.crisis
     n = pop.run_size
     psg, adv = state.roots.psychosocial_gap, state.roots.advocacy_gap
-    run = pop.run.take(crises)
+    run = pop.run_of(crises)
     response = np.full(crises.size, VOLUNTARY, np.int8)
     # Reform community_network_care multiplies, for those it reaches, the odds that a crisis ends in admission.
     admit_odds_ratio = reforms.ratio_of(pop, state, "community_network_care", crises)
@@ -215,7 +215,7 @@ def setbacks(pop, c, crises: np.ndarray, response: np.ndarray, unmet: np.ndarray
     pop.move_to_stage(crises, np.where(back, DISCONTINUITY, np.maximum(pop.stage[crises] - 1, 0)).astype(np.int8),
                       week)
     people = crises[unmet]
-    pop.trauma_load[people] += of_runs(c.real.unmet_crisis_trauma, pop.run.take(people))
+    pop.trauma_load[people] += of_runs(c.real.unmet_crisis_trauma, pop.run_of(people))
 
 
 def coercion_risk(c, state, involuntary: np.ndarray, run: np.ndarray,
@@ -244,7 +244,7 @@ def coerce_inpatients(pop, c, state, staying: np.ndarray, u_coercion: np.ndarray
         return np.zeros(0, np.int64)
     free = (pop.coerced_until_week[staying] <= state.week).nonzero()[0]
     people = staying[free]
-    run = pop.run.take(people)
+    run = pop.run_of(people)
     hazard = of_runs(c.inpatient_coercion_rate / WEEKS_PER_YEAR, run) * coercion_risk(
         c, state, pop.involuntary[people], run, reforms.ratio_of(pop, state, "trauma_informed_care", people))
     return free[u_coercion[free] < -np.expm1(-hazard)]
@@ -263,7 +263,7 @@ def episodes(pop, c, increment: np.ndarray, week: int, coerced: np.ndarray, u_ki
 
     ``c`` is the ``[crisis]`` section, ``increment`` the trauma load a re-traumatisation adds (by run).
     """
-    run = pop.run.take(coerced)
+    run = pop.run_of(coerced)
     restraint = u_kind < of_runs(c.restraint_share, run)
     median = np.where(restraint, of_runs(c.restraint_median_hours, run), of_runs(c.seclusion_median_hours, run))
     z = ndtri(np.minimum(np.maximum(u_hours, 1e-12), 1 - 1e-12))  # as np.clip, without its wrapper's cost
@@ -291,7 +291,7 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
                                 response[admitted] == INVOLUNTARY, draws.long_stay[admitted])
     setbacks(pop, c, crises, response, unmet, week)
     first = admitted[coerce(c, state, admissions.involuntary, draws.coercion[admitted],
-                            pop.run.take(admissions.people),
+                            pop.run_of(admissions.people),
                             reforms.ratio_of(pop, state, "trauma_informed_care", admissions.people))]
     stay = inpatients.staying_draws
     later = coerce_inpatients(pop, c, state, inpatients.staying, stay.inpatient_coercion)
@@ -306,7 +306,7 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
     # Every coercive experience (an involuntary admission, each seclusion or restraint) costs trust in services.
     add_mistrust(pop, c, admissions.people[admissions.involuntary])
     add_mistrust(pop, c, coerced)
-    in_stay = np.bincount(pop.run.take(inpatients.staying[later]), minlength=pop.runs)
+    in_stay = np.bincount(pop.run_of(inpatients.staying[later]), minlength=pop.runs)
     return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, over_capacity,
                          crises[unmet], in_stay, admissions)
 
@@ -317,4 +317,4 @@ def add_mistrust(pop, c, people: np.ndarray) -> None:
     Mistrust m stays in [0, 1]: m <- m + increment x (1 - m), so repeated coercion saturates rather than adds.
     """
     m = pop.service_mistrust[people]
-    pop.service_mistrust[people] = m + of_runs(c.real.mistrust_increment, pop.run.take(people)) * (1 - m)
+    pop.service_mistrust[people] = m + of_runs(c.real.mistrust_increment, pop.run_of(people)) * (1 - m)

@@ -58,7 +58,7 @@ def discharge(pop, h, psychosocial_gap: np.ndarray, week: int, inpatients: np.nd
 
     ``psychosocial_gap`` is the effective root (one value per run); ``draws`` are the inpatients' own.
     """
-    run = pop.run.take(inpatients)
+    run = pop.run_of(inpatients)
     mean_days = np.where(pop.long_stay[inpatients], of_runs(h.long_stay_mean_days, run),
                          of_runs(h.short_stay_mean_days, run))
     psychosocial = np.exp(-h.psychosocial_discharge_effect * psychosocial_gap)
@@ -88,7 +88,7 @@ def admit(pop, c, h, psychosocial_gap: np.ndarray, week: int, people: np.ndarray
     sections.
     """
     psg = psychosocial_gap
-    run = pop.run.take(people)
+    run = pop.run_of(people)
     pop.in_hospital[people] = True
     pop.admitted_week[people] = week
     pop.involuntary[people] = involuntary

@@ -231,7 +231,7 @@ class RecoveryModel(mesa.Model):
         return events
 
     def _renew_ties(self, places: np.ndarray, draws: EntryDraws) -> None:
-        run = self.population.run.take(places)
+        run = self.population.run_of(places)
         family, community = service_turnover.first_ties(
             initial_tie_means(self.params, self.system.roots.thin_networks), run, draws)
         rows = np.repeat(places, community)

@@ -65,10 +65,10 @@ def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, adde
     workers, candidates = draws.workers, draws.candidates
     demand = pop.count_by_run(pop.stage != REUNION) * peer_availability
     hazard = peer_leaving_hazard(p.turnover_rate, p.burnout_rate, p.organisational_support, demand,
-                                 np.bincount(pop.run.take(workers), minlength=pop.runs), p.caseload, burnout_loop,
+                                 np.bincount(pop.run_of(workers), minlength=pop.runs), p.caseload, burnout_loop,
                                  p.max_load)
     burnout_share = np.where(hazard > 0, (hazard - p.turnover_rate) / np.where(hazard > 0, hazard, 1.0), 0.0)
-    of_workers = pop.run.take(workers)
+    of_workers = pop.run_of(workers)
     left = draws.leaving < of_runs(-np.expm1(-hazard / WEEKS_PER_YEAR), of_workers)
     leaving = workers[left]
     pop.peer_worker[leaving] = False
@@ -78,10 +78,10 @@ def update(pop, p, burnout_loop: np.ndarray, peer_availability: np.ndarray, adde
 
     eligible = (pop.stage.take(candidates) == REUNION) & ~pop.peer_worker.take(candidates)
     joining = -np.expm1(-p.recruitment_rate / WEEKS_PER_YEAR)
-    willing = (eligible & (draws.recruitment < of_runs(joining, pop.run.take(candidates)))).nonzero()[0]
+    willing = (eligible & (draws.recruitment < of_runs(joining, pop.run_of(candidates)))).nonzero()[0]
     # Only posts that organisations fund can be filled (lowest recruitment draws first).
     vacancies = np.maximum(0, posts(p, added_posts, pop.run_size) - pop.count_by_run(pop.peer_worker))
-    hired = willing[by_priority_in_run(pop.run.take(candidates[willing]), draws.recruitment[willing], vacancies,
+    hired = willing[by_priority_in_run(pop.run_of(candidates[willing]), draws.recruitment[willing], vacancies,
                                        pop.runs)]
     recruited = candidates[hired]
     pop.peer_worker[recruited] = True

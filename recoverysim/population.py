@@ -183,7 +183,10 @@ class Population:
 
     def run_of(self, who: np.ndarray | None) -> np.ndarray:
         """The run of each person of ``who`` (or of everyone)."""
-        return self.run if who is None else self.run.take(who)
+        if who is None:
+            return self.run
+        # One run: every person's run is 0, and zeroed memory costs far less than a gather.
+        return np.zeros(who.shape, np.intp) if self.runs == 1 else self.run.take(who)
 
     def count_by_run(self, mask: np.ndarray) -> np.ndarray:
         """People of each run for whom ``mask`` (one flag per person) holds."""

@@ -132,6 +132,14 @@ def _mix(x: int) -> int:
     return z ^ (z >> 31)
 
 
+def _raw_outputs(gen: np.random.Generator, n: int) -> np.ndarray:
+    """The next ``n`` 64-bit outputs of ``gen``'s bit generator, as ``bit_generator.random_raw(n)`` gives them.
+
+    Full-range integers are those outputs unchanged (the generator's state advances alike), in a tighter loop.
+    """
+    return gen.integers(0, _MASK, size=n, dtype=np.uint64, endpoint=True)
+
+
 def _unit_floats(bits: np.ndarray) -> np.ndarray:
     """Single-precision uniforms from 32-bit outputs (their top 24 bits, as numpy does); ``bits`` is consumed."""
     bits >>= np.uint32(8)
@@ -212,7 +220,7 @@ class BatchStreams:
                 who = (draws < bounds[r]).nonzero()[0]
                 parts.append((who + r * n, draws[who]))
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        raw = [family[name].bit_generator.random_raw(n // 2) for family in self.families]
+        raw = [_raw_outputs(family[name], n // 2) for family in self.families]
         bits = (raw[0] if self.runs == 1 else np.concatenate(raw)).view(np.uint32)
         # A draw is (bits >> 8) * 2**-24, so draw < bound implies bits <= (floor(bound * 2**24) + 1) * 2**8 - 1.
         # Python integers for these few numbers: cheaper than a chain of small array operations.

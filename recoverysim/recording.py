@@ -80,8 +80,8 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
     """The week's flows by run (``ZERO_FLOWS``) from its events."""
     runs, outcome = pop.runs, events.crisis
     response = outcome.response
-    crisis_run = pop.run.take(outcome.crises)
-    coerced_run = pop.run.take(outcome.coerced)
+    crisis_run = pop.run_of(outcome.crises)
+    coerced_run = pop.run_of(outcome.coerced)
     restraint_run = coerced_run[outcome.restraint]
     return {
         "crises": np.bincount(crisis_run, minlength=runs),
@@ -92,10 +92,10 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
         "coercive_episodes": np.bincount(coerced_run, minlength=runs),
         "coercive_episodes_in_stay": outcome.coerced_in_stay,
         "restraint_episodes": np.bincount(restraint_run, minlength=runs),
-        "retraumatisations": np.bincount(pop.run.take(outcome.retraumatised), minlength=runs),
-        "discharges": np.bincount(pop.run.take(events.discharges.leaving), minlength=runs),
+        "retraumatisations": np.bincount(pop.run_of(outcome.retraumatised), minlength=runs),
+        "discharges": np.bincount(pop.run_of(events.discharges.leaving), minlength=runs),
         "admitted_over_capacity": outcome.over_capacity,
-        "unmet_crises": np.bincount(pop.run.take(outcome.unmet), minlength=runs),
+        "unmet_crises": np.bincount(pop.run_of(outcome.unmet), minlength=runs),
         **turnover_flows(pop, events.turnover),
         "restraint_hours": sum_by_run(outcome.episode_hours[outcome.restraint], restraint_run, runs),
         "seclusion_hours": sum_by_run(outcome.episode_hours[~outcome.restraint], coerced_run[~outcome.restraint],
@@ -107,9 +107,9 @@ def turnover_flows(pop, turnover: TurnoverEvents | None) -> dict[str, np.ndarray
     """Deaths (all, and in hospital) and people leaving services this week, by run."""
     if turnover is None:
         return {k: np.zeros(pop.runs, np.int64) for k in ("deaths", "deaths_in_hospital", "left_services")}
-    return {"deaths": np.bincount(pop.run.take(turnover.died), minlength=pop.runs),
-            "deaths_in_hospital": np.bincount(pop.run.take(turnover.died_in_hospital), minlength=pop.runs),
-            "left_services": np.bincount(pop.run.take(turnover.left), minlength=pop.runs)}
+    return {"deaths": np.bincount(pop.run_of(turnover.died), minlength=pop.runs),
+            "deaths_in_hospital": np.bincount(pop.run_of(turnover.died_in_hospital), minlength=pop.runs),
+            "left_services": np.bincount(pop.run_of(turnover.left), minlength=pop.runs)}
 
 
 def zero_flows(runs: int) -> dict[str, np.ndarray]:

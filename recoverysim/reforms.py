@@ -69,7 +69,7 @@ def reached(pop, state, reform: str, people: np.ndarray) -> np.ndarray:
     share = state.reform_reach[:, k]
     if not (share > 0).any():
         return np.zeros(people.shape, bool)
-    return getattr(pop, f"reach_{reform}").take(people) < of_runs(share, pop.run.take(people))
+    return getattr(pop, f"reach_{reform}").take(people) < of_runs(share, pop.run_of(people))
 
 
 def ratio_of(pop, state, reform: str, people: np.ndarray) -> np.ndarray:
@@ -77,5 +77,5 @@ def ratio_of(pop, state, reform: str, people: np.ndarray) -> np.ndarray:
     hit = reached(pop, state, reform, people)
     if not hit.any():
         return np.ones(people.shape)
-    effect = of_runs(state.reform_ratio[:, PERSON_REFORMS.index(reform)], pop.run.take(people))
+    effect = of_runs(state.reform_ratio[:, PERSON_REFORMS.index(reform)], pop.run_of(people))
     return np.where(hit, effect, 1.0)

@@ -36,7 +36,9 @@ class TieMatrix:
     one pass over contiguous arrays rather than a gather and scatter over the live ties.
     """
 
-    _FIELDS = (("_row", np.int32), ("_col", np.int32), ("_data", np.int8), ("_flag", np.intp),
+    # Rows are intp: every week gathers by them over all ties (``remove_people``), and numpy's take, bincount
+    # and add.at first convert other index types to intp, which cost more than the gather itself.
+    _FIELDS = (("_row", np.intp), ("_col", np.int32), ("_data", np.int8), ("_flag", np.intp),
                ("_threshold", np.float64), ("_accumulated", np.float64))
 
     def __init__(self, n_people: int, n_alters: int, rows: np.ndarray, cols: np.ndarray,
@@ -158,11 +160,10 @@ class TieMatrix:
 
     def remove_people(self, leaving: np.ndarray) -> None:
         """End every live tie of the people flagged in ``leaving`` (one flag per person), at either end."""
-        row = self._row[: self.m]
-        gone = leaving.take(row)
+        gone = leaving.take(self._row[: self.m])
         if self.symmetric:
             gone |= leaving.take(self._col[: self.m])
-        self.remove((gone & (self._data[: self.m] == 1)).nonzero()[0])
+        self.remove(np.logical_and(gone, self.active.view(np.bool_), out=gone).nonzero()[0])
 
     def _compact(self) -> None:
         keep = self.active_index()
@@ -378,13 +379,13 @@ def draw_ties(pop, w, social_exclusion: np.ndarray, peer_availability: np.ndarra
     """
     p_seek = -np.expm1(-w.peer_tie_formation_rate * peer_availability / WEEKS_PER_YEAR)
     seekers, u = streams.uniform_below("peer_ties", p_seek)
-    seekers = seekers[(u < of_runs(p_seek, pop.run.take(seekers))) & ~pop.in_hospital[seekers]]
+    seekers = seekers[(u < of_runs(p_seek, pop.run_of(seekers))) & ~pop.in_hospital[seekers]]
     # Community ties: people in control or reunion make new ones unless excluded.
     p_gain = -np.expm1(-(community_tie_gain_rate(w) * (1 - social_exclusion)))
     gain, u = streams.uniform_below("community_ties", p_gain.max(axis=1).astype(np.float64))
     keep = ~pop.in_hospital[gain] & (pop.stage[gain] >= CONTROL)
     gain, u = gain[keep], u[keep]
-    gain = gain[u < p_gain.reshape(-1).take(hazard_key(pop.run.take(gain), pop.schizophrenia[gain].view(np.int8)))]
+    gain = gain[u < p_gain.reshape(-1).take(hazard_key(pop.run_of(gain), pop.schizophrenia[gain].view(np.int8)))]
     # The keyed draws of the new ties (partner choice, loss thresholds), hashed in one pass.
     local_seekers = streams.local(seekers)
     pick, u_peer_loss, u_community_loss = streams.keyed_uniform_groups(
@@ -422,9 +423,10 @@ def update_ties(pop, net: RelationshipNetwork, w, social_exclusion: np.ndarray, 
     new_peer = 0
     if partners.size and seekers.size:
         # Each seeker picks among the partners of their own run (partners are sorted, so each run's are together).
-        per_run = np.bincount(pop.run.take(partners), minlength=pop.runs)
+        # Partners are sorted, so each run's count follows from where its first person would go.
+        per_run = np.diff(np.searchsorted(partners, np.arange(pop.runs + 1) * pop.run_size))
         first = np.cumsum(per_run) - per_run
-        run = pop.run.take(seekers)
+        run = pop.run_of(seekers)
         if pop.runs == 1:
             can, available = np.arange(seekers.size), per_run
         else:
@@ -436,6 +438,6 @@ def update_ties(pop, net: RelationshipNetwork, w, social_exclusion: np.ndarray, 
         new_peer = net.ties["peer"].m - before
     net.ties["peer"].accumulate(peer_tie_loss_rate(w))
     net.add_community_ties(gain, exp1_from_uniform(draws.community_tie_loss),
-                           hazard_key(pop.run.take(gain), pop.schizophrenia[gain]))
+                           hazard_key(pop.run_of(gain), pop.schizophrenia[gain]))
     lost = net.ties["community"].accumulate((community_tie_loss_rate(w) * social_exclusion).reshape(-1))
     return TieEvents(new_peer, lost.size)

@@ -87,7 +87,7 @@ def identity(pop, who: np.ndarray) -> np.ndarray:
 
 def exit_hazards(pop, t, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weekly hazards (death, leaving services) of ``who``; ``t`` is the ``[turnover]`` section."""
-    run = pop.run.take(who)
+    run = pop.run_of(who)
     death = of_runs(t.excess_mortality / WEEKS_PER_YEAR, run) * (
         of_runs(t.mortality_makeham_c, run)
         + of_runs(t.mortality_gompertz_a, run) * np.exp(of_runs(t.mortality_gompertz_b, run) * pop.age.take(who)))
@@ -130,7 +130,7 @@ def enter(pop, pp, places: np.ndarray, draws: EntryDraws, week: int) -> None:
 
     Nothing of the previous occupant carries over; the place's generation goes up by one.
     """
-    a = new_attributes(pp, draws.attributes(), pop.run.take(places))
+    a = new_attributes(pp, draws.attributes(), pop.run_of(places))
     pop.stage[places] = DISCONTINUITY
     pop.stage_since[places] = week
     pop.reached_week[places] = -1

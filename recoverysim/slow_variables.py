@@ -27,9 +27,9 @@ def recover(pop, c) -> None:
     # Only people above their baseline move; most people sit at it, so work on that subset.
     up = (pop.trauma_load > pop.trauma_history).nonzero()[0]
     base_t = pop.trauma_history[up].astype(REAL)
-    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * of_runs(decay_t, pop.run.take(up))
+    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * of_runs(decay_t, pop.run_of(up))
     up = ((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital).nonzero()[0]
     base_m = pop.medication_baseline[up]
-    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * of_runs(decay_m, pop.run.take(up))
+    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * of_runs(decay_m, pop.run_of(up))
     up = (pop.service_mistrust > 0).nonzero()[0]
-    pop.service_mistrust[up] *= of_runs(decay_trust, pop.run.take(up))
+    pop.service_mistrust[up] *= of_runs(decay_trust, pop.run_of(up))
