@@ -329,6 +329,12 @@ class RecoveryModel(mesa.Model):
                          for a, b, ga, gb in zip(snaps[:-1], snaps[1:], gens[:-1], gens[1:], strict=True)])
 
 
+def status_quo(scenario: Scenario, seed: int) -> spin_up.StatusQuo:
+    """The status quo of ``scenario`` with ``seed``: its own spin-up, taken one week before week 0."""
+    return RecoveryModel(scenario, rng=seed, materialise_agents=False, record_barrier_means=False,
+                         keep_status_quo=True).status_quo
+
+
 def state_digest(model: RecoveryModel, *, skip_recorded: tuple[str, ...] = ()) -> str:
     """SHA-256 of a run's state: every population array, each tie type's degrees and the weekly record.
 

@@ -20,7 +20,7 @@ forgotten, which by the memorylessness of the exponential law gives a surviving 
 lifetime law. A peer tie joins the copies of its two people that belong to the same copy (``i // pilot size``).
 The professional tie belongs to the place, not the person (``RelationshipNetwork.renew``), and is drawn anew.
 
-A run can also start from another run's status quo (``StatusQuo``, ``status_quo``): an exact copy of that
+A run can also start from another run's status quo (``StatusQuo``, ``model.status_quo``): an exact copy of that
 run's state one week before week 0, from which the run goes on under its own parameters. A sensitivity
 analysis of changes made now (``start = "status_quo"``, docs/sensitivity.md) spins up once per seed that way.
 """
@@ -174,14 +174,6 @@ class StatusQuo:
             raise ValueError("a status quo is taken from a model of one run")
         return cls(model.config, model.seed, model.week, model.spin_up_weeks, copy.deepcopy(model.population),
                    copy.deepcopy(model.network), copy.deepcopy(model.streams.families[0]))
-
-
-def status_quo(scenario, seed: int) -> StatusQuo:
-    """The status quo of ``scenario`` with ``seed``: its own spin-up, taken one week before week 0."""
-    from recoverysim.model import RecoveryModel
-
-    return RecoveryModel(scenario, rng=seed, materialise_agents=False, record_barrier_means=False,
-                         keep_status_quo=True).status_quo
 
 
 def from_status_quo(starts: Sequence[StatusQuo], configs: Sequence, seeds: Sequence[int]):

@@ -5,8 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recoverysim import spin_up
-from recoverysim.model import RecoveryModel, state_digest
+from recoverysim.model import RecoveryModel, state_digest, status_quo
 from recoverysim.scenario import load_scenario
 from recoverysim.sensitivity import model_adapter
 from recoverysim.sensitivity.experiment import ExperimentError, load_experiment
@@ -32,17 +31,17 @@ def _run(scenario, seed, start=None):
 def test_a_run_started_from_its_own_status_quo_is_its_own_run_bit_for_bit(extra):
     scenario = _scenario(**extra)
     own = RecoveryModel(scenario, rng=5, materialise_agents=False, keep_status_quo=True)
-    status_quo = own.status_quo
-    assert status_quo.week == (-1 if extra.get("run.spin_up_years") == 0 else -2)
+    quo = own.status_quo
+    assert quo.week == (-1 if extra.get("run.spin_up_years") == 0 else -2)
     own.run()
-    assert state_digest(_run(scenario, 5, [status_quo])) == state_digest(own)
+    assert state_digest(_run(scenario, 5, [quo])) == state_digest(own)
     # The status quo is a copy: starting from it twice gives the same run again.
-    assert state_digest(_run(scenario, 5, [status_quo])) == state_digest(own)
+    assert state_digest(_run(scenario, 5, [quo])) == state_digest(own)
 
 
 def test_runs_of_a_batch_started_from_status_quos_are_the_runs_alone():
     base, other = _scenario(), _scenario(**{"levers.coercion": 0.1})
-    quos = [spin_up.status_quo(base, seed) for seed in (1, 2)]
+    quos = [status_quo(base, seed) for seed in (1, 2)]
     batch = RecoveryModel(runs=[(other, 1), (base, 2), (base, 1)], start=[quos[0], quos[1], quos[0]],
                           materialise_agents=False).run()
     assert batch.headline(0) == _run(other, 1, [quos[0]]).headline()
@@ -52,9 +51,9 @@ def test_runs_of_a_batch_started_from_status_quos_are_the_runs_alone():
 
 def test_a_change_at_the_status_quo_acts_from_its_last_week():
     base = _scenario()
-    status_quo = spin_up.status_quo(base, 3)
+    quo = status_quo(base, 3)
     no_coercion = _scenario(**{"levers.coercion": 0.0})
-    changed, unchanged = _run(no_coercion, 3, [status_quo]), _run(base, 3, [status_quo])
+    changed, unchanged = _run(no_coercion, 3, [quo]), _run(base, 3, [quo])
     assert changed.headline()["coercive_episodes_per_1000_person_years"] == 0
     assert unchanged.headline()["coercive_episodes_per_1000_person_years"] > 0
     # Both start from the same people: the stage of everyone at week 0 differs only through week -1.
@@ -65,15 +64,15 @@ def test_a_change_at_the_status_quo_acts_from_its_last_week():
 
 
 def test_a_status_quo_refuses_a_run_of_another_layout_or_seed():
-    status_quo = spin_up.status_quo(_scenario(), 3)
+    quo = status_quo(_scenario(), 3)
     with pytest.raises(ValueError, match="differ in population.size"):
-        _run(_scenario(**{"population.size": 900}), 3, [status_quo])
+        _run(_scenario(**{"population.size": 900}), 3, [quo])
     with pytest.raises(ValueError, match="seed 4 cannot start from a status quo of seed 3"):
-        _run(_scenario(), 4, [status_quo])
+        _run(_scenario(), 4, [quo])
     with pytest.raises(ValueError, match="2 runs but 1 status quo"):
-        RecoveryModel(runs=[(_scenario(), 3)] * 2, start=[status_quo])
+        RecoveryModel(runs=[(_scenario(), 3)] * 2, start=[quo])
     # The observed years are not part of the state: a longer run may start from it.
-    assert _run(_scenario(**{"run.years": 3}), 3, [status_quo]).week == 3 * 52
+    assert _run(_scenario(**{"run.years": 3}), 3, [quo]).week == 3 * 52
 
 
 EXPERIMENT = f"""

@@ -94,7 +94,7 @@ class ModelFunction:
 
 def status_quo_of(scenario, seed: int):
     """The status quo of ``scenario`` with ``seed``, spun up once in this process."""
-    from recoverysim.spin_up import status_quo
+    from recoverysim.model import status_quo
 
     key = (scenario.content_hash, int(seed))
     if key not in _STATUS_QUOS:
