@@ -5,7 +5,7 @@ the assumed cost ``crisis.unmet_crisis_trauma`` to the person; with beds, an adm
 barriers (``barriers.hospital_amplifier``), coercive measures (``levers.coercion``) and long stays. This script
 measures the share in reunion at year 10 with no beds minus the default, paired by seed:
 
-1. across ``crisis.unmet_crisis_trauma`` (its assumed range, and beyond it), to show where the sign flips;
+1. across ``crisis.unmet_crisis_trauma`` (its assumed range [0, 2]), to show where the sign flips;
 2. at the default, with each harm of a stay switched off in both arms, to show which of them makes the gain.
 
 Every arm of a replicate shares its seed (common random numbers) and all arms are stepped in one batch.
