@@ -24,14 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from model_diagnostics import BASELINE, scenario_of
 
 from recoverysim.intervals import mean_interval
-from recoverysim.scenario import load_scenario
 from recoverysim.seeds import replicate_seed
 from recoverysim.simulation import simulate_together
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-BASELINE = "japan_baseline"
 NO_BEDS = {"levers.bed_capacity": 0.0}
 #: Values of crisis.unmet_crisis_trauma across its assumed range [0, 2] (default 0.5).
 UNMET_TRAUMA = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -48,34 +46,42 @@ OUTCOMES = {"share_reunion_end": ("share in reunion, year 10 (pp)", 100.0),
             "deaths_per_1000_person_years": ("deaths per 1,000 PY", 1.0)}
 
 
-def arms(population: int) -> dict[tuple[str, str, bool], dict]:
+def arms() -> dict[tuple[str, str, bool], dict]:
     """(group, setting, no beds) -> overrides of the baseline, for every arm of the sweep."""
     out = {}
     for u in UNMET_TRAUMA:
         for no_beds in (False, True):
             out[("unmet_crisis_trauma", f"{u:g}", no_beds)] = {
-                "population.size": population, "crisis.unmet_crisis_trauma": u, **(NO_BEDS if no_beds else {})}
+                "crisis.unmet_crisis_trauma": u, **(NO_BEDS if no_beds else {})}
     for label, harm in HARMS.items():
         for no_beds in (False, True):
-            out[("harm of a stay", label, no_beds)] = {"population.size": population, **harm,
-                                                       **(NO_BEDS if no_beds else {})}
+            out[("harm of a stay", label, no_beds)] = {**harm, **(NO_BEDS if no_beds else {})}
     return out
+
+
+def distinct_runs(plan: dict[tuple, dict], baseline) -> dict[frozenset, list[tuple]]:
+    """Each distinct change to ``baseline`` -> the arms it serves (the baseline's own settings are in both groups).
+
+    An override equal to the baseline's value is no change, so the arm at the default unmet-crisis cost and
+    the arm with no harm switched off are one run.
+    """
+    runs: dict[frozenset, list[tuple]] = {}
+    for key, overrides in plan.items():
+        change = frozenset((name, value) for name, value in overrides.items() if baseline[name] != value)
+        runs.setdefault(change, []).append(key)
+    return runs
 
 
 def paired_differences(population: int, replicates: int, seed: int) -> pd.DataFrame:
     """No beds minus default, per outcome and setting: mean and 95% t interval over replicate pairs."""
-    base = load_scenario(SCENARIOS / f"{BASELINE}.toml")
-    plan = arms(population)
-    jobs, keys = [], []
-    for key, overrides in plan.items():
-        scenario = base.with_overrides(overrides)
-        for r in range(replicates):
-            jobs.append((scenario, replicate_seed(seed, r), r))
-            keys.append(key)
-    runs = simulate_together(jobs)
+    runs = distinct_runs(arms(), scenario_of(BASELINE, {}, population))
+    jobs = [(scenario_of(BASELINE, dict(overrides), population), replicate_seed(seed, r), r)
+            for overrides in runs for r in range(replicates)]
+    headlines = [run.headline for run in simulate_together(jobs)]
     values: dict[tuple, list[dict]] = {}
-    for key, run in zip(keys, runs, strict=True):
-        values.setdefault(key, []).append(run.headline)
+    for i, served in enumerate(runs.values()):
+        for key in served:
+            values[key] = headlines[i * replicates:(i + 1) * replicates]
     rows = []
     for (group, setting, no_beds), headlines in values.items():
         if no_beds:
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="root seed (default: the baseline's run.seed)")
     parser.add_argument("--out", type=Path, help="also write the table as CSV here")
     args = parser.parse_args(argv)
-    seed = load_scenario(SCENARIOS / f"{BASELINE}.toml")["run.seed"] if args.seed is None else args.seed
+    seed = scenario_of(BASELINE, {}, args.population)["run.seed"] if args.seed is None else args.seed
     command = ".venv/bin/python benchmarks/beds_sweep.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     start = time.perf_counter()
     table = paired_differences(args.population, args.replications, seed)

@@ -1,5 +1,7 @@
 import dataclasses
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ def short_spin_up():
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(PARAMETERS, spin_up.name, dataclasses.replace(spin_up, default=TEST_SPIN_UP_YEARS))
         yield
+
+
+@pytest.fixture
+def benchmark_module():
+    """A loader of the scripts in benchmarks/ by module name (their folder on the path, as when run as scripts)."""
+    folder = str(ROOT / "benchmarks")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module
 
 
 @pytest.fixture

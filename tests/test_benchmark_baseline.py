@@ -1,6 +1,5 @@
 """The per-agent benchmark baseline applies the model's own stage rules (so the speed-up compares like with like)."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +11,8 @@ from recoverysim.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _bench_model():
-    spec = importlib.util.spec_from_file_location("bench_model", ROOT / "benchmarks" / "bench_model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_same_rules_baseline_gives_the_model_hazards():
-    bench = _bench_model()
+def test_same_rules_baseline_gives_the_model_hazards(benchmark_module):
+    bench = benchmark_module("bench_model")
     path = ROOT / "scenarios" / "japan_baseline.toml"
     model = RecoveryModel(load_scenario(path, {"population.size": 2000, "run.spin_up_years": 0}), rng=3,
                          materialise_agents=False)
