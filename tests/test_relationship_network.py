@@ -153,6 +153,19 @@ def test_stack_of_three_runs_keeps_thresholds_and_offsets_every_runs_alters():
     assert community.row.tolist() == [3] and community._threshold[: community.m].tolist() == [0.7]
 
 
+def test_stack_keeps_the_hazard_a_live_tie_has_accumulated():
+    """A community tie of run 1 (hazard key 2 x 1 + 0) has accumulated 0.5 of its threshold 0.7: a further 0.25
+    takes it past (0.75 > 0.7), as it would have in its own run; a tie starting from 0 would not have ended."""
+    nets = [network(2), network(2)]
+    nets[1].ties["community"] = TieMatrix(2, 1, np.array([0], np.int32), np.array([0], np.int32), np.array([0.7]))
+    nets[1].ties["community"].accumulate(np.array([0.5]))
+    net = RelationshipNetwork.stack(nets)
+    community = net.ties["community"]
+    assert community.row.tolist() == [2] and community.flag.tolist() == [2]
+    assert community.accumulate(np.array([0.0, 0.0, 0.25, 0.0])).tolist() == [0]
+    assert net.degree("community").tolist() == [0, 0, 0, 0]
+
+
 def test_peer_neighbour_sums_and_new_ties():
     net = network(5, peer_pairs=[(0, 1), (1, 2), (3, 1)])
     values = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
@@ -168,6 +181,33 @@ def test_peer_neighbour_sums_and_new_ties():
     community = net.ties["community"]
     assert community.col.tolist()[-2:] == [before, before + 1] and community.flag.tolist()[-2:] == [0, 1]
     assert net.degree("community").tolist() == [0, 1, 0, 1, 0]
+
+
+def test_remove_people_ends_peer_ties_at_either_end():
+    tm = TieMatrix(5, 5, np.array([0, 2, 1, 3], np.int32), np.array([1, 3, 2, 4], np.int32), symmetric=True)
+    leaving = np.zeros(5, bool)
+    leaving[2] = True  # person 2 is the row of tie (2, 3) and the column of tie (1, 2)
+    tm.remove_people(leaving)
+    assert tm.active.tolist() == [1, 0, 0, 1] and tm.degree.tolist() == [1, 1, 0, 1, 1]
+
+
+def test_renew_ends_the_old_occupants_ties_and_gives_the_new_one_ties_to_new_alters():
+    """Place 2 changes hands: its family, community and peer ties (at either end) end; the professional tie stays
+    with the place; the new occupant gets 3 family ties and 2 community ties to new alters, with the given loss
+    thresholds (0.4, 0.9) and hazard key (1)."""
+    net = network(4, family=[1, 0, 2, 1], professional=[1, 1, 1, 1], community=[1, 0, 2, 0],
+                  community_flags=[0, 0, 1, 0], peer_pairs=[(0, 1), (2, 3), (1, 2)])
+    net.renew(np.array([2]), np.array([3]), np.array([2]), np.array([0.4, 0.9]), np.array([1, 1]))
+    family, community, peer = net.ties["family"], net.ties["community"], net.ties["peer"]
+    assert family.active.tolist() == [1, 0, 0, 1, 1, 1, 1]
+    assert family.row.tolist()[4:] == [2, 2, 2] and family.col.tolist()[4:] == [4, 5, 6]
+    assert net.degree("family").tolist() == [1, 0, 3, 1] and net.degree("professional").tolist() == [1, 1, 1, 1]
+    assert community.active.tolist() == [1, 0, 0, 1, 1] and community.col.tolist()[3:] == [3, 4]
+    assert net.degree("community").tolist() == [1, 0, 2, 0]
+    assert peer.active.tolist() == [1, 0, 0] and net.degree("peer").tolist() == [1, 1, 0, 0]
+    # A week's hazard 0.5 on key 1 takes the new tie with threshold 0.4 past it, not the one with 0.9.
+    assert community.accumulate(np.array([0.0, 0.5])).tolist() == [3]
+    assert net.degree("community").tolist() == [1, 0, 1, 0]
 
 
 class FakeStreams:
