@@ -138,6 +138,50 @@ def test_a_crisis_with_no_free_bed_is_admitted_over_capacity_within_the_limit():
     assert shortage.tolist() == [1, 0] and over.tolist() == [1, 0] and unmet.size == 0
 
 
+def test_a_zero_over_capacity_share_admits_nobody_without_a_bed_even_at_a_zero_draw():
+    """As the first case, with room above the beds (limit 0.5) but over_capacity_share 0: crisis 2, which finds
+    no free bed, stays unmet although its over-capacity draw is 0."""
+    p, pop, st, crises, d = respond_case()
+    p = params(*[{**run, "hospital.over_capacity_share": 0.0, "hospital.over_capacity_limit": 0.5} for run in CRISIS])
+    d.over_capacity[:] = 0.0
+    response, shortage, over, unmet = cp.respond(pop, p, st, crises, d)
+    assert response[2] == COMMUNITY and shortage.tolist() == [1, 0] and over.tolist() == [0, 0]
+    assert unmet.tolist() == [2]
+
+
+def test_reforms_change_the_response_of_the_people_they_reach():
+    """One run, four crises, places and beds for all. Without reforms: community chance q = 0.8 x (1 - 0.5) =
+    0.4, involuntary chance 0.2 + 0.5 x 0.4 = 0.4 (ODD 7.4). Community- and network-based care reaches persons 0
+    and 2 (draws 0.1 below its share 0.5): the odds of admission times 0.19, q' = 1 - (1 - q) 0.19 / (q + (1 -
+    q) 0.19) (ODD 7.1). Crisis advocacy reaches person 1: the involuntary chance times 0.77."""
+    p = params({"crisis.community_preference": 0.8, "crisis.involuntary_share": 0.2,
+                "crisis.advocacy_involuntary_effect": 0.5})
+    pop = population(4, reach_community_network_care=[0.1, 0.9, 0.1, 0.9], reach_crisis_advocacy=[0.9, 0.1, 0.9, 0.9])
+    st = state(1, roots={"psychosocial_gap": 0.5, "advocacy_gap": 0.4},
+               levers={"community_support_capacity": 1000.0, "bed_capacity": 1000.0},
+               reform_reach={"community_network_care": 0.5, "crisis_advocacy": 0.5},
+               reform_ratio={"community_network_care": 0.19, "crisis_advocacy": 0.77})
+    q = 0.4
+    q_reached = 1 - (1 - q) * 0.19 / (q + (1 - q) * 0.19)  # 0.778
+    invol, invol_reached = 0.4, 0.4 * 0.77  # 0.308
+    # Response draws: 0 (reached, 0.6 < q') and 1 (not, 0.6 >= q); 2 (reached, 0.9 >= q') and 3 are admitted.
+    # Admission draws 0.35: below 0.4 (2, 3: involuntary), not below 0.308 (1, reached: voluntary).
+    assert q <= 0.6 < q_reached <= 0.9 and invol_reached <= 0.35 < invol
+    d = draws(4, response=[0.6, 0.6, 0.9, 0.9], admission_type=[0.35] * 4)
+    response, shortage, over, unmet = cp.respond(pop, p, st, np.arange(4), d)
+    assert response.tolist() == [COMMUNITY, VOLUNTARY, INVOLUNTARY, INVOLUNTARY]
+    assert shortage.tolist() == [0] and unmet.size == 0
+
+
+def test_the_involuntary_chance_is_capped_at_1_before_advocacy_multiplies_it():
+    """0.8 + 0.5 x 1 = 1.3 is capped at 1 (docs/mutation.md, caps not in ODD 7.4); advocacy's relative risk 0.77
+    then gives 0.77 for the person it reaches."""
+    p = params({"crisis.involuntary_share": 0.8, "crisis.advocacy_involuntary_effect": 0.5})
+    got = cp.involuntary_probability(population(2), p, np.array([1.0]), np.arange(2), np.zeros(2, np.intp),
+                                     np.array([0.77, 1.0]))
+    assert got == pytest.approx([0.77, 1.0])
+
+
 def test_mistrust_raises_the_odds_of_an_involuntary_admission():
     """p = 0.4 with no mistrust; at mistrust m the odds 0.4/0.6 multiply by exp(effect x m)."""
     p = params({"crisis.involuntary_share": 0.2, "crisis.advocacy_involuntary_effect": 0.5,
@@ -150,6 +194,19 @@ def test_mistrust_raises_the_odds_of_an_involuntary_admission():
                   "loops.coercion_mistrust": False})
     assert cp.involuntary_probability(pop, off, np.array([0.4]), np.arange(3), np.zeros(3, np.intp)) == \
         pytest.approx([0.4] * 3)
+
+
+def test_mistrust_raises_the_odds_by_each_runs_own_effect():
+    """Two runs (p = 0.4 and 0.6 with no mistrust): odds p/(1 - p) times exp(effect of the person's run x m)."""
+    p = params({"crisis.involuntary_share": 0.2, "crisis.advocacy_involuntary_effect": 0.5,
+                "crisis.mistrust_involuntary_effect": 0.7},
+               {"crisis.involuntary_share": 0.2, "crisis.advocacy_involuntary_effect": 0.5,
+                "crisis.mistrust_involuntary_effect": 1.0})
+    pop = population(2, runs=2, service_mistrust=[0.0, 0.5, 1.0, 0.5])
+    people = np.array([1, 2, 3])
+    got = cp.involuntary_probability(pop, p, np.array([0.4, 0.8]), people, np.array([0, 1, 1]))
+    odds = [0.4 / 0.6 * math.exp(0.7 * 0.5), 0.6 / 0.4 * math.exp(1.0 * 1.0), 0.6 / 0.4 * math.exp(1.0 * 0.5)]
+    assert got == pytest.approx([o / (1 + o) for o in odds])
 
 
 def test_coercive_experiences_take_a_share_of_the_remaining_trust():
@@ -186,6 +243,13 @@ def test_setbacks_send_involuntary_admissions_to_discontinuity_and_others_one_ba
     assert pop.trauma_load.tolist() == [0, 0, 0, 0, 0.5]
 
 
+def test_an_unmet_crisis_adds_its_trauma_to_the_load_already_there():
+    pop = population(2, stage=[2, 1], trauma_load=[1.25, 0.0])
+    c = params({"crisis.unmet_crisis_trauma": 0.5}).crisis
+    cp.setbacks(pop, c, np.array([0, 1]), np.array([COMMUNITY, VOLUNTARY]), np.array([0]), 8)
+    assert pop.trauma_load.tolist() == [1.75, 0.0] and pop.stage.tolist() == [0, 0]
+
+
 def odd_coercion_risk(run, lever, ti, involuntary):
     p = lever * (1 - c("trauma_insensitivity_coercion_effect", run) * (1 - ti))
     return p if involuntary else p * c("voluntary_coercion_ratio", run)
@@ -202,6 +266,9 @@ def test_coercion_at_admission_follows_lever_trauma_insensitivity_and_voluntary_
     np.testing.assert_allclose(risk, expected, rtol=1e-12)
     u = np.array(expected) * np.array([0.999, 1.0, 1.001, 0.5])
     assert cp.coerce(p.crisis, st, involuntary, u, run).tolist() == [True, False, False, True]
+    # Trauma-informed care's rate ratio 0.5 for person 0 halves the risk: the draw at 0.999 of it now misses.
+    ratio = np.array([0.5, 1.0, 1.0, 1.0])
+    assert cp.coerce(p.crisis, st, involuntary, u, run, ratio).tolist() == [False, False, False, True]
 
 
 def test_inpatients_not_under_a_measure_are_coerced_at_the_in_stay_hazard():
@@ -255,14 +322,15 @@ def test_episodes_kind_length_and_retraumatisation(loop):
                                rtol=1e-6)
 
 
-def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
+def run_week_case(**reforms):
+    """The respond case a week later, with coercion at its lever (see the comments of the test)."""
     p, pop, st, crises, d = respond_case()
     pop.in_hospital[4] = False  # the run-0 inpatient is discharged this week: the beds are 3 for 3 admissions
     pop.stage[:] = 3
     st = state(2, week=WEEK, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8],
                                     "trauma_insensitivity": [1.0, 1.0]},
                levers={"community_support_capacity": [200.0, 0.0], "bed_capacity": [600.0, 1000.0],
-                       "coercion": [1.0, 1.0]})
+                       "coercion": [1.0, 1.0]}, **reforms)
     # Crises 0 (voluntary: risk 0.25) and 3 (involuntary: risk 1) are coerced at admission, 2 (voluntary, draw
     # 0.9) is admitted but not coerced, and run 1's two involuntary admissions (risk 1) are; inpatient 9 of run 1
     # is coerced later in the stay.
@@ -273,6 +341,11 @@ def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
     pop.in_hospital[9] = True
     stay = InpatientDraws(*(np.array([x]) for x in (0.5, 0.0, 0.9, 0.5, 0.0)))
     inpatients = Discharges(np.zeros(0, int), np.zeros(0, int), np.zeros(0, bool), np.array([9]), stay)
+    return p, pop, st, crises, d, inpatients
+
+
+def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
+    p, pop, st, crises, d, inpatients = run_week_case()
     out = cp.run_week(pop, p, st, crises, d, inpatients)
     assert out.response.tolist() == [VOLUNTARY, COMMUNITY, VOLUNTARY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
     assert out.bed_shortage.tolist() == [0, 0]
@@ -284,6 +357,32 @@ def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
     assert pop.in_hospital[[0, 2, 3, 5, 6]].all() and not pop.in_hospital[1]
     # Involuntary admissions and the re-traumatised back to discontinuity, other crises one stage back.
     assert pop.stage.tolist() == [2, 2, 2, 0, 3, 0, 0, 3, 3, 0]
+
+
+def test_trauma_informed_care_lowers_the_coercion_risk_at_admission_of_those_it_reaches():
+    """As above, with trauma-informed care reaching person 0 (rate ratio 0.5): the voluntary risk 0.25 becomes
+    0.125, so the coercion draw 0.2 now misses; nobody else is reached (reach draws 0.9): coerced as before."""
+    p, pop, st, crises, d, inpatients = run_week_case(reform_reach={"trauma_informed_care": [0.5, 0.5]},
+                                                      reform_ratio={"trauma_informed_care": [0.5, 0.5]})
+    pop.reach_trauma_informed_care[:] = 0.9
+    pop.reach_trauma_informed_care[0] = 0.1
+    out = cp.run_week(pop, p, st, crises, d, inpatients)
+    assert out.coerced.tolist() == [3, 5, 6, 9] and out.coerced_in_stay.tolist() == [0, 1]
+
+
+def test_trauma_informed_care_lowers_the_in_stay_hazard_of_those_it_reaches():
+    """Two involuntary inpatients at the same draw, between the in-stay chance with trauma-informed care's rate
+    ratio 0.66 (person 0, reached: draw 0.1 below the share 0.5) and without it (person 1): only 1 is coerced."""
+    p = params(CRISIS[0])
+    st = state(1, week=WEEK, roots={"trauma_insensitivity": 0.3}, levers={"coercion": 0.5},
+               reform_reach={"trauma_informed_care": 0.5}, reform_ratio={"trauma_informed_care": 0.66})
+    pop = population(2, involuntary=[1, 1], reach_trauma_informed_care=[0.1, 0.9])
+    risk = odd_coercion_risk(0, 0.5, 0.3, True)
+    full = 1 - math.exp(-c("inpatient_coercion_rate", 0) / 52 * risk)
+    reached = 1 - math.exp(-c("inpatient_coercion_rate", 0) / 52 * risk * 0.66)
+    u = np.full(2, 0.9 * full)
+    assert reached < u[0] < full
+    assert cp.coerce_inpatients(pop, p.crisis, st, np.arange(2), u).tolist() == [1]
 
 
 def test_crisis_probability_bound_outside_the_registry_ranges():
