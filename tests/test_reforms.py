@@ -137,6 +137,8 @@ def test_each_run_reads_its_own_share_of_each_reform():
             [ratios[name][i // 3] if hit[i] else 1.0 for i in people]), name
     assert reached(pop, st, "crisis_advocacy", people)[2] == np.False_  # draw 0.5 at share 0.5: not reached
     assert reached(pop, st, "community_network_care", np.array([1, 5])).tolist() == [False, True]
+    # A subset of the people: each gets its own run's ratio (person 5, run 1, reached: 0.3).
+    assert ratio_of(pop, st, "community_network_care", np.array([1, 5])).tolist() == pytest.approx([1.0, 0.3])
 
 
 def test_nobody_is_reached_by_a_reform_with_no_share_anywhere():
