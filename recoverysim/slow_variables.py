@@ -6,7 +6,7 @@ import numpy as np
 
 from recoverysim.batch import derived
 from recoverysim.parameters import WEEKS_PER_YEAR
-from recoverysim.population import REAL, of_runs
+from recoverysim.population import REAL
 
 
 @derived
@@ -24,12 +24,52 @@ def recover(pop, c) -> None:
     service mistrust towards 0.
     """
     decay_t, decay_m, decay_trust = weekly_decay(c)
-    # Only people above their baseline move; most people sit at it, so work on that subset.
-    up = (pop.trauma_load > pop.trauma_history).nonzero()[0]
-    base_t = pop.trauma_history[up].astype(REAL)
-    pop.trauma_load[up] = base_t + (pop.trauma_load[up] - base_t) * of_runs(decay_t, pop.run_of(up))
-    up = ((pop.medication_burden > pop.medication_baseline) & ~pop.in_hospital).nonzero()[0]
-    base_m = pop.medication_baseline[up]
-    pop.medication_burden[up] = base_m + (pop.medication_burden[up] - base_m) * of_runs(decay_m, pop.run_of(up))
-    up = (pop.service_mistrust > 0).nonzero()[0]
-    pop.service_mistrust[up] *= of_runs(decay_trust, pop.run_of(up))
+    # Everyone's new value is computed and kept where the person is above their baseline: most people are
+    # (or sit at it), and picking out, gathering and scattering them cost more than whole-array passes.
+    load, base_t = pop.trauma_load, pop.trauma_history.astype(REAL)
+    _towards(load, base_t, decay_t, load > base_t, pop.runs)
+    burden, base_m = pop.medication_burden, pop.medication_baseline
+    _towards(burden, base_m, decay_m, (burden > base_m) & ~pop.in_hospital, pop.runs)
+    # Everyone's mistrust is multiplied by the factor: at 0 it stays 0.
+    mistrust = _by_run(pop.service_mistrust, pop.runs)
+    np.multiply(mistrust, _per_run(decay_trust), out=mistrust)
+
+
+def _towards(value: np.ndarray, base: np.ndarray, factor: np.ndarray, moves: np.ndarray, runs: int) -> None:
+    """``value <- base + (value - base) * factor`` (factor per run) where ``moves``, in place.
+
+    Computed for everyone and written where ``moves`` holds: whole-array passes cost less than picking out,
+    gathering and scattering the (many) people who move. The same single-precision operations in the same
+    order as on the movers alone, so each mover's value is bit for bit what it was.
+    """
+    moved = value - base
+    rows = _by_run(moved, runs)
+    np.multiply(rows, _per_run(factor), out=rows)
+    moved += base
+    _select(value, moved, moves)
+
+
+def _select(value: np.ndarray, new: np.ndarray, where: np.ndarray) -> None:
+    """``value[where] = new[where]`` bit for bit, in place; ``new`` is consumed.
+
+    On the bits: value ^= (new ^ value) & (all ones where ``where``). With a mask of scattered people this
+    costs a fraction of ``np.copyto(..., where=)`` or ``np.where``, whose element-by-element choice mispredicts.
+    """
+    bits = np.dtype(f"u{value.itemsize}")
+    ones = where.astype(f"i{value.itemsize}")
+    np.negative(ones, out=ones)  # -1: every bit set
+    diff = new.view(bits)
+    diff ^= value.view(bits)
+    diff &= ones.view(bits)
+    kept = value.view(bits)
+    kept ^= diff
+
+
+def _by_run(values: np.ndarray, runs: int) -> np.ndarray:
+    """A per-person array as a view of shape (runs, run size), to broadcast per-run factors against."""
+    return values.reshape(runs, -1, copy=False)
+
+
+def _per_run(factor: np.ndarray) -> np.ndarray:
+    """Per-run factors as a column, broadcasting over each run's row of ``_by_run``."""
+    return np.asarray(factor).reshape(-1, 1)
