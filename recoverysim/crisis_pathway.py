@@ -80,13 +80,12 @@ def crisis_probability_bound(pop, c) -> np.ndarray:
 
     The small margin covers single-precision rounding, so anyone whose draw is above it has no crisis.
     """
-    by_run = (pop.runs, pop.run_size)
+    def by_run(values):
+        return values.reshape(pop.runs, pop.run_size, copy=False)
     top = c.rate / WEEKS_PER_YEAR * np.maximum(1.0, c.stage_factor ** 3)
-    top = top * (1 + c.trauma_effect * np.maximum(0.0, pop.trauma_load.reshape(by_run).max(axis=1, initial=0.0)))
-    top = top * (1 + c.medication_effect * np.maximum(0.0, pop.medication_burden.reshape(by_run).max(axis=1,
-                                                                                                    initial=0.0)))
-    top = top * (1 + c.insecurity_effect * np.maximum(0.0, 1 - pop.life_security.reshape(by_run).min(axis=1,
-                                                                                                   initial=1.0)))
+    top = top * (1 + c.trauma_effect * np.maximum(0.0, by_run(pop.trauma_load).max(axis=1, initial=0.0)))
+    top = top * (1 + c.medication_effect * np.maximum(0.0, by_run(pop.medication_burden).max(axis=1, initial=0.0)))
+    top = top * (1 + c.insecurity_effect * np.maximum(0.0, 1 - by_run(pop.life_security).min(axis=1, initial=1.0)))
     top = top * (1 + c.post_discharge_effect)
     return np.minimum(1.0, -np.expm1(-top) * (1 + 1e-4) + 1e-6)
 

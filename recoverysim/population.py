@@ -193,7 +193,7 @@ class Population:
         if self.runs == 1:
             return np.array([np.count_nonzero(mask)])
         # Row by row: count_nonzero of a whole row is several times faster than a reduction along an axis.
-        return np.array([np.count_nonzero(row) for row in mask.reshape(self.runs, self.run_size)])
+        return np.array([np.count_nonzero(row) for row in mask.reshape(self.runs, self.run_size, copy=False)])
 
     def move_to_stage(self, who: np.ndarray, new_stage: np.ndarray | int, week: int) -> None:
         """Set the stage of ``who`` (indices) and record first arrivals."""
@@ -208,7 +208,7 @@ class Population:
         self.stage_since[who] = week
         # Flat positions in reached_week: far cheaper than a 2-D fancy index with int8 stage codes.
         flat = who * len(STAGES) + new_stage
-        reached = self.reached_week.reshape(-1)
+        reached = self.reached_week.reshape(-1, copy=False)  # a view: written through
         reached[flat[reached.take(flat) < 0]] = week
 
     def stage_counts(self) -> np.ndarray:

@@ -228,7 +228,8 @@ class BatchStreams:
         if self.runs == 1:
             who = (bits <= np.uint32(top[0])).nonzero()[0]
         else:
-            who = (bits.reshape(self.runs, n) <= np.array(top, np.uint32)[:, None]).reshape(-1).nonzero()[0]
+            below = bits.reshape(self.runs, n, copy=False) <= np.array(top, np.uint32)[:, None]
+            who = below.reshape(-1, copy=False).nonzero()[0]
         return who, _unit_floats(bits[who])
 
     def keyed_uniforms(self, names: tuple[str, ...], week: int, people: np.ndarray,

@@ -148,8 +148,9 @@ def record_week(recorder, week: int, pop, network, state, means: np.ndarray, wee
         peer_availability=state.levers.peer_availability,
         shame_pressure=state.roots.shame_pressure,
         # as .mean(), without its wrapper
-        mean_trauma_load=np.add.reduce(pop.trauma_load.reshape(by_run), axis=1) / pop.run_size,
-        mean_service_mistrust=np.add.reduce(pop.service_mistrust.reshape(by_run), axis=1) / pop.run_size,
+        mean_trauma_load=np.add.reduce(pop.trauma_load.reshape(by_run, copy=False), axis=1) / pop.run_size,
+        mean_service_mistrust=(np.add.reduce(pop.service_mistrust.reshape(by_run, copy=False), axis=1)
+                               / pop.run_size),
         beds=hospital.beds(state.levers.bed_capacity, pop.run_size),
         inpatients_aged_65_plus=pop.count_by_run(pop.in_hospital & (pop.age >= 65)),
         # Stays begun in the spin-up have negative admission weeks on the same clock, so the length is exact.
