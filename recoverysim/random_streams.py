@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import math
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 
 import numpy as np
@@ -28,6 +29,19 @@ def derive_seed(seed: int, *path: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
+#: Fewest 64-bit outputs of one stream per week for which the next week's are drawn ahead in a background thread:
+#: below it the hand-over costs more than the drawing (sensitivity runs of a few thousand people).
+PREFETCH_MIN_OUTPUTS = 1 << 17
+_prefetcher: ThreadPoolExecutor | None = None
+
+
+def _background() -> ThreadPoolExecutor:
+    global _prefetcher
+    if _prefetcher is None:
+        _prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recoverysim-prefetch")
+    return _prefetcher
+
+
 class RandomStreams:
     """A family of independent generators, one per named process."""
 
@@ -38,14 +52,52 @@ class RandomStreams:
         self._offset_tables: dict[tuple[str, ...], np.ndarray] = {}
         self.record = record
         self.digests: dict[str, hashlib._Hash] = {}
+        # name -> (generator state before the draw, number of outputs, the outputs or their Future)
+        self._ahead: dict[str, tuple[dict, int, Future | np.ndarray]] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
+        """The generator of stream ``name``, as if nothing had been drawn ahead."""
+        if name in self._ahead:
+            self._take_ahead(name, None)
+        return self._generator(name)
+
+    def _generator(self, name: str) -> np.random.Generator:
         gen = self._streams.get(name)
         if gen is None:
             seq = np.random.SeedSequence(self.seed, spawn_key=(stream_key(name),))
             gen = np.random.Generator(np.random.PCG64(seq))
             self._streams[name] = gen
         return gen
+
+    def raw_outputs(self, name: str, n: int, ahead: bool = False) -> np.ndarray:
+        """The next ``n`` 64-bit outputs of stream ``name``; with ``ahead``, start drawing the ``n`` after them.
+
+        The outputs drawn ahead (in a background thread, while the model steps) are exactly the next ones: any
+        other use of the stream, or a different ``n``, waits for them and puts the generator back where it was.
+        """
+        values = self._take_ahead(name, n) if name in self._ahead else None
+        gen = self._generator(name)
+        if values is None:
+            values = _raw_outputs(gen, n)
+        if ahead:
+            self._ahead[name] = (gen.bit_generator.state, n, _background().submit(_raw_outputs, gen, n))
+        return values
+
+    def _take_ahead(self, name: str, n: int | None) -> np.ndarray | None:
+        """The outputs drawn ahead for ``name`` if there are ``n`` of them; otherwise undo the draw."""
+        state, count, values = self._ahead.pop(name)
+        values = values.result() if isinstance(values, Future) else values
+        if count == n:
+            return values
+        self._streams[name].bit_generator.state = state
+        return None
+
+    def __getstate__(self) -> dict:
+        """The state to copy or pickle: outputs being drawn ahead are waited for and kept as arrays."""
+        state = self.__dict__.copy()
+        state["_ahead"] = {name: (before, n, values.result() if isinstance(values, Future) else values)
+                           for name, (before, n, values) in self._ahead.items()}
+        return state
 
     def uniform(self, name: str, n: int) -> np.ndarray:
         """``n`` uniforms on [0, 1) from stream ``name``.
@@ -220,7 +272,8 @@ class BatchStreams:
                 who = (draws < bounds[r]).nonzero()[0]
                 parts.append((who + r * n, draws[who]))
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        raw = [_raw_outputs(family[name], n // 2) for family in self.families]
+        ahead = n // 2 >= PREFETCH_MIN_OUTPUTS  # next week's outputs drawn in the background, while the model steps
+        raw = [family.raw_outputs(name, n // 2, ahead) for family in self.families]
         bits = (raw[0] if self.runs == 1 else np.concatenate(raw)).view(np.uint32)
         # A draw is (bits >> 8) * 2**-24, so draw < bound implies bits <= (floor(bound * 2**24) + 1) * 2**8 - 1.
         # Python integers for these few numbers: cheaper than a chain of small array operations.

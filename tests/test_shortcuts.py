@@ -6,10 +6,13 @@ degree counts and tie totals incrementally, and computes barrier means without t
 here switches a shortcut off (or recomputes its result the plain way) and compares.
 """
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
-from recoverysim import crisis_pathway, recovery_stages
+from recoverysim import crisis_pathway, random_streams, recovery_stages
 from recoverysim.crisis_pathway import crisis_hazard, crisis_probability_bound
 from recoverysim.model import RecoveryModel, state_digest
 from recoverysim.random_streams import BatchStreams, RandomStreams
@@ -65,8 +68,11 @@ def test_subset_computations_equal_the_same_people_in_the_whole(small):
                           crisis_hazard(pop, model.params.crisis, model.week, who))
 
 
+@pytest.mark.parametrize("ahead", [False, True])
 @pytest.mark.parametrize("n", [1000, 1001])
-def test_uniform_below_gives_the_same_numbers_as_uniform(n):
+def test_uniform_below_gives_the_same_numbers_as_uniform(n, ahead, monkeypatch):
+    if ahead:  # draw every stream's next outputs in the background, however few
+        monkeypatch.setattr(random_streams, "PREFETCH_MIN_OUTPUTS", 1)
     plain = [RandomStreams(9), RandomStreams(10)]
     fast = BatchStreams([RandomStreams(9), RandomStreams(10)], n)
     for bounds in ((0.0, 0.2), (0.003, 0.003), (0.2, 1.0), (1.0, 0.0)):
@@ -79,6 +85,38 @@ def test_uniform_below_gives_the_same_numbers_as_uniform(n):
         assert (v < bound[who] + 2.0**-24).all()
     for r, streams in enumerate(plain):  # each run's stream stayed in step
         assert np.array_equal(streams.uniform("s", n), fast.families[r].uniform("s", n))
+
+
+def test_outputs_drawn_ahead_are_the_next_ones_whatever_uses_the_stream_next():
+    def sequence(streams, steps):
+        out = []
+        for kind, n in steps:
+            if kind == "raw":
+                out.append(streams.raw_outputs("s", n, ahead=True))
+            elif kind == "uniform":
+                out.append(streams.uniform("s", 2 * n))
+            else:
+                out.append(streams["s"].integers(0, 10, size=n))
+        return out
+
+    # Drawn ahead, then: the same count, another count, the uniforms, the generator itself, a copy of the family.
+    steps = [("raw", 5), ("raw", 5), ("raw", 7), ("raw", 7), ("uniform", 4), ("raw", 3), ("generator", 6),
+             ("raw", 3), ("raw", 3)]
+    expected = RandomStreams(4)
+    plain = [expected["s"].integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+             if kind == "raw" else expected.uniform("s", 2 * n) if kind == "uniform"
+             else expected["s"].integers(0, 10, size=n) for kind, n in steps]
+    got = sequence(RandomStreams(4), steps)
+    for a, b in zip(plain, got, strict=True):
+        assert np.array_equal(a, b)
+    streams = RandomStreams(4)
+    sequence(streams, steps[:4])
+    copied = copy.deepcopy(streams)  # with outputs still being drawn ahead
+    rest = sequence(copied, steps[4:])
+    assert all(np.array_equal(a, b) for a, b in zip(plain[4:], rest, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(plain[4:], sequence(streams, steps[4:]), strict=True))
+    revived = pickle.loads(pickle.dumps(RandomStreams(4)))
+    assert np.array_equal(revived.raw_outputs("s", 5), plain[0])
 
 
 def test_keyed_uniforms_rows_are_each_runs_single_stream_draws():
