@@ -80,8 +80,7 @@ def crisis_probability_bound(pop, c) -> np.ndarray:
 
     The small margin covers single-precision rounding, so anyone whose draw is above it has no crisis.
     """
-    def by_run(values):
-        return values.reshape(pop.runs, pop.run_size, copy=False)
+    by_run = pop.by_run
     top = c.rate / WEEKS_PER_YEAR * np.maximum(1.0, c.stage_factor ** 3)
     top = top * (1 + c.trauma_effect * np.maximum(0.0, by_run(pop.trauma_load).max(axis=1, initial=0.0)))
     top = top * (1 + c.medication_effect * np.maximum(0.0, by_run(pop.medication_burden).max(axis=1, initial=0.0)))

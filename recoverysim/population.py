@@ -188,12 +188,16 @@ class Population:
         # One run: every person's run is 0, and zeroed memory costs far less than a gather.
         return np.zeros(who.shape, np.intp) if self.runs == 1 else self.run.take(who)
 
+    def by_run(self, values: np.ndarray) -> np.ndarray:
+        """A per-person array as a (runs, run size) view: each run's people in a row."""
+        return by_run(values, self.runs)
+
     def count_by_run(self, mask: np.ndarray) -> np.ndarray:
         """People of each run for whom ``mask`` (one flag per person) holds."""
         if self.runs == 1:
             return np.array([np.count_nonzero(mask)])
         # Row by row: count_nonzero of a whole row is several times faster than a reduction along an axis.
-        return np.array([np.count_nonzero(row) for row in mask.reshape(self.runs, self.run_size, copy=False)])
+        return np.array([np.count_nonzero(row) for row in self.by_run(mask)])
 
     def move_to_stage(self, who: np.ndarray, new_stage: np.ndarray | int, week: int) -> None:
         """Set the stage of ``who`` (indices) and record first arrivals."""
@@ -219,3 +223,8 @@ class Population:
         """People of each run (rows) in each stage (columns)."""
         # One comparison per stage is several times faster than bincount of int8 codes.
         return np.array([self.count_by_run(self.stage == s) for s in range(len(STAGES))]).T
+
+
+def by_run(values: np.ndarray, runs: int) -> np.ndarray:
+    """A per-person array of ``runs`` equal runs as a view of shape (runs, run size); never a copy."""
+    return values.reshape(runs, -1, copy=False)

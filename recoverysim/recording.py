@@ -139,7 +139,6 @@ def record_week(recorder, week: int, pop, network, state, means: np.ndarray, wee
     """
     counts = pop.stage_counts_by_run()
     values = {stage: counts[:, s] for s, stage in enumerate(STAGES)}
-    by_run = (pop.runs, pop.run_size)
     values.update(
         in_hospital=pop.count_by_run(pop.in_hospital),
         peer_workers=pop.count_by_run(pop.peer_worker),
@@ -148,9 +147,8 @@ def record_week(recorder, week: int, pop, network, state, means: np.ndarray, wee
         peer_availability=state.levers.peer_availability,
         shame_pressure=state.roots.shame_pressure,
         # as .mean(), without its wrapper
-        mean_trauma_load=np.add.reduce(pop.trauma_load.reshape(by_run, copy=False), axis=1) / pop.run_size,
-        mean_service_mistrust=(np.add.reduce(pop.service_mistrust.reshape(by_run, copy=False), axis=1)
-                               / pop.run_size),
+        mean_trauma_load=np.add.reduce(pop.by_run(pop.trauma_load), axis=1) / pop.run_size,
+        mean_service_mistrust=np.add.reduce(pop.by_run(pop.service_mistrust), axis=1) / pop.run_size,
         beds=hospital.beds(state.levers.bed_capacity, pop.run_size),
         inpatients_aged_65_plus=pop.count_by_run(pop.in_hospital & (pop.age >= 65)),
         # Stays begun in the spin-up have negative admission weeks on the same clock, so the length is exact.

@@ -99,7 +99,7 @@ def exit_hazards(pop, t, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def exit_probability_bound(pop, t) -> np.ndarray:
     """An upper bound of anyone's weekly exit probability in each run, from the oldest person of the run."""
-    oldest = np.minimum(pop.age.reshape(pop.runs, pop.run_size, copy=False).max(axis=1), _OLDEST)
+    oldest = np.minimum(pop.by_run(pop.age).max(axis=1), _OLDEST)
     mortality = t.mortality_makeham_c + t.mortality_gompertz_a * np.exp(t.mortality_gompertz_b * oldest)
     top = (t.excess_mortality * mortality + np.maximum(t.leaving_rate, t.recovered_leaving_rate)) / WEEKS_PER_YEAR
     return np.minimum(1.0, -np.expm1(-top) * (1 + 1e-4) + 1e-6)

@@ -6,7 +6,7 @@ import numpy as np
 
 from recoverysim.batch import derived
 from recoverysim.parameters import WEEKS_PER_YEAR
-from recoverysim.population import REAL
+from recoverysim.population import REAL, by_run
 
 
 @derived
@@ -31,7 +31,7 @@ def recover(pop, c) -> None:
     burden, base_m = pop.medication_burden, pop.medication_baseline
     _towards(burden, base_m, decay_m, (burden > base_m) & ~pop.in_hospital, pop.runs)
     # Everyone's mistrust is multiplied by the factor: at 0 it stays 0.
-    mistrust = _by_run(pop.service_mistrust, pop.runs)
+    mistrust = pop.by_run(pop.service_mistrust)
     np.multiply(mistrust, _per_run(decay_trust), out=mistrust)
 
 
@@ -43,7 +43,7 @@ def _towards(value: np.ndarray, base: np.ndarray, factor: np.ndarray, moves: np.
     order as on the movers alone, so each mover's value is bit for bit what it was.
     """
     moved = value - base
-    rows = _by_run(moved, runs)
+    rows = by_run(moved, runs)
     np.multiply(rows, _per_run(factor), out=rows)
     moved += base
     _select(value, moved, moves)
@@ -65,11 +65,6 @@ def _select(value: np.ndarray, new: np.ndarray, where: np.ndarray) -> None:
     kept ^= diff
 
 
-def _by_run(values: np.ndarray, runs: int) -> np.ndarray:
-    """A per-person array as a view of shape (runs, run size), to broadcast per-run factors against."""
-    return values.reshape(runs, -1, copy=False)
-
-
 def _per_run(factor: np.ndarray) -> np.ndarray:
-    """Per-run factors as a column, broadcasting over each run's row of ``_by_run``."""
+    """Per-run factors as a column, broadcasting over each run's row of ``by_run``."""
     return np.asarray(factor).reshape(-1, 1)
