@@ -473,6 +473,10 @@ COMMAND_DEFAULTS: dict[str, Parameter] = {p.name: p for p in (
     _p("calibrate.abc_quantile", 0.5, 0.01, 0.99, "share",
        "Quantile of the last generation's distances that is the next ABC-SMC epsilon (pyabc's default median)",
        "design"),
+    _p("calibrate.abc_kernel_scale", 2.0, 0.1, 10.0, "factor",
+       "Covariance of the ABC-SMC proposal kernel as a multiple of the last generation's weighted covariance (no "
+       "bandwidth rule); 2 as in Beaumont et al. 2009, Biometrika 96(4):983-990, doi:10.1093/biomet/asp052",
+       "design"),
     _p("calibrate.abc_predictive_draws", 50, 0, 100_000, "draws",
        "Posterior draws simulated for the posterior predictive check of calibrate --method abc", "design"),
     _p("demo.population", 2000, 1, 1_000_000, "people",

@@ -242,6 +242,7 @@ def test_cli_writes_posterior_database_and_report(synthetic, tmp_path, capsys, m
     (["--generations", "0"], r"--generations must be at least 1"),
     (["--max-simulations", "3"], r"--max-simulations must be at least --particles"),
     (["--quantile", "1.5"], r"--quantile must lie in \(0, 1\)"),
+    (["--kernel-scale", "0"], r"--kernel-scale must be a number > 0"),
     (["--posterior-out", "/no/such/folder/p.json"], r"--posterior-out /no/such/folder/p.json: folder"),
     (["--write-scenario", "x.toml"], r"--write-scenario: --method abc gives a posterior ensemble"),
     (["--target", "poisoned_alos"], r"targets.poisoned_alos.role: is 'validation'"),
@@ -271,6 +272,7 @@ def test_bad_targets_file_names_file_and_key(tmp_path, capsys):
 @pytest.mark.parametrize(("name", "dest"), [("calibrate.abc_particles", "particles"),
                                             ("calibrate.abc_generations", "generations"),
                                             ("calibrate.abc_quantile", "quantile"),
+                                            ("calibrate.abc_kernel_scale", "kernel_scale"),
                                             ("calibrate.abc_predictive_draws", "predictive_draws")])
 def test_abc_options_read_the_declared_defaults(monkeypatch, name, dest):
     import dataclasses
@@ -282,5 +284,23 @@ def test_abc_options_read_the_declared_defaults(monkeypatch, name, dest):
     monkeypatch.setitem(COMMAND_DEFAULTS, name, changed)
     args = build_parser().parse_args(["calibrate", "s", "--targets", "t", "--free", "crisis.rate", "--method", "abc"])
     assert getattr(args, dest) == changed.default
-    if dest in ("particles", "generations", "quantile"):
+    if dest in ("particles", "generations", "quantile", "kernel_scale"):
         assert getattr(AbcSettings(), dest) == changed.default
+
+
+def test_proposal_kernel_covariance_is_the_scale_times_the_weighted_covariance():
+    import pandas as pd
+
+    from recoverysim.calibration.abc import proposal_kernel
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(60, 2)) @ np.array([[1.0, 0.5], [0.0, 3.0]])  # correlated
+    w = rng.uniform(0.1, 1.0, 60)
+    w /= w.sum()
+    mean = w @ x
+    # the weighted covariance by hand (unbiased for reliability weights), at any ESS: no bandwidth rule
+    weighted = ((x - mean).T * w) @ (x - mean) / (1 - np.sum(w ** 2))
+    for scale in (0.5, 2.0):
+        kernel = proposal_kernel(_pyabc(), scale)
+        kernel.fit(pd.DataFrame(x, columns=["a", "b"]), w)
+        assert np.allclose(kernel.cov, scale * weighted, rtol=1e-10)

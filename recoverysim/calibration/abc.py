@@ -8,8 +8,9 @@ Distance: the project's calibration loss, ``sum_i weight_i * ((sim_i - obs_i) / 
 targets (:meth:`Target.residual`, the ``loss`` column of :func:`validate.compare`), with ``sim_i`` the mean of
 the particle's R replicates. pyabc accepts a particle when its distance is at most epsilon (uniform acceptor);
 epsilon is the ``quantile`` (default the median) of the previous generation's distances (``QuantileEpsilon``;
-the first generation takes every prior draw). Proposals: pyabc's multivariate normal kernel fitted to the last
-population; constant population size. pyabc's SQLite database (``abc.db``) keeps every generation.
+the first generation takes every prior draw). Proposals: pyabc's multivariate normal kernel around a particle of
+the last population, with covariance ``kernel_scale`` (default 2, Beaumont et al. 2009) times that population's
+weighted covariance; constant population size. pyabc's SQLite database (``abc.db``) keeps every generation.
 
 Model noise: each proposal is simulated with its own seeds, derived from ``run.seed``, the generation and its
 position in the generation (not common random numbers: ABC accepts a parameter set together with one
@@ -74,6 +75,8 @@ class AbcSettings:
         replications: replicates per particle; the distance reads their mean.
         quantile: epsilon of the next generation is this quantile of the last generation's distances.
         workers: worker processes for the batches.
+        kernel_scale: the proposal kernel's covariance is this multiple of the last generation's weighted
+            covariance.
         max_minutes: wall-time limit: no batch starts after it (the generation under way is abandoned, as with
             ``max_simulations``); ``None``: no limit. Where a run stops then depends on the machine's speed.
         scheduler: Dask scheduler address to run the batches on instead of local workers (same results).
@@ -85,6 +88,7 @@ class AbcSettings:
     max_simulations: int | None = None
     replications: int = 1
     quantile: float = field(default_factory=lambda: command_default("calibrate.abc_quantile"))
+    kernel_scale: float = field(default_factory=lambda: command_default("calibrate.abc_kernel_scale"))
     workers: int = 1
     max_minutes: float | None = None
     scheduler: str | None = None  # a Dask scheduler address: the batches run there, with the same results
@@ -106,6 +110,8 @@ class AbcSettings:
             raise RecoverysimError(f"--max-minutes must be a number > 0, got {self.max_minutes}")
         if not 0 < self.quantile < 1:
             raise RecoverysimError(f"--quantile must lie in (0, 1), got {self.quantile}")
+        if not (math.isfinite(self.kernel_scale) and self.kernel_scale > 0):
+            raise RecoverysimError(f"--kernel-scale must be a number > 0, got {self.kernel_scale}")
 
 
 class LossDistance:
@@ -314,6 +320,7 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         prior = pyabc.Distribution(**{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in free})
         abc = pyabc.ABCSMC(recorder, prior, LossDistance(fit), population_size=settings.particles,
                            eps=pyabc.QuantileEpsilon(initial_epsilon=np.inf, alpha=settings.quantile),
+                           transitions=proposal_kernel(pyabc, settings.kernel_scale),
                            sampler=sampler)
         np.random.seed(seed % 2 ** 32)
         random.seed(seed)
@@ -343,7 +350,10 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         "spin_up_years": scenario.params.run.spin_up_years, "burn_in_years": targets.burn_in_years,
         "replications": settings.replications, "particles": settings.particles,
         "generations": int(history.n_populations), "max_generations": settings.generations,
-        "quantile": settings.quantile, "min_epsilon": settings.min_epsilon,
+        "quantile": settings.quantile, "kernel_scale": settings.kernel_scale,
+        "kernel": "multivariate normal around each particle, covariance kernel_scale x the last generation's "
+                  "weighted covariance",
+        "min_epsilon": settings.min_epsilon,
         "max_simulations": settings.max_simulations, "max_minutes": settings.max_minutes,
         "stopped_by_cap": bool(sampler.stopped),
         # null for the prior generation's infinite epsilon: strict JSON has no Infinity
@@ -361,6 +371,20 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
     posterior = Posterior(posterior.names, posterior.values, posterior.weights, priors, provenance)
     return AbcResult(posterior, gens, int(sampler.total), int(model.runs), seconds, bool(sampler.stopped),
                      Path(database), provenance)
+
+
+def proposal_kernel(pyabc, scale: float):
+    """The multivariate normal kernel of pyabc, covariance ``scale`` x the last generation's weighted covariance."""
+    return pyabc.MultivariateNormalTransition(scaling=scale, bandwidth_selector=whole_covariance)
+
+
+def whole_covariance(effective_sample_size: float, dimension: int) -> float:
+    """Bandwidth factor 1: the kernel's covariance is ``kernel_scale`` times the weighted one, at any ESS.
+
+    pyabc's default (Silverman's rule on the ESS) narrows the kernel as the ESS falls; with flat directions in
+    the posterior that feeds back into a few heavy importance weights.
+    """
+    return 1.0
 
 
 def _generations(pyabc, history) -> pd.DataFrame:

@@ -65,6 +65,9 @@ def add_parser(subparsers) -> None:
                           "abandoned)")
     abc.add_argument("--quantile", type=float, default=command_default("calibrate.abc_quantile"),
                      help="next epsilon = this quantile of the last generation's distances (default %(default)s)")
+    abc.add_argument("--kernel-scale", type=float, default=command_default("calibrate.abc_kernel_scale"),
+                     help="proposal kernel covariance = this x the last generation's weighted covariance (default "
+                          "%(default)s)")
     abc.add_argument("--predictive-draws", type=int, default=command_default("calibrate.abc_predictive_draws"),
                      help="posterior draws run for the posterior predictive check in the report (default "
                           "%(default)s)")
@@ -227,8 +230,8 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
 
     settings = AbcSettings(particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
                            max_simulations=args.max_simulations, replications=args.replications,
-                           quantile=args.quantile, workers=workers, max_minutes=args.max_minutes,
-                           scheduler=args.scheduler)
+                           quantile=args.quantile, kernel_scale=args.kernel_scale, workers=workers,
+                           max_minutes=args.max_minutes, scheduler=args.scheduler)
     settings.check()
     if args.scheduler is not None:
         from recoverysim.executor import check_scheduler_address
