@@ -16,7 +16,7 @@ from recoverysim import hospital, reforms
 from recoverysim.batch import derived
 from recoverysim.codes import COMMUNITY, DISCONTINUITY, INVOLUNTARY, RESPONSES, VOLUNTARY
 from recoverysim.feedback_loops import retraumatisation_trauma_increment
-from recoverysim.hospital import Admissions, Discharges
+from recoverysim.hospital import Admissions, Discharges, EarlyDischarges
 from recoverysim.parameters import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from recoverysim.population import REAL, by_priority_in_run, of_people, of_runs
 from recoverysim.random_streams import KeyedDraws
@@ -36,6 +36,7 @@ class CrisisOutcome:
     retraumatised: np.ndarray
     bed_shortage: np.ndarray  # per run: crises that needed a bed and found none free
     over_capacity: np.ndarray  # per run: how many of those were admitted anyway (over capacity or elsewhere)
+    discharged_early: EarlyDischarges  # inpatients discharged early to make room for those crises
     unmet: np.ndarray  # people whose crisis needed a bed and was left to the community (at a cost to them)
     coerced_in_stay: np.ndarray  # per run: how many of ``coerced`` (the last ones) happened later in a stay
     admissions: Admissions
@@ -100,6 +101,7 @@ class CrisisDraws(KeyedDraws):
     response: np.ndarray
     community_priority: np.ndarray
     bed_priority: np.ndarray
+    early_discharge: np.ndarray
     over_capacity: np.ndarray
     admission_type: np.ndarray
     long_stay: np.ndarray
@@ -120,15 +122,18 @@ def crises(pop, c, week: int, candidates: np.ndarray, u: np.ndarray) -> np.ndarr
     return candidates[u < -np.expm1(-crisis_hazard(pop, c, week, candidates))]
 
 
-def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
+def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatients: np.ndarray):
     """Answer each crisis in the community or by admission, within each run's community and bed capacity.
 
-    ``params`` are the batch's parameters, ``state`` the week's ``SystemState``, ``draws`` the crises' own.
-    A crisis that needs a bed and finds none is admitted anyway with probability
-    ``hospital.over_capacity_share`` (over capacity, or to a bed elsewhere) while the run's inpatients stay within
-    ``hospital.over_capacity_limit`` above its beds; otherwise it is left to the community with no place
-    (``unmet``). Returns the response of each crisis, each run's crises that found no
-    free bed and how many of those were admitted anyway, and the positions (in ``crises``) of the unmet ones.
+    ``params`` are the batch's parameters, ``state`` the week's ``SystemState``, ``draws`` the crises' own,
+    ``inpatients`` those in hospital after this week's discharges. A crisis that needs a bed and finds none
+    gets one, with probability ``hospital.early_discharge_share``, by the early discharge of a short-stay
+    inpatient of its run (``make_room``) while there is one; otherwise it is admitted anyway with probability
+    ``hospital.over_capacity_share`` (over capacity, or to a bed elsewhere) while the run's inpatients stay
+    within ``hospital.over_capacity_limit`` above its beds; otherwise it is left to the community with no place
+    (``unmet``). Returns the response of each crisis, each run's crises that found no free bed and how many of
+    those were admitted over capacity, the inpatients to discharge early, and the positions (in ``crises``) of
+    the unmet ones.
     """
     c = params.crisis
     n = pop.run_size
@@ -149,10 +154,13 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     beds, occupied = hospital.beds(state.levers.bed_capacity, n), pop.count_by_run(pop.in_hospital)
     shortage = np.maximum(0, np.bincount(run[admit], minlength=pop.runs) - np.maximum(beds - occupied, 0))
     over_capacity = np.zeros(pop.runs, np.int64)
-    unmet = np.zeros(0, np.int64)
+    unmet, early = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if shortage.any():
         # Those last in (keyed) bed priority in each run, beyond its free beds, find no bed.
         no_bed = admit[by_priority_in_run(run[admit], draws.bed_priority[admit], shortage, pop.runs, highest=True)]
+        early, got_room = make_room(pop, params.hospital, no_bed, run, draws, inpatients)
+        if got_room.size:
+            no_bed = no_bed[~np.isin(no_bed, got_room)]
         # Some are admitted anyway, while the run's beds are not over capacity by more than the limit.
         room = np.maximum(0, np.rint(beds * (1 + params.hospital.over_capacity_limit)).astype(np.int64)
                           - np.maximum(occupied, beds))
@@ -166,7 +174,31 @@ def respond(pop, params, state, crises: np.ndarray, draws: CrisisDraws):
     invol = draws.admission_type[admit] < involuntary_probability(
         pop, params, adv, people, run[admit], reforms.ratio_of(pop, state, "crisis_advocacy", people))
     response[admit[invol]] = INVOLUNTARY
-    return response, shortage, over_capacity, unmet
+    return response, shortage, over_capacity, early, unmet
+
+
+def make_room(pop, h, no_bed: np.ndarray, run: np.ndarray, draws: CrisisDraws,
+              inpatients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bed pressure: early discharges that free a bed for some of the crises that found none.
+
+    Each crisis of ``no_bed`` (positions in the week's crises, ``run`` their runs) asks for room with probability
+    ``h.early_discharge_share``; in each run as many are given a bed as there are short-stay ``inpatients``, the
+    first in keyed bed priority, and the inpatients who leave are the furthest on in recovery, the longest stay
+    first among equals (long stays are kept: they stay for want of a place to go). Returns the inpatients to
+    discharge and the positions of the crises given their beds.
+    """
+    asks = no_bed[draws.early_discharge[no_bed] < of_runs(h.early_discharge_share, run[no_bed])]
+    if asks.size == 0:
+        return np.zeros(0, np.int64), asks
+    movable = inpatients[~pop.long_stay[inpatients]]
+    movable_run = pop.run_of(movable)
+    given = np.minimum(np.bincount(run[asks], minlength=pop.runs), np.bincount(movable_run, minlength=pop.runs))
+    # Stage descending, then admission week ascending, in one integer key (weeks fit in 32 bits either side).
+    order_key = (((3 - pop.stage[movable].astype(np.int64)) << 32)
+                 + pop.admitted_week[movable].astype(np.int64) + (1 << 31))
+    leaving = movable[by_priority_in_run(movable_run, order_key, given, pop.runs)]
+    got_room = asks[by_priority_in_run(run[asks], draws.bed_priority[asks], given, pop.runs)]
+    return np.sort(leaving), got_room
 
 
 def odds_multiplied(p: np.ndarray, odds_ratio: np.ndarray) -> np.ndarray:
@@ -283,7 +315,8 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
     draws and ``inpatients`` what ``hospital.discharge`` returned this week.
     """
     week, c = state.week, params.crisis
-    response, shortage, over_capacity, unmet = respond(pop, params, state, crises, draws)
+    response, shortage, over_capacity, early, unmet = respond(pop, params, state, crises, draws, inpatients.staying)
+    discharged_early = hospital.discharge_early(pop, week, early)
     admitted = (response != COMMUNITY).nonzero()[0]
     admissions = hospital.admit(pop, c, params.hospital, state.roots.psychosocial_gap, week, crises[admitted],
                                 response[admitted] == INVOLUNTARY, draws.long_stay[admitted])
@@ -291,11 +324,14 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
     first = admitted[coerce(c, state, admissions.involuntary, draws.coercion[admitted],
                             pop.run_of(admissions.people),
                             reforms.ratio_of(pop, state, "trauma_informed_care", admissions.people))]
-    stay = inpatients.staying_draws
-    later = coerce_inpatients(pop, c, state, inpatients.staying, stay.inpatient_coercion)
+    staying, stay = inpatients.staying, inpatients.staying_draws
+    if early.size:  # those discharged early are no longer in a stay this week
+        kept = (~np.isin(staying, early)).nonzero()[0]
+        staying, stay = staying[kept], stay.take(kept)
+    later = coerce_inpatients(pop, c, state, staying, stay.inpatient_coercion)
     # Episodes at admission and later in stays, in one pass (the two groups are disjoint: admitted this week
     # or before); each keeps its own streams.
-    coerced = np.concatenate([crises[first], inpatients.staying[later]])
+    coerced = np.concatenate([crises[first], staying[later]])
     restraint, hours, retraumatised = episodes(
         pop, c, retraumatisation_increment(params), week, coerced,
         np.concatenate([draws.coercion_kind[first], stay.inpatient_coercion_kind[later]]),
@@ -304,9 +340,9 @@ def run_week(pop, params, state, crises: np.ndarray, draws: CrisisDraws, inpatie
     # Every coercive experience (an involuntary admission, each seclusion or restraint) costs trust in services.
     add_mistrust(pop, c, admissions.people[admissions.involuntary])
     add_mistrust(pop, c, coerced)
-    in_stay = np.bincount(pop.run_of(inpatients.staying[later]), minlength=pop.runs)
+    in_stay = np.bincount(pop.run_of(staying[later]), minlength=pop.runs)
     return CrisisOutcome(crises, response, coerced, restraint, hours, retraumatised, shortage, over_capacity,
-                         crises[unmet], in_stay, admissions)
+                         discharged_early, crises[unmet], in_stay, admissions)
 
 
 def add_mistrust(pop, c, people: np.ndarray) -> None:

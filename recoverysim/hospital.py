@@ -45,6 +45,15 @@ class Discharges:
 
 
 @dataclass(slots=True)
+class EarlyDischarges:
+    """Inpatients discharged early this week to make room for a crisis that found every bed taken."""
+
+    leaving: np.ndarray
+    admitted_week: np.ndarray
+    prevalent: np.ndarray
+
+
+@dataclass(slots=True)
 class Admissions:
     """This week's admissions and whether each is involuntary."""
 
@@ -67,12 +76,21 @@ def discharge(pop, h, psychosocial_gap: np.ndarray, week: int, inpatients: np.nd
               * (1 + of_runs(h.stage_discharge_effect, run) * pop.stage[inpatients]))
     left = draws.discharge < -np.expm1(-hazard)
     leaving = inpatients[left]
+    return Discharges(leaving, *end_stays(pop, leaving, week), inpatients[~left], draws.take((~left).nonzero()[0]))
+
+
+def discharge_early(pop, week: int, leaving: np.ndarray) -> EarlyDischarges:
+    """Discharge ``leaving`` now to free their beds (bed pressure; crisis_pathway.respond chooses them)."""
+    return EarlyDischarges(leaving, *end_stays(pop, leaving, week))
+
+
+def end_stays(pop, leaving: np.ndarray, week: int) -> tuple[np.ndarray, np.ndarray]:
+    """End the stays of ``leaving`` in ``week``; their admission weeks and prevalent-stay flags, as they were."""
     pop.in_hospital[leaving] = False
     pop.last_discharge_week[leaving] = week
-    event = Discharges(leaving, pop.admitted_week[leaving], pop.prevalent_stay[leaving], inpatients[~left],
-                       draws.take((~left).nonzero()[0]))
+    admitted, prevalent = pop.admitted_week[leaving], pop.prevalent_stay[leaving]
     pop.prevalent_stay[leaving] = False
-    return event
+    return admitted, prevalent
 
 
 def beds(bed_capacity: np.ndarray, run_size: int) -> np.ndarray:

@@ -18,6 +18,7 @@ COUNT_COLUMNS = (
     "admissions_involuntary",
     "bed_shortage",
     "admitted_over_capacity",
+    "discharged_early",
     "unmet_crises",
     "coercive_episodes",
     "coercive_episodes_in_stay",
@@ -251,9 +252,13 @@ def headline(ts: pd.DataFrame, admissions: pd.DataFrame, discharges: pd.DataFram
     beds = flows["beds"].to_numpy()
     out["bed_occupancy"] = (float(np.mean(flows["in_hospital"].to_numpy() / beds)) if (beds > 0).all()
                             else float("nan"))
-    needing = n_adm - flows["admitted_over_capacity"].sum() + flows["bed_shortage"].sum()
+    # Admitted to a free bed, plus every crisis that found none (given a bed made by an early discharge,
+    # admitted over capacity or left unmet).
+    needing = (n_adm - flows["admitted_over_capacity"].sum() - flows["discharged_early"].sum()
+               + flows["bed_shortage"].sum())
     out["admissions_turned_away_share"] = float(flows["bed_shortage"].sum() / needing) if needing else 0.0
     out["unmet_crises_per_1000_person_years"] = flows["unmet_crises"].sum() * per_1000py
+    out["early_discharges_per_1000_person_years"] = flows["discharged_early"].sum() * per_1000py
     out["deaths_per_1000_person_years"] = flows["deaths"].sum() * per_1000py
     out["new_service_users_per_1000_per_year"] = (flows["deaths"].sum() + flows["left_services"].sum()) * per_1000py
     # Stays of admissions made during the run; stays still going at the end are censored at the horizon.

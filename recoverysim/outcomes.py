@@ -82,9 +82,12 @@ REGISTRY: dict[str, Outcome] = {
         Outcome("bed_occupancy", "share", "neither", "Mean share of psychiatric beds occupied (above 1: over capacity)",
                 target=True),
         Outcome("admissions_turned_away_share", "share", "lower",
-                "Share of crises that needed a bed and found none free (admitted over capacity or left unmet)"),
+                "Share of crises that needed a bed and found none free (given one by an early discharge, admitted "
+                "over capacity or left unmet)"),
         Outcome("unmet_crises_per_1000_person_years", "per 1,000 person-years", "lower",
                 "Crises that needed a bed, found none and were left to the community with no place"),
+        Outcome("early_discharges_per_1000_person_years", "per 1,000 person-years", "lower",
+                "Inpatients discharged early to make room for a crisis that found every bed taken (bed pressure)"),
         Outcome("deaths_per_1000_person_years", "per 1,000 person-years", "lower", "Deaths of service users"),
         Outcome("new_service_users_per_1000_per_year", "per 1,000 person-years", "neither",
                 "People entering services (equal to those dying or leaving: the number of places is constant)",

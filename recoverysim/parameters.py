@@ -363,6 +363,13 @@ _DECLARED = [
        "Share of crises that need a bed and find none that are admitted anyway (over capacity or to a bed "
        "elsewhere); the rest are handled in the community at a cost to the person (crisis.unmet_crisis_trauma)",
        "assumed"),
+    _p("hospital.early_discharge_share", 0.5, 0.0, 1.0, "share",
+       "Share of crises that need a bed and find none for which the ward makes room by discharging a short-stay "
+       "inpatient early (the furthest on in recovery, the longest stay among equals); the rest may be admitted "
+       "over capacity (over_capacity_share). Full wards are reported to lead to early discharge and quick "
+       "readmission in England, not measured as a share",
+       "assumed (pattern: The Strategy Unit for the Royal College of Psychiatrists 2019, Exploring Mental Health "
+       "Inpatient Capacity; The King's Fund 2024, Are mental health wards discharging patients too quickly?)"),
     _p("hospital.over_capacity_limit", 0.05, 0.0, 0.5, "share of beds",
        "Most inpatients above the beds that admissions over capacity can reach", "assumed"),
     # --- peer workforce ---------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from recoverysim.service_turnover import TurnoverEvents, identity
 
 #: Flows recorded each week (zero in the initial row).
 ZERO_FLOWS = ("crises", "community_support", "admissions_voluntary", "admissions_involuntary", "bed_shortage",
-              "admitted_over_capacity", "unmet_crises", "deaths", "deaths_in_hospital", "left_services",
-              "coercive_episodes", "coercive_episodes_in_stay", "restraint_episodes", "retraumatisations",
-              "discharges", "restraint_hours", "seclusion_hours")
+              "admitted_over_capacity", "discharged_early", "unmet_crises", "deaths", "deaths_in_hospital",
+              "left_services", "coercive_episodes", "coercive_episodes_in_stay", "restraint_episodes",
+              "retraumatisations", "discharges", "restraint_hours", "seclusion_hours")
 _BARRIER_COLUMNS = tuple(f"barrier_{b}" for b in BARRIER_NAMES)
 
 
@@ -42,11 +42,13 @@ class WeekEvents:
     def __getitem__(self, key: str) -> np.ndarray:
         """An array by its name in the earlier ``week_events`` dict, for the readers of that dict.
 
-        The names: ``discharged``, ``crises``, ``response``, ``coerced``, ``restraint``, ``episode_hours``,
-        ``retraumatised``.
+        The names: ``discharged``, ``discharged_early``, ``crises``, ``response``, ``coerced``, ``restraint``,
+        ``episode_hours``, ``retraumatised``.
         """
         if key == "discharged":
             return self.discharges.leaving
+        if key == "discharged_early":
+            return self.crisis.discharged_early.leaving
         return getattr(self.crisis, _CRISIS_KEYS[key])
 
 
@@ -60,10 +62,11 @@ def record_ledger(ledger, pop, week: int, events: WeekEvents) -> None:
     Called after the week's turnover: the identities of people still in their places are read now, those of
     inpatients who died were kept in their events.
     """
-    d, a, t = events.discharges, events.crisis.admissions, events.turnover
+    a, t = events.crisis.admissions, events.turnover
     # A place taken this week held someone else at discharge or admission: the previous generation.
-    ledger.discharge(d.leaving, identity(pop, d.leaving) - _replaced(pop, d.leaving, t), d.admitted_week, week,
-                     d.prevalent)
+    for d in (events.discharges, events.crisis.discharged_early):
+        ledger.discharge(d.leaving, identity(pop, d.leaving) - _replaced(pop, d.leaving, t), d.admitted_week, week,
+                         d.prevalent)
     ledger.admit(a.people, identity(pop, a.people) - _replaced(pop, a.people, t), week, a.involuntary)
     if t is not None:
         ledger.discharge(t.died_in_hospital, t.identity, t.admitted_week, week, t.prevalent, died=True)
@@ -93,8 +96,10 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
         "coercive_episodes_in_stay": outcome.coerced_in_stay,
         "restraint_episodes": np.bincount(restraint_run, minlength=runs),
         "retraumatisations": np.bincount(pop.run_of(outcome.retraumatised), minlength=runs),
-        "discharges": np.bincount(pop.run_of(events.discharges.leaving), minlength=runs),
+        "discharges": (np.bincount(pop.run_of(events.discharges.leaving), minlength=runs)
+                       + np.bincount(pop.run_of(outcome.discharged_early.leaving), minlength=runs)),
         "admitted_over_capacity": outcome.over_capacity,
+        "discharged_early": np.bincount(pop.run_of(outcome.discharged_early.leaving), minlength=runs),
         "unmet_crises": np.bincount(pop.run_of(outcome.unmet), minlength=runs),
         **turnover_flows(pop, events.turnover),
         "restraint_hours": sum_by_run(outcome.episode_hours[outcome.restraint], restraint_run, runs),

@@ -101,9 +101,11 @@ class Observer:
     def observe(self, model: RecoveryModel, before: dict, after: dict) -> None:
         """Record what changed for the watched people in the week just stepped."""
         week, n, ev = model.week, model.population.size, model.week_events
-        pos = self.position(ev["discharged"], n)
+        leavers = np.concatenate([ev["discharged"], ev["discharged_early"]])
+        early = np.arange(leavers.size) >= ev["discharged"].size
+        pos = self.position(leavers, n)
         ok = pos >= 0
-        self._add(week, "discharge", pos[ok], weeks=week - before["admitted_week"][pos[ok]])
+        self._add(week, "discharge", pos[ok], weeks=week - before["admitted_week"][pos[ok]], early=early[ok])
         pos = self.position(ev["crises"], n)
         ok = pos >= 0
         self._add(week, "crisis", pos[ok], response=ev["response"][ok].astype(int))
@@ -259,7 +261,8 @@ def _n(count: int, noun: str) -> str:
 def _event_text(e: dict) -> str:
     t = e["type"]
     if t == "discharge":
-        return f"discharged from hospital after {_n(e['weeks'], 'week')}"
+        how = "discharged early, to free a bed," if e["early"] else "discharged"
+        return f"{how} from hospital after {_n(e['weeks'], 'week')}"
     if t == "crisis":
         return {"community": "crisis, answered in the community", "voluntary": "crisis, voluntary admission",
                 "involuntary": "crisis, involuntary admission"}[e["response"]]

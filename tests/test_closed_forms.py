@@ -26,6 +26,7 @@ ONE_MECHANISM = {
     "crisis.medication_effect": 0.0, "crisis.insecurity_effect": 0.0, "crisis.post_discharge_effect": 0.0,
     "crisis.community_preference": 0.0, "hospital.psychosocial_discharge_effect": 0.0,
     "hospital.stage_discharge_effect": 0.0, "hospital.over_capacity_share": 0.0,
+    "hospital.early_discharge_share": 0.0,
 }
 
 
@@ -81,11 +82,12 @@ def weekly_loss_chain(people: int, beds: int, discharge: float, crisis: float):
     From k inpatients at the end of a week: each leaves with chance ``discharge``; the m who stay leave
     people - m in the community, each with a crisis with chance ``crisis``; min(crises, beds - m) are admitted
     and the rest find no bed. Returns (mean occupied share of beds at the end of a week, share of crises
-    turned away).
+    turned away, mean early discharges a week when every crisis that finds no bed asks for room: min(those
+    crises, m), as each of the m stays can be ended once).
     """
     size = beds + 1
     move = np.zeros((size, size))
-    blocked, crises = np.zeros(size), np.zeros(size)
+    blocked, crises, early = np.zeros(size), np.zeros(size), np.zeros(size)
     for k in range(size):
         for stay in range(k + 1):
             w = stats.binom.pmf(k - stay, k, discharge)
@@ -93,10 +95,11 @@ def weekly_loss_chain(people: int, beds: int, discharge: float, crisis: float):
             pa = stats.binom.pmf(arrivals, people - stay, crisis)
             np.add.at(move[k], np.minimum(stay + arrivals, beds), w * pa)
             blocked[k] += w * pa @ np.maximum(arrivals - (beds - stay), 0)
+            early[k] += w * pa @ np.minimum(np.maximum(arrivals - (beds - stay), 0), stay)
             crises[k] += w * (people - stay) * crisis
     pi = linalg.null_space(move.T - np.eye(size))[:, 0]
     pi /= pi.sum()
-    return float(pi @ np.arange(size)) / beds, float(pi @ blocked / (pi @ crises))
+    return float(pi @ np.arange(size)) / beds, float(pi @ blocked / (pi @ crises)), float(pi @ early)
 
 
 def erlang_b(servers: int, load: float) -> float:
@@ -107,16 +110,25 @@ def erlang_b(servers: int, load: float) -> float:
     return b
 
 
-def test_bed_occupancy_is_that_of_the_weekly_loss_chain():
+@pytest.mark.parametrize("early_discharge_share", [0.0, 1.0])
+def test_bed_occupancy_is_that_of_the_weekly_loss_chain(early_discharge_share):
+    """With early discharges too: a stay ended early frees a bed that the crisis takes at once, and with
+    geometric stays the one who leaves and the one who comes in have the same future, so occupancy and
+    blocking are those of the chain; the early discharges are the chain's min(crises without a bed, stays)."""
     people, per_1000, mean_days, rate = 4000, 10.0, 70.0, 0.052  # 40 beds, offered load 40 beds
     model = batch({"population.size": people, "run.years": 20, "crisis.rate": rate, "levers.bed_capacity": per_1000,
-                   "hospital.short_stay_mean_days": mean_days, "hospital.long_stay_share": 0.0}, range(8))
-    occupancy, turned_away = weekly_loss_chain(people, int(per_1000 * people / 1000), 1 - math.exp(-7 / mean_days),
-                                               1 - math.exp(-rate / 52))
+                   "hospital.short_stay_mean_days": mean_days, "hospital.long_stay_share": 0.0,
+                   "hospital.early_discharge_share": early_discharge_share}, range(8))
+    occupancy, turned_away, early = weekly_loss_chain(people, int(per_1000 * people / 1000),
+                                                      1 - math.exp(-7 / mean_days), 1 - math.exp(-rate / 52))
     mean, se = pooled(model, "bed_occupancy")
     assert mean == pytest.approx(occupancy, abs=4 * se) and se < 0.01
     mean, se = pooled(model, "admissions_turned_away_share")
     assert mean == pytest.approx(turned_away, abs=4 * se) and se < 0.01
+    mean, se = pooled(model, "early_discharges_per_1000_person_years")
+    expected = early_discharge_share * early * 52 / people * 1000  # per week, per person-year of 52 weeks
+    assert mean == pytest.approx(expected, abs=4 * se + 1e-12)
+    assert early_discharge_share == 0 or se < 0.05 * expected
 
 
 def test_the_weekly_loss_chain_tends_to_erlangs_loss_formula():
@@ -125,7 +137,7 @@ def test_the_weekly_loss_chain_tends_to_erlangs_loss_formula():
     people, beds, mean_weeks = 20_000, 30, 200.0
     load = 30.0
     crisis = -math.expm1(-load / (people * mean_weeks))
-    occupancy, turned_away = weekly_loss_chain(people, beds, -math.expm1(-1 / mean_weeks), crisis)
+    occupancy, turned_away, _ = weekly_loss_chain(people, beds, -math.expm1(-1 / mean_weeks), crisis)
     b = erlang_b(beds, load)
     assert turned_away == pytest.approx(b, rel=0.03)
     assert occupancy == pytest.approx(load * (1 - b) / beds, rel=0.01)

@@ -113,6 +113,10 @@ def respond_case():
     return p, pop, st, crises, d
 
 
+def inpatients_of(pop):
+    return pop.in_hospital.nonzero()[0]
+
+
 def test_response_within_community_places_and_beds():
     """Run 0: community threshold 0.8 x (1 - 0.5) = 0.4, so crises 0 and 1 want it (0.4 is not below); one place
     (300 per 1,000 of 5 is 1.5: one) goes to crisis 1 (lower priority). Beds: 3 (600 per 1,000 of 5) less
@@ -121,10 +125,11 @@ def test_response_within_community_places_and_beds():
     0.2 + 0.5 x 0.4 = 0.4: crisis 0 (draw 0.4) voluntary, crisis 3 (0.39) involuntary. Run 1: no places;
     0.6 + 0.9 x 0.8 capped at 1, so both involuntary."""
     p, pop, st, crises, d = respond_case()
-    response, shortage, over, unmet = cp.respond(pop, p, st, crises, d)
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
     assert response.dtype == np.int8  # the codes' type
     assert response.tolist() == [VOLUNTARY, COMMUNITY, COMMUNITY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
     assert shortage.tolist() == [1, 0] and over.tolist() == [0, 0] and unmet.tolist() == [2]
+    assert early.size == 0  # its early-discharge draw 0.5 is not below the share 0.5
 
 
 def test_a_crisis_with_no_free_bed_is_admitted_over_capacity_within_the_limit():
@@ -133,9 +138,48 @@ def test_a_crisis_with_no_free_bed_is_admitted_over_capacity_within_the_limit():
     p, pop, st, crises, d = respond_case()
     p = params(*[{**run, "hospital.over_capacity_share": 1.0, "hospital.over_capacity_limit": 0.5} for run in CRISIS])
     d.admission_type[2] = 0.4
-    response, shortage, over, unmet = cp.respond(pop, p, st, crises, d)
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
     assert response.tolist() == [VOLUNTARY, COMMUNITY, VOLUNTARY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
     assert shortage.tolist() == [1, 0] and over.tolist() == [1, 0] and unmet.size == 0
+
+
+def test_a_crisis_with_no_free_bed_gets_the_bed_of_a_short_stay_inpatient_discharged_early():
+    """As the first case, with early_discharge_share 1: crisis 2, which finds no free bed, asks for room (draw
+    0.5 below 1); run 0's one inpatient (person 4, short stay) is discharged early and crisis 2 takes the bed
+    (admission draw 0.0 below 0.4: involuntary). Nothing over capacity, nothing unmet."""
+    p, pop, st, crises, d = respond_case()
+    p = params(*[{**run, "hospital.early_discharge_share": 1.0} for run in CRISIS])
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
+    assert response.tolist() == [VOLUNTARY, COMMUNITY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY, INVOLUNTARY]
+    assert shortage.tolist() == [1, 0] and over.tolist() == [0, 0] and early.tolist() == [4] and unmet.size == 0
+
+
+def test_a_long_stay_inpatient_is_not_discharged_to_make_room():
+    """As above, but the inpatient is in the long-stay tail: no one can be moved, so crisis 2 falls to the
+    over-capacity draw (0.5, not below the share 0.5) and is left unmet."""
+    p, pop, st, crises, d = respond_case()
+    p = params(*[{**run, "hospital.early_discharge_share": 1.0} for run in CRISIS])
+    pop.long_stay[4] = True
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
+    assert response[2] == COMMUNITY and early.size == 0 and unmet.tolist() == [2]
+
+
+def test_early_discharge_takes_the_furthest_in_recovery_then_the_longest_stay():
+    """One run of 6: persons 0-2 fill the 3 beds (500 per 1,000), at stages 1, 3, 3, admitted in weeks -5, -2
+    and -9. Crises of persons 3 and 4 need beds (no community places); only crisis 4's early-discharge draw (0.2)
+    is below the share 0.5. Of the two at stage 3, person 2 has stayed longer: it leaves and crisis 4 is
+    admitted (admission draw 0.99: voluntary, involuntary chance 0.2 + 0.5 x 0.4); crisis 3 is unmet."""
+    p = params({"crisis.community_preference": 0.8, "crisis.involuntary_share": 0.2,
+                "crisis.advocacy_involuntary_effect": 0.5})
+    pop = population(6, in_hospital=[1, 1, 1, 0, 0, 0], stage=[1, 3, 3, 0, 0, 0],
+                     admitted_week=[-5, -2, -9, 0, 0, 0])
+    st = state(1, roots={"psychosocial_gap": 0.5, "advocacy_gap": 0.4},
+               levers={"community_support_capacity": 0.0, "bed_capacity": 500.0})
+    d = draws(2, response=[0.9, 0.9], early_discharge=[0.7, 0.2], over_capacity=[0.9, 0.9],
+              admission_type=[0.99, 0.99])
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, np.array([3, 4]), d, inpatients_of(pop))
+    assert shortage.tolist() == [2] and early.tolist() == [2] and over.tolist() == [0]
+    assert response.tolist() == [COMMUNITY, VOLUNTARY] and unmet.tolist() == [0]
 
 
 def test_a_zero_over_capacity_share_admits_nobody_without_a_bed_even_at_a_zero_draw():
@@ -144,7 +188,7 @@ def test_a_zero_over_capacity_share_admits_nobody_without_a_bed_even_at_a_zero_d
     p, pop, st, crises, d = respond_case()
     p = params(*[{**run, "hospital.over_capacity_share": 0.0, "hospital.over_capacity_limit": 0.5} for run in CRISIS])
     d.over_capacity[:] = 0.0
-    response, shortage, over, unmet = cp.respond(pop, p, st, crises, d)
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
     assert response[2] == COMMUNITY and shortage.tolist() == [1, 0] and over.tolist() == [0, 0]
     assert unmet.tolist() == [2]
 
@@ -168,7 +212,7 @@ def test_reforms_change_the_response_of_the_people_they_reach():
     # Admission draws 0.35: below 0.4 (2, 3: involuntary), not below 0.308 (1, reached: voluntary).
     assert q <= 0.6 < q_reached <= 0.9 and invol_reached <= 0.35 < invol
     d = draws(4, response=[0.6, 0.6, 0.9, 0.9], admission_type=[0.35] * 4)
-    response, shortage, over, unmet = cp.respond(pop, p, st, np.arange(4), d)
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, np.arange(4), d, inpatients_of(pop))
     assert response.tolist() == [COMMUNITY, VOLUNTARY, INVOLUNTARY, INVOLUNTARY]
     assert shortage.tolist() == [0] and unmet.size == 0
 
@@ -221,7 +265,7 @@ def test_more_inpatients_than_beds_turns_every_admission_away():
     pop.in_hospital[:] = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
     st = state(2, roots={"psychosocial_gap": [0.5, 0.2], "advocacy_gap": [0.4, 0.8]},
                levers={"community_support_capacity": [200.0, 0.0], "bed_capacity": [200.0, 400.0]})
-    response, shortage, _, unmet = cp.respond(pop, p, st, crises, d)
+    response, shortage, _, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
     assert response.tolist() == [COMMUNITY] * 6
     assert shortage.tolist() == [3, 2]  # run 1: 2 beds, 5 in hospital: no free bed (not minus three)
 
@@ -357,6 +401,25 @@ def test_run_week_answers_admits_coerces_and_counts_in_stay_episodes():
     assert pop.in_hospital[[0, 2, 3, 5, 6]].all() and not pop.in_hospital[1]
     # Involuntary admissions and the re-traumatised back to discontinuity, other crises one stage back.
     assert pop.stage.tolist() == [2, 2, 2, 0, 3, 0, 0, 3, 3, 0]
+    assert out.discharged_early.leaving.size == 0
+
+
+def test_run_week_discharges_early_ends_the_stay_and_spares_it_in_stay_coercion():
+    """As above, but run 1 has one bed (200 per 1,000 of 5), taken by inpatient 9: neither of its two crises finds
+    a free bed, and every crisis that finds none asks for room (early_discharge_share 1). Crisis 5 (bed priority
+    0.1, before crisis 6 by position) gets the bed of inpatient 9, discharged early: 9's stay ends this week,
+    before its in-stay coercion draw could count, and the stay is returned for the ledger. Nobody is left to
+    move for crisis 6, and at over-capacity draw 0.5 (share 0.5) it is unmet."""
+    p, pop, st, crises, d, inpatients = run_week_case()
+    p = params(*[{**run, "hospital.early_discharge_share": 1.0} for run in CRISIS])
+    st.levers.bed_capacity[:] = [600.0, 200.0]
+    pop.admitted_week[9] = WEEK - 3
+    out = cp.run_week(pop, p, st, crises, d, inpatients)
+    assert out.bed_shortage.tolist() == [0, 2] and out.over_capacity.tolist() == [0, 0]
+    assert out.discharged_early.leaving.tolist() == [9] and out.discharged_early.admitted_week.tolist() == [WEEK - 3]
+    assert not pop.in_hospital[9] and pop.last_discharge_week[9] == WEEK
+    assert out.unmet.tolist() == [6] and pop.in_hospital[5]
+    assert 9 not in out.coerced.tolist() and out.coerced_in_stay.tolist() == [0, 0]
 
 
 def test_trauma_informed_care_lowers_the_coercion_risk_at_admission_of_those_it_reaches():

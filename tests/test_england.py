@@ -73,7 +73,8 @@ def test_england_targets_load_and_are_validation_only():
 def test_involuntary_admission_rate_is_the_share_times_the_admission_rate():
     from recoverysim.calibration.validate import replicate_statistics
 
-    small = load_scenario(ENGLAND, {"population.size": 300, "run.years": 3, "run.spin_up_years": 2})
+    # 1,000 people: England's 6.3 beds per 1,000 users are 6 beds (at 300 people, 2 beds were often both long stays)
+    small = load_scenario(ENGLAND, {"population.size": 1000, "run.years": 3, "run.spin_up_years": 2})
     m = replicate_statistics(small, [0], burn_in_years=1, curves=False)[0]["metrics"]
     rate = m["involuntary_admissions_per_1000_person_years"]
     assert rate > 0
@@ -95,7 +96,7 @@ def test_validate_with_a_posterior_writes_the_predictive_check(tmp_path):
     save_posterior(Posterior(("crisis.rate",), np.array([[0.08], [0.12], [0.2]]), np.full(3, 1 / 3),
                              {"crisis.rate": (0.03, 0.3)}, provenance), post)
     out = tmp_path / "val"
-    code = main(["validate", str(ENGLAND), "--targets", str(TARGETS), "--population", "300", "--years", "3",
+    code = main(["validate", str(ENGLAND), "--targets", str(TARGETS), "--population", "1000", "--years", "3",
                  "--replications", "2", "--set", "run.spin_up_years=1", "--posterior", str(post), "--draws", "3",
                  "--quiet", "--out", str(out)])
     assert code in (0, 1)

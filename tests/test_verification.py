@@ -207,7 +207,7 @@ def test_people_and_beds_are_conserved_every_week(small):
     # Beds bind within the over-capacity limit; unmet crises are among those that found no bed.
     ceiling = np.rint(ts["beds"] * (1 + small["hospital.over_capacity_limit"]))
     assert (ts["in_hospital"] <= np.maximum(ceiling, ts["in_hospital"].iloc[0])).all()
-    assert (ts["unmet_crises"] + ts["admitted_over_capacity"] == ts["bed_shortage"]).all()
+    assert (ts["unmet_crises"] + ts["admitted_over_capacity"] + ts["discharged_early"] == ts["bed_shortage"]).all()
     assert (ts["retraumatisations"] <= ts["coercive_episodes"]).all()
     at_admission = ts["coercive_episodes"] - ts["coercive_episodes_in_stay"]
     assert (at_admission <= ts["admissions_voluntary"] + ts["admissions_involuntary"]).all()
