@@ -266,7 +266,7 @@ def _bad(tmp_path, old: str, new: str) -> Path:
     ("[costs.admission]\nvalue = 25000", "[costs.admission]\nvalue = -25000", "costs.admission.value"),
     ("[costs.peer_worker]", "[costs.peer_wroker]", "costs.peer_wroker"),
     ("[programmes.open_community]", "[programmes.open_communities]", "programmes.open_communities"),
-    ("price_year = 2012", "price_year = \"2012\"", "costs.community_crisis_contact.price_year"),
+    ("price_year = 2024\nlow = 5800", "price_year = \"2024\"\nlow = 5800", "costs.community_crisis_contact.price_year"),
     ("rate = 0.02", "rate = 0.5", "discounting"),
 ])
 def test_bad_costs_file_is_one_line_naming_file_and_key(tmp_path, old, new, key):
