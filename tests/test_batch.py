@@ -105,3 +105,14 @@ def test_each_piloted_run_of_a_batch_is_the_run_alone():
     for r, (scenario, seed) in enumerate(runs):
         alone = RecoveryModel(scenario, rng=seed, materialise_agents=False).run()
         assert _run_digest(batch, r) == _run_digest(alone, 0), f"run {r} ({scenario.name}) differs in the batch"
+
+
+def test_by_run_is_a_view_of_each_runs_people_in_a_row():
+    from hand_made import population
+
+    pop = population(3, runs=2, trauma_load=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], in_hospital=[1, 0, 1, 0, 0, 1])
+    rows = pop.by_run(pop.trauma_load)
+    assert rows.shape == (2, 3) and rows.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    rows[1, 0] = 9.0  # written through: a view, never a copy
+    assert pop.trauma_load[3] == 9.0
+    assert pop.count_by_run(pop.in_hospital).tolist() == [2, 1]
