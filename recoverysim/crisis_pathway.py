@@ -193,9 +193,9 @@ def make_room(pop, h, no_bed: np.ndarray, run: np.ndarray, draws: CrisisDraws,
     movable = inpatients[~pop.long_stay[inpatients]]
     movable_run = pop.run_of(movable)
     given = np.minimum(np.bincount(run[asks], minlength=pop.runs), np.bincount(movable_run, minlength=pop.runs))
-    # Stage descending, then admission week ascending, in one integer key (weeks fit in 32 bits either side).
-    order_key = (((3 - pop.stage[movable].astype(np.int64)) << 32)
-                 + pop.admitted_week[movable].astype(np.int64) + (1 << 31))
+    # Stage descending, then admission week ascending, in one integer key: |weeks| < 2^31, so stages 2^32
+    # apart never mix.
+    order_key = ((3 - pop.stage[movable].astype(np.int64)) << 32) + pop.admitted_week[movable]
     leaving = movable[by_priority_in_run(movable_run, order_key, given, pop.runs)]
     got_room = asks[by_priority_in_run(run[asks], draws.bed_priority[asks], given, pop.runs)]
     return np.sort(leaving), got_room

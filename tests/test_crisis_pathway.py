@@ -164,22 +164,59 @@ def test_a_long_stay_inpatient_is_not_discharged_to_make_room():
     assert response[2] == COMMUNITY and early.size == 0 and unmet.tolist() == [2]
 
 
+def full_ward(stages):
+    """One run of 6 whose 3 beds (500 per 1,000) hold persons 0-2 at ``stages``, admitted in weeks -5, -2, -9."""
+    p = params({"crisis.community_preference": 0.8, "crisis.involuntary_share": 0.2,
+                "crisis.advocacy_involuntary_effect": 0.5})
+    pop = population(6, in_hospital=[1, 1, 1, 0, 0, 0], stage=[*stages, 0, 0, 0], admitted_week=[-5, -2, -9, 0, 0, 0])
+    st = state(1, roots={"psychosocial_gap": 0.5, "advocacy_gap": 0.4},
+               levers={"community_support_capacity": 0.0, "bed_capacity": 500.0})
+    return p, pop, st
+
+
 def test_early_discharge_takes_the_furthest_in_recovery_then_the_longest_stay():
     """One run of 6: persons 0-2 fill the 3 beds (500 per 1,000), at stages 1, 3, 3, admitted in weeks -5, -2
     and -9. Crises of persons 3 and 4 need beds (no community places); only crisis 4's early-discharge draw (0.2)
     is below the share 0.5. Of the two at stage 3, person 2 has stayed longer: it leaves and crisis 4 is
     admitted (admission draw 0.99: voluntary, involuntary chance 0.2 + 0.5 x 0.4); crisis 3 is unmet."""
-    p = params({"crisis.community_preference": 0.8, "crisis.involuntary_share": 0.2,
-                "crisis.advocacy_involuntary_effect": 0.5})
-    pop = population(6, in_hospital=[1, 1, 1, 0, 0, 0], stage=[1, 3, 3, 0, 0, 0],
-                     admitted_week=[-5, -2, -9, 0, 0, 0])
-    st = state(1, roots={"psychosocial_gap": 0.5, "advocacy_gap": 0.4},
-               levers={"community_support_capacity": 0.0, "bed_capacity": 500.0})
+    p, pop, st = full_ward([1, 3, 3])
     d = draws(2, response=[0.9, 0.9], early_discharge=[0.7, 0.2], over_capacity=[0.9, 0.9],
               admission_type=[0.99, 0.99])
     response, shortage, over, early, unmet = cp.respond(pop, p, st, np.array([3, 4]), d, inpatients_of(pop))
     assert shortage.tolist() == [2] and early.tolist() == [2] and over.tolist() == [0]
     assert response.tolist() == [COMMUNITY, VOLUNTARY] and unmet.tolist() == [0]
+
+
+def test_early_discharge_puts_the_stage_before_the_length_of_stay():
+    """As above, with person 1 (stage 3, admitted week -2) against person 2 (stage 1, admitted week -9): the one
+    further on leaves, although the other has stayed longer."""
+    p, pop, st = full_ward([1, 3, 1])
+    d = draws(1, response=[0.9], early_discharge=[0.2], over_capacity=[0.9], admission_type=[0.99])
+    *_, early, unmet = cp.respond(pop, p, st, np.array([4]), d, inpatients_of(pop))
+    assert early.tolist() == [1] and unmet.size == 0
+
+
+def test_only_runs_whose_crises_ask_for_room_discharge_early():
+    """Three runs of 2 people with one bed each. Run 0: person 0 (long stay) fills the bed and person 1's crisis
+    asks for room, but nobody can move: it is left unmet (over-capacity share 0). Run 1: person 2 (short stay)
+    fills the bed and nobody has a crisis. Run 2: person 4 (short stay) fills the bed and person 5's crisis does
+    not ask (draw 0.9). Nobody is discharged early."""
+    p = params(*[{"crisis.community_preference": 0.8, "hospital.over_capacity_share": 0.0,
+                  "hospital.early_discharge_share": 0.5}] * 3)
+    pop = population(2, runs=3, in_hospital=[1, 0, 1, 0, 1, 0], long_stay=[1, 0, 0, 0, 0, 0])
+    st = state(3, levers={"community_support_capacity": 0.0, "bed_capacity": 500.0})
+    d = draws(2, response=[0.9, 0.9], early_discharge=[0.1, 0.9], admission_type=[0.99, 0.99])
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, np.array([1, 5]), d, inpatients_of(pop))
+    assert shortage.tolist() == [1, 0, 1] and early.size == 0 and unmet.tolist() == [0, 1]
+
+
+def test_no_room_above_the_beds_at_a_zero_over_capacity_limit():
+    """As the first case, with over_capacity_share 1 but over_capacity_limit 0: run 0's ceiling is its 3 beds, so
+    crisis 2, which finds no free bed, is left unmet although it would be admitted anyway."""
+    p, pop, st, crises, d = respond_case()
+    p = params(*[{**run, "hospital.over_capacity_share": 1.0, "hospital.over_capacity_limit": 0.0} for run in CRISIS])
+    response, shortage, over, early, unmet = cp.respond(pop, p, st, crises, d, inpatients_of(pop))
+    assert shortage.tolist() == [1, 0] and over.tolist() == [0, 0] and unmet.tolist() == [2]
 
 
 def test_a_zero_over_capacity_share_admits_nobody_without_a_bed_even_at_a_zero_draw():
