@@ -86,6 +86,7 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
     crisis_run = pop.run_of(outcome.crises)
     coerced_run = pop.run_of(outcome.coerced)
     restraint_run = coerced_run[outcome.restraint]
+    early = np.bincount(pop.run_of(outcome.discharged_early.leaving), minlength=runs)
     return {
         "crises": np.bincount(crisis_run, minlength=runs),
         "community_support": np.bincount(crisis_run[response == COMMUNITY], minlength=runs),
@@ -96,10 +97,9 @@ def flows(pop, events: WeekEvents) -> dict[str, np.ndarray]:
         "coercive_episodes_in_stay": outcome.coerced_in_stay,
         "restraint_episodes": np.bincount(restraint_run, minlength=runs),
         "retraumatisations": np.bincount(pop.run_of(outcome.retraumatised), minlength=runs),
-        "discharges": (np.bincount(pop.run_of(events.discharges.leaving), minlength=runs)
-                       + np.bincount(pop.run_of(outcome.discharged_early.leaving), minlength=runs)),
+        "discharges": np.bincount(pop.run_of(events.discharges.leaving), minlength=runs) + early,
         "admitted_over_capacity": outcome.over_capacity,
-        "discharged_early": np.bincount(pop.run_of(outcome.discharged_early.leaving), minlength=runs),
+        "discharged_early": early,
         "unmet_crises": np.bincount(pop.run_of(outcome.unmet), minlength=runs),
         **turnover_flows(pop, events.turnover),
         "restraint_hours": sum_by_run(outcome.episode_hours[outcome.restraint], restraint_run, runs),
