@@ -31,26 +31,25 @@ class InpatientDraws(KeyedDraws):
 
 
 @dataclass(slots=True)
-class Discharges:
-    """This week's discharges and the inpatients who stay, with their draws.
-
-    ``admitted_week`` and ``prevalent`` (stay began before the run) are those of the leavers' stays.
-    """
+class EndedStays:
+    """Stays that ended this week: who left, and the admission week and prevalent-stay flag of each stay."""
 
     leaving: np.ndarray
     admitted_week: np.ndarray
-    prevalent: np.ndarray
+    prevalent: np.ndarray  # the stay began before the run
+
+
+@dataclass(slots=True)
+class Discharges(EndedStays):
+    """This week's discharges by the discharge hazard, and the inpatients who stay, with their draws."""
+
     staying: np.ndarray
     staying_draws: InpatientDraws
 
 
 @dataclass(slots=True)
-class EarlyDischarges:
+class EarlyDischarges(EndedStays):
     """Inpatients discharged early this week to make room for a crisis that found every bed taken."""
-
-    leaving: np.ndarray
-    admitted_week: np.ndarray
-    prevalent: np.ndarray
 
 
 @dataclass(slots=True)
