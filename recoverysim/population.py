@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.special import betaincinv, ndtri
+from scipy.special import betainc, betaincinv, betaln, ndtri
 
 from recoverysim.codes import Diagnosis
 from recoverysim.parameters import STAGES
@@ -47,6 +48,54 @@ def by_priority_in_run(run: np.ndarray, priority: np.ndarray, quota: np.ndarray,
     return order[rank < quota[in_order]]
 
 
+#: Cells of the table of Beta quantiles that starts beta_quantile's Newton steps.
+_QUANTILE_CELLS = 1024
+_QUANTILE_GRID = np.linspace(0.0, 1.0, _QUANTILE_CELLS + 1)
+
+
+@lru_cache(maxsize=256)
+def _beta_quantile_table(a: float, b: float) -> np.ndarray:
+    return betaincinv(a, b, _QUANTILE_GRID)
+
+
+def beta_quantile(a: float, b: float, u: np.ndarray) -> np.ndarray:
+    """Quantiles ``u`` of the Beta(a, b) law: scipy's ``betaincinv``, about 3x faster on many uniforms.
+
+    scipy's inverse is iterative and cost a tenth of a week's step at 4 million people, in the attributes of new
+    service users. Here a table of 1,025 of its quantiles gives a start, three Newton steps on ``betainc`` refine
+    it, and any value whose last step is not below 1e-8 of it (the table's end cells, mostly) is scipy's own.
+    Where the density is unbounded (a or b below 1) scipy answers throughout.
+    """
+    a, b = float(a), float(b)
+    u = np.asarray(u, np.float64)
+    if a < 1 or b < 1 or u.size < _QUANTILE_CELLS:
+        return betaincinv(a, b, u)
+    x = np.interp(u, _QUANTILE_GRID, _beta_quantile_table(a, b))
+    log_beta = betaln(a, b)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(3):
+            density = np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - log_beta)
+            step = (betainc(a, b, x) - u) / density
+            x = np.clip(x - step, 0.0, 1.0)
+    unsettled = ~(np.abs(step) <= 1e-8 * x)
+    x[unsettled] = betaincinv(a, b, u[unsettled])
+    return x
+
+
+def _beta_quantiles(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``beta_quantile`` elementwise, for parameters that take few distinct values (one pair per run)."""
+    if u.size < _QUANTILE_CELLS:
+        return betaincinv(a, b, u)
+    if (a == a.flat[0]).all() and (b == b.flat[0]).all():
+        return beta_quantile(a.flat[0], b.flat[0], u)
+    pairs, which = np.unique(np.stack([a.ravel(), b.ravel()], axis=1), axis=0, return_inverse=True)
+    out = np.empty(u.shape)
+    for i, (pa, pb) in enumerate(pairs):
+        mine = which.ravel() == i
+        out[mine] = beta_quantile(pa, pb, u[mine])
+    return out
+
+
 #: The uniforms behind a new person's attributes (rows of ``new_attributes``'s draws), in this order.
 ATTRIBUTE_DRAWS = ("diagnosis", "female", "trauma_history", "life_security", "medication_burden", "age",
                    *(f"reach_{name}" for name in PERSON_REFORMS))
@@ -75,8 +124,8 @@ def new_attributes(pp, u: np.ndarray, run: np.ndarray | None = None) -> dict[str
         "diagnosis": diagnosis.astype(np.int8),
         "female": female < of(pp.share_female),
         "trauma_history": trauma < of(pp.share_trauma_history),
-        "life_security": betaincinv(security_mean * k, (1 - security_mean) * k, security).astype(REAL),
-        "medication_burden": betaincinv(med_mean * k, (1 - med_mean) * k, medication).astype(REAL),
+        "life_security": _beta_quantiles(security_mean * k, (1 - security_mean) * k, security).astype(REAL),
+        "medication_burden": _beta_quantiles(med_mean * k, (1 - med_mean) * k, medication).astype(REAL),
         "age": np.clip(of(pp.entry_age_mean) + of(pp.entry_age_sd) * z, of(pp.entry_age_min), 100.0).astype(REAL),
         # A person's reach draw for each person reform (reforms.reached): fixed for the person, so a reform of
         # higher coverage reaches the same people and more.
