@@ -24,6 +24,7 @@ from recoverysim.calibration.posterior import REQUIRED_PROVENANCE, load_posterio
 from recoverysim.calibration.targets import load_targets
 from recoverysim.calibration.validate import evaluate_replicates
 from recoverysim.cli import main
+from recoverysim.errors import RecoverysimError
 from recoverysim.scenario import load_scenario
 
 pytestmark = pytest.mark.timeout(120)
@@ -141,6 +142,57 @@ def test_the_posterior_is_identical_on_a_dask_cluster(synthetic, tmp_path):
     assert np.array_equal(here.values, there.values) and np.array_equal(here.weights, there.weights)
 
 
+def _run_in(folder: Path, base, path, settings: AbcSettings, **kw):
+    folder.mkdir()
+    return run_abc(base, load_targets(path), FREE, settings, folder / "abc.db", seed=4, **kw).posterior
+
+
+def _same(a, b):
+    assert np.array_equal(a.values, b.values) and np.array_equal(a.weights, b.weights)
+    assert a.provenance["epsilons"] == b.provenance["epsilons"]
+
+
+def test_a_stopped_run_continued_takes_the_particles_of_one_run(synthetic, tmp_path):
+    base, _, path, _ = synthetic
+    whole = _run_in(tmp_path / "whole", base, path, AbcSettings(particles=8, generations=4))
+    # stopped after two complete generations, then continued to four
+    two = _run_in(tmp_path / "two", base, path, AbcSettings(particles=8, generations=2))
+    _same(_run_in(tmp_path / "rest", base, path, AbcSettings(particles=8, generations=4),
+                  resume=tmp_path / "two"), whole)
+    # and it went on from the first part's generations, not from the start: theirs are in its database as they were
+    ends = [_pyabc().History(f"sqlite:///{tmp_path / f / 'abc.db'}").get_all_populations()
+            .set_index("t")["population_end_time"] for f in ("two", "rest")]
+    assert ends[1].loc[[0, 1]].tolist() == ends[0].loc[[0, 1]].tolist() and len(ends[1]) == len(ends[0]) + 2
+    # stopped by the cap two simulations into its third generation (abandoned), then continued twice
+    cap = AbcSettings(particles=8, generations=4, max_simulations=two.provenance["simulations"] + 2)
+    cut = _run_in(tmp_path / "cut", base, path, cap)
+    assert cut.provenance["stopped_by_cap"] and cut.provenance["generations"] == 2
+    _run_in(tmp_path / "three", base, path, AbcSettings(particles=8, generations=3), resume=tmp_path / "cut")
+    continued = _run_in(tmp_path / "four", base, path, AbcSettings(particles=8, generations=4),
+                        resume=tmp_path / "three")
+    _same(continued, whole)
+    assert continued.provenance["generations"] == 4
+    assert continued.provenance["continued_from"]["continued_from"]["simulations"] == cut.provenance["simulations"]
+    assert continued.provenance["simulations"] == (cut.provenance["simulations"]
+                                                   + continued.provenance["continued_from"]["continuation_simulations"]
+                                                   + continued.provenance["continuation_simulations"])
+
+
+@pytest.mark.parametrize(("settings", "free", "message"), [
+    (AbcSettings(particles=8, generations=3, kernel_scale=1.5), FREE, r"--kernel-scale differs .*2.* there, 1.5"),
+    (AbcSettings(particles=9, generations=3), FREE, r"--particles differs"),
+    (AbcSettings(particles=8, generations=2), FREE, r"--generations 2: the run in .* already has 2"),
+    (AbcSettings(particles=8, generations=3), FREE[:1], r"--free \(names or bounds\) differs"),
+])
+def test_a_continuation_must_be_the_same_fit(synthetic, tmp_path, settings, free, message):
+    base, _, path, _ = synthetic
+    _run_in(tmp_path / "first", base, path, AbcSettings(particles=8, generations=2))
+    with pytest.raises(RecoverysimError, match=message):
+        run_abc(base, load_targets(path), free, settings, tmp_path / "abc.db", seed=4, resume=tmp_path / "first")
+    with pytest.raises(RecoverysimError, match=r"--resume .*nowhere: no abc.db there"):
+        run_abc(base, load_targets(path), FREE, settings, tmp_path / "abc.db", seed=4, resume=tmp_path / "nowhere")
+
+
 def test_loss_distance_is_the_calibration_loss(synthetic):
     _, stats, path, _ = synthetic
     targets = load_targets(path).for_calibration()
@@ -237,6 +289,12 @@ def test_cli_writes_posterior_database_and_report(synthetic, tmp_path, capsys, m
     rc = main([*args[:-4], "--out", str(tmp_path / "again"), "--quiet"])
     assert rc == 0
     assert load_posterior(tmp_path / "again" / "posterior.json").values.tolist() == post.values.tolist()
+    # the run can be continued from its folder, here into the folder itself
+    more = [a if a != "2" or args[i - 1] != "--generations" else "3" for i, a in enumerate(args[:-4])]
+    rc = main([*more, "--out", str(out), "--resume", str(out), "--force", "--predictive-draws", "0", "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+    longer = load_posterior(out / "posterior.json").provenance
+    assert longer["generations"] == 3 and longer["continued_from"]["wall_seconds"] == prov["wall_seconds"]
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -249,6 +307,7 @@ def test_cli_writes_posterior_database_and_report(synthetic, tmp_path, capsys, m
     (["--write-scenario", "x.toml"], r"--write-scenario: --method abc gives a posterior ensemble"),
     (["--target", "poisoned_alos"], r"targets.poisoned_alos.role: is 'validation'"),
     (["--free", "no.such_key"], r"--free no.such_key: unknown parameter"),
+    (["--resume", "/no/such"], r"--resume /no/such: no abc.db there"),
 ])
 def test_bad_cli_input_is_one_line(synthetic, tmp_path, capsys, extra, message):
     _, stats, _, folder = synthetic

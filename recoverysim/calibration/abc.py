@@ -23,6 +23,12 @@ replays ``simulate_one`` with the results in proposal order, stopping at the n-t
 particles are therefore those that one-at-a-time sampling (pyabc's ``SingleCoreSampler``) takes with the same
 model, and a run is reproducible from ``run.seed`` whatever the number of workers. Not reproducible: wall times,
 pyabc's analysis id and the timestamps in the database.
+
+Continuing: every run leaves, beside its database, the state of numpy's and Python's generators at the start of
+the generation it would run next (``abc_state.pickle``, with what the run was: scenario, targets, free
+parameters and settings). ``run_abc(..., resume=FOLDER)`` copies that folder's database, loads it in pyabc
+(``ABCSMC.load``), restores the generators and runs on, so a run stopped by ``max_simulations`` or
+``max_minutes`` and then continued takes the particles that one uninterrupted run takes.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ import contextlib
 import hashlib
 import logging
 import math
+import pickle
 import random
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -60,6 +68,10 @@ DISTANCE = ("calibration loss: sum over role=calibration targets of weight * ((s
             "d = distance from the observed value to the band edge on the side of the simulated value; simulated "
             "= mean of the particle's replicates")
 DATABASE = "abc.db"
+#: Beside the database: where the next generation starts (generators' state) and what must match to continue.
+STATE = "abc_state.pickle"
+#: Settings a continued run must share with the run it continues (the budget and the workers may differ).
+SAME_SETTINGS = ("particles", "quantile", "kernel_scale", "replications", "min_epsilon")
 
 
 @dataclass(frozen=True)
@@ -231,9 +243,11 @@ def make_sampler(pyabc, model, evaluate: Callable, max_batch: int, max_simulatio
             self.rate = 1.0  # acceptance rate of the last generation: sizes the first batch of the next
             self.total = 0  # proposals simulated, wasted ones included (the cap counts these)
             self.stopped = False
+            self.entry: tuple | None = None  # (generation, numpy state, Python state) where the last one began
 
         def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False,
                                     ana_vars=None):
+            self.entry = (t, np.random.get_state(), random.getstate())
             sample = self._create_empty_sample()
             used = 0
             while sample.n_accepted < n and used < max_eval:
@@ -294,16 +308,21 @@ def sha256(path: str | Path) -> str:
 
 def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], settings: AbcSettings, database: Path,
             *, seed: int | None = None, command: list[str] | None = None, pool: WorkerPool | None = None,
-            target_keys: list[str] | None = None, log: Callable[[str], None] | None = None) -> AbcResult:
+            target_keys: list[str] | None = None, log: Callable[[str], None] | None = None,
+            resume: Path | None = None) -> AbcResult:
     """Run ABC-SMC of ``free`` against the calibration targets of ``targets``; pyabc's database at ``database``.
 
     ``seed`` defaults to the scenario's ``run.seed``; it seeds numpy's and Python's global generators (pyabc's
     proposals) and the simulations' seeds. ``target_keys`` narrows the fit to some calibration targets.
+    ``resume``: the folder of an earlier run of the same fit, continued up to ``settings.generations`` in all;
+    ``max_simulations`` and ``max_minutes`` are then this continuation's budget.
     """
     settings.check()
     check_free(free)
     fit = calibration_targets(targets, target_keys)
     seed = scenario.params.run.seed if seed is None else int(seed)
+    what = _what_is_fitted(scenario, targets, fit, free, settings, seed)
+    earlier = None if resume is None else _earlier_run(Path(resume), what, settings)
     pyabc = _pyabc()
     start_time = time.perf_counter()
     deadline = None if settings.max_minutes is None else start_time + 60 * settings.max_minutes
@@ -318,17 +337,31 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         sampler = make_sampler(pyabc, recorder, model.evaluate, per_batch * max(1, settings.workers),
                                settings.max_simulations, deadline, log)
         prior = pyabc.Distribution(**{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in free})
+        # A continued run's first epsilon is the quantile of the loaded generation's distances ("from_sample"),
+        # as it is after that generation in one run; a numeric initial epsilon would be taken instead.
         abc = pyabc.ABCSMC(recorder, prior, LossDistance(fit), population_size=settings.particles,
-                           eps=pyabc.QuantileEpsilon(initial_epsilon=np.inf, alpha=settings.quantile),
+                           eps=pyabc.QuantileEpsilon(initial_epsilon=np.inf if earlier is None else "from_sample",
+                                                     alpha=settings.quantile),
                            transitions=proposal_kernel(pyabc, settings.kernel_scale),
                            sampler=sampler)
-        np.random.seed(seed % 2 ** 32)
-        random.seed(seed)
-        abc.new(f"sqlite:///{Path(database).resolve()}", model.observed(),
-                meta_info={"scenario": scenario.source, "targets": targets.path, "seed": seed})
+        url = f"sqlite:///{Path(database).resolve()}"
+        generations, budget = settings.generations, settings.max_simulations or np.inf
+        if earlier is None:
+            np.random.seed(seed % 2 ** 32)
+            random.seed(seed)
+            abc.new(url, model.observed(), meta_info={"scenario": scenario.source, "targets": targets.path,
+                                                      "seed": seed})
+        else:
+            shutil.copyfile(Path(resume) / DATABASE, database)
+            before = abc.load(url, 1)
+            generations -= earlier["next_generation"]
+            budget += before.total_nr_simulations
+            np.random.set_state(earlier["numpy"])
+            random.setstate(earlier["python"])
         with np.errstate(invalid="ignore"):  # pyabc compares epsilon inf - inf after the prior generation
-            history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=settings.generations,
-                              max_total_nr_simulations=settings.max_simulations or np.inf)
+            history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=generations,
+                              max_total_nr_simulations=budget)
+        next_start = _next_start(history, sampler)
     seconds = time.perf_counter() - start_time
     if history.max_t < 0:
         raise RecoverysimError(f"--max-simulations {settings.max_simulations}: not even the first generation of "
@@ -368,9 +401,67 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
         "reproducible": "the draws, weights and epsilons are a function of the seed (any number of workers); "
                         "wall times and the database's analysis id and timestamps are not",
     }
+    if earlier is not None:  # the totals count every part of the fit; this part's own figures beside them
+        provenance.update(continued_from=earlier["provenance"], continuation_simulations=int(sampler.total),
+                          continuation_wall_seconds=round(seconds, 1),
+                          simulations=int(sampler.total) + earlier["provenance"]["simulations"],
+                          model_runs=int(model.runs) + earlier["provenance"]["model_runs"],
+                          wall_seconds=round(seconds + earlier["provenance"]["wall_seconds"], 1))
+    with (Path(database).parent / STATE).open("wb") as f:
+        pickle.dump({"what": what, **next_start, "provenance": provenance}, f)
     posterior = Posterior(posterior.names, posterior.values, posterior.weights, priors, provenance)
     return AbcResult(posterior, gens, int(sampler.total), int(model.runs), seconds, bool(sampler.stopped),
                      Path(database), provenance)
+
+
+def check_continuation(folder: Path, scenario: Scenario, targets: Targets, free: list[FreeParameter],
+                       settings: AbcSettings, *, seed: int | None = None, target_keys: list[str] | None = None) -> None:
+    """Raise :class:`RecoverysimError` (naming the option) unless ``run_abc(..., resume=folder)`` can go on."""
+    seed = scenario.params.run.seed if seed is None else int(seed)
+    fit = calibration_targets(targets, target_keys)
+    _earlier_run(Path(folder), _what_is_fitted(scenario, targets, fit, free, settings, seed), settings)
+
+
+def _what_is_fitted(scenario: Scenario, targets: Targets, fit: Targets, free: list[FreeParameter],
+                    settings: AbcSettings, seed: int) -> dict[str, Any]:
+    """What a run fits, as plain data: a continued run must match it in every entry."""
+    return {"scenario": scenario.content_hash, "targets_sha256": sha256(targets.path), "seed": seed,
+            "fitted_targets": [t.key for t in fit.targets], "free": [[p.name, p.low, p.high] for p in free],
+            **{name: getattr(settings, name) for name in SAME_SETTINGS}}
+
+
+def _next_start(history, sampler) -> dict[str, Any]:
+    """Where the next generation starts: an abandoned generation's start, or where the last complete one ended.
+
+    (pyabc draws nothing between generations.)
+    """
+    t = history.max_t + 1
+    if sampler.entry is not None and sampler.entry[0] == t:
+        numpy_state, python_state = sampler.entry[1:]
+    else:
+        numpy_state, python_state = np.random.get_state(), random.getstate()
+    return {"next_generation": t, "numpy": numpy_state, "python": python_state}
+
+
+def _earlier_run(folder: Path, what: dict[str, Any], settings: AbcSettings) -> dict[str, Any]:
+    """The state an earlier run in ``folder`` left, checked against this run (errors name the option)."""
+    for name in (DATABASE, STATE):
+        if not (folder / name).is_file():
+            raise RecoverysimError(f"--resume {folder}: no {name} there (the folder of a finished "
+                                   "calibrate --method abc run is needed)")
+    with (folder / STATE).open("rb") as f:
+        state = pickle.load(f)
+    flags = {"scenario": "the scenario (file, --population, --years or --seed)", "seed": "--seed",
+             "targets_sha256": "--targets (the file's contents)", "fitted_targets": "--target",
+             "free": "--free (names or bounds)", **{n: f"--{n.replace('_', '-')}" for n in SAME_SETTINGS}}
+    for key, flag in flags.items():
+        if state["what"].get(key) != what[key]:
+            raise RecoverysimError(f"--resume {folder}: {flag} differs from the run being continued "
+                                   f"({state['what'].get(key)!r} there, {what[key]!r} here)")
+    if settings.generations <= state["next_generation"]:
+        raise RecoverysimError(f"--generations {settings.generations}: the run in {folder} already has "
+                               f"{state['next_generation']}; give the total wanted, more than that")
+    return state
 
 
 def proposal_kernel(pyabc, scale: float):

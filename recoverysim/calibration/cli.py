@@ -74,6 +74,10 @@ def add_parser(subparsers) -> None:
     abc.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run the simulations on the Dask cluster at this scheduler address (e.g. "
                           "tcp://127.0.0.1:8786) instead of local worker processes; the posterior is identical")
+    abc.add_argument("--resume", default=None, metavar="FOLDER",
+                     help="continue the run whose results folder this is (same scenario, targets, --free and "
+                          "settings), up to --generations in all; --max-simulations and --max-minutes are then "
+                          "this continuation's budget")
     abc.add_argument("--posterior-out", default=None, metavar="FILE",
                      help="also write the posterior ensemble here (it is always in OUT/posterior.json)")
     p.add_argument("--profile-points", type=int, default=command_default("calibrate.profile_points"),
@@ -224,7 +228,7 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
     """``calibrate --method abc``: ABC-SMC, the posterior ensemble, pyabc's database and the diagnostics."""
     import shutil
 
-    from recoverysim.calibration.abc import AbcSettings, run_abc
+    from recoverysim.calibration.abc import AbcSettings, check_continuation, run_abc
     from recoverysim.calibration.posterior import load_posterior, save_posterior
     from recoverysim.results import atomic_directory, manifest, write_manifest
 
@@ -246,6 +250,8 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
     if dest is not None:
         _check_file_destination("--posterior-out", dest, args.force)
     out = Path(args.out or Path("results") / "calibrate" / scenario.name)
+    if args.resume is not None:
+        check_continuation(Path(args.resume), scenario, targets, free, settings, target_keys=args.target)
     log = None if args.quiet else (lambda t: print(t, file=sys.stderr))
     print(f"ABC-SMC of {scenario.name}: {', '.join(p.name for p in free)}; {scenario.params.population.size:,} "
           f"people x {scenario.params.run.years} years x {settings.replications} replicates per particle, "
@@ -253,7 +259,7 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
     command = ["recoverysim", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("recoverysim") else list(sys.argv)
     with atomic_directory(out, args.force) as tmp:
         result = run_abc(scenario, targets, free, settings, tmp / "abc.db", command=command,
-                         target_keys=args.target, log=log)
+                         target_keys=args.target, log=log, resume=None if args.resume is None else Path(args.resume))
         save_posterior(result.posterior, tmp / "posterior.json")
         load_posterior(tmp / "posterior.json")  # the file must read back
         if dest is not None:  # written before the report, so a long run's ensemble survives a report failure
