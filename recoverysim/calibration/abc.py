@@ -376,7 +376,7 @@ def run_abc(scenario: Scenario, targets: Targets, free: list[FreeParameter], set
     provenance = {
         "method": METHOD, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "scenario": scenario.source, "scenario_sha256": sha256(scenario.source),
-        "targets": targets.path, "targets_sha256": sha256(targets.path), "seed": seed,
+        "targets": targets.path, "targets_sha256": what["targets_sha256"], "seed": seed,
         "fitted_targets": [t.key for t in fit.targets],
         "library": "pyabc", "library_version": pyabc.__version__,
         "population": scenario.params.population.size, "years": scenario.params.run.years,

@@ -250,8 +250,9 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
     if dest is not None:
         _check_file_destination("--posterior-out", dest, args.force)
     out = Path(args.out or Path("results") / "calibrate" / scenario.name)
-    if args.resume is not None:
-        check_continuation(Path(args.resume), scenario, targets, free, settings, target_keys=args.target)
+    resume = None if args.resume is None else Path(args.resume)
+    if resume is not None:
+        check_continuation(resume, scenario, targets, free, settings, target_keys=args.target)
     log = None if args.quiet else (lambda t: print(t, file=sys.stderr))
     print(f"ABC-SMC of {scenario.name}: {', '.join(p.name for p in free)}; {scenario.params.population.size:,} "
           f"people x {scenario.params.run.years} years x {settings.replications} replicates per particle, "
@@ -259,7 +260,7 @@ def _cmd_abc(args: argparse.Namespace, scenario, targets, free, workers: int) ->
     command = ["recoverysim", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("recoverysim") else list(sys.argv)
     with atomic_directory(out, args.force) as tmp:
         result = run_abc(scenario, targets, free, settings, tmp / "abc.db", command=command,
-                         target_keys=args.target, log=log, resume=None if args.resume is None else Path(args.resume))
+                         target_keys=args.target, log=log, resume=resume)
         save_posterior(result.posterior, tmp / "posterior.json")
         load_posterior(tmp / "posterior.json")  # the file must read back
         if dest is not None:  # written before the report, so a long run's ensemble survives a report failure
