@@ -20,6 +20,7 @@ demo: $(VENV)/.installed
 	$(PY) -m recoverysim.demo
 
 test: $(VENV)/.installed
+	bash .ci/system-packages
 	$(PY) -m ruff check recoverysim tests benchmarks
 	$(PY) -m pytest
 
