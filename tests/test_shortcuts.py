@@ -87,6 +87,14 @@ def test_uniform_below_gives_the_same_numbers_as_uniform(n, ahead, monkeypatch):
         assert np.array_equal(streams.uniform("s", n), fast.families[r].uniform("s", n))
 
 
+def test_raw_outputs_are_the_bit_generators_outputs_on_both_sides_of_the_prefetch_size():
+    sizes = [3, random_streams.PREFETCH_MIN_OUTPUTS - 1, random_streams.PREFETCH_MIN_OUTPUTS, 1000]
+    streams, reference = RandomStreams(21), np.random.PCG64(np.random.SeedSequence(21, spawn_key=(
+        random_streams.stream_key("s"),)))
+    for n in sizes:  # each call goes on where the last one stopped
+        assert np.array_equal(streams.raw_outputs("s", n), reference.random_raw(n))
+
+
 def test_outputs_drawn_ahead_are_the_next_ones_whatever_uses_the_stream_next():
     def sequence(streams, steps):
         out = []
