@@ -36,7 +36,7 @@ class TieMatrix:
     one pass over contiguous arrays rather than a gather and scatter over the live ties.
     """
 
-    # Rows are intp: every week gathers by them over all ties (``remove_people``), and numpy's take, bincount
+    # Rows are intp: they are gathered by and counted (``positions_of``, degrees), and numpy's take, bincount
     # and add.at first convert other index types to intp, which cost more than the gather itself.
     _FIELDS = (("_row", np.intp), ("_col", np.int32), ("_data", np.int8), ("_flag", np.intp),
                ("_threshold", np.float64), ("_accumulated", np.float64))
@@ -54,6 +54,9 @@ class TieMatrix:
             setattr(self, name, np.zeros(cap, dtype))
         self.m = 0
         self.degree = np.zeros(n_people, np.int32)
+        # Positions of the ties [0, _indexed) grouped by person (both ends if symmetric): (positions, starts).
+        self._by_person: tuple[np.ndarray, np.ndarray] | None = None
+        self._indexed = 0
         self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds, flags)
 
     def _count(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -160,12 +163,44 @@ class TieMatrix:
         if self.m > 1024 and self.n_active < self.m // 2:
             self._compact()
 
-    def remove_people(self, leaving: np.ndarray) -> None:
-        """End every live tie of the people flagged in ``leaving`` (one flag per person), at either end."""
-        gone = leaving.take(self._row[: self.m])
-        if self.symmetric:
-            gone |= leaving.take(self._col[: self.m])
-        self.remove(np.logical_and(gone, self.active.view(np.bool_), out=gone).nonzero()[0])
+    def remove_people(self, people: np.ndarray) -> None:
+        """End every live tie of ``people`` (distinct person indices), at either end."""
+        found = self.positions_of(people)
+        self.remove(found[self.active.take(found).view(np.bool_)])
+
+    def positions_of(self, people: np.ndarray) -> np.ndarray:
+        """Sorted positions of every tie, live or removed, with one of ``people`` (distinct) at either end.
+
+        A few people leave each week among millions of ties, so the ties are looked up by person in an index
+        instead of scanning them all; ties added since the index was built (the tail) are scanned. The index
+        is rebuilt when the tail passes an eighth of the ties, and after a compaction (which moves ties).
+        """
+        if self._by_person is None or self.m - self._indexed > self.m // 8:
+            self._build_index()
+        order, starts = self._by_person
+        low = starts.take(people)
+        counts = starts.take(people + 1) - low
+        offsets = np.cumsum(counts) - counts  # where each person's ties begin among those found
+        found = order.take(np.repeat(low - offsets, counts) + np.arange(counts.sum()))
+        if self._indexed < self.m:
+            flagged = np.zeros(self.n_people, np.bool_)
+            flagged[people] = True
+            gone = flagged.take(self._row[self._indexed: self.m])
+            if self.symmetric:
+                gone |= flagged.take(self._col[self._indexed: self.m])
+            found = np.concatenate([found, self._indexed + gone.nonzero()[0]])
+        # A tie between two of the people is found from both of its ends.
+        return np.unique(found) if self.symmetric else np.sort(found)
+
+    def _build_index(self) -> None:
+        m = self.m
+        ends = np.concatenate([self._row[:m], self._col[:m]]) if self.symmetric else self._row[:m]
+        order = np.argsort(ends)
+        if self.symmetric and m:
+            order %= m  # an entry of the second half is the col end of the tie at that position minus m
+        starts = np.zeros(self.n_people + 1, np.intp)
+        np.cumsum(np.bincount(ends, minlength=self.n_people), out=starts[1:])
+        self._by_person, self._indexed = (order, starts), m
 
     def _compact(self) -> None:
         keep = self.active_index()
@@ -174,6 +209,7 @@ class TieMatrix:
             arr = getattr(self, name)
             arr[:k] = arr[keep]
         self.m = k
+        self._by_person, self._indexed = None, 0  # positions moved
 
     def active_index(self) -> np.ndarray:
         """Positions of active ties."""
@@ -323,10 +359,8 @@ class RelationshipNetwork:
         """
         if places.size == 0:
             return
-        leaving = np.zeros(self.n_people, bool)
-        leaving[places] = True
         for tie_type in ("family", "community", "peer"):
-            self.ties[tie_type].remove_people(leaving)
+            self.ties[tie_type].remove_people(places)
         fam = self.ties["family"]
         rows = np.repeat(places, family).astype(np.int32)
         fam.add(rows, np.arange(fam.n_alters, fam.n_alters + rows.size, dtype=np.int32), np.full(rows.size, np.inf))

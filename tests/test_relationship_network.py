@@ -79,6 +79,40 @@ def test_compaction_keeps_the_live_ties_and_their_thresholds():
     assert tm.col[ended].tolist() == list(range(0, n, 8)) and tm.n_active == n // 8
 
 
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_removing_people_ends_exactly_the_live_ties_a_scan_of_every_tie_finds(symmetric):
+    # The lookup by person (an index plus a scanned tail, rebuilt after compactions) against the brute-force
+    # answer, written here from the definition: every live tie with a leaver at its row (or, symmetric, either) end.
+    rng = np.random.default_rng(7)
+    n = 300
+    tm = TieMatrix(n, n, rng.integers(0, n, 900).astype(np.int32), rng.integers(0, n, 900).astype(np.int32),
+                   rng.exponential(size=900), symmetric=symmetric)
+    compactions = 0
+    for week in range(60):
+        leavers = rng.choice(n, int(rng.integers(0, 12)), replace=False)
+        live = tm.active.view(np.bool_)
+        hit = np.isin(tm.row, leavers) | (symmetric & np.isin(tm.col, leavers))
+        expected = sorted(zip(tm.row[live & hit].tolist(), tm.col[live & hit].tolist(), strict=True))
+        before = tm.n_active
+        m_before = tm.m
+        kept = sorted(zip(tm.row[live & ~hit].tolist(), tm.col[live & ~hit].tolist(), strict=True))
+        tm.remove_people(leavers)
+        compactions += tm.m < m_before
+        assert tm.n_active == before - len(expected)
+        now = tm.active.view(np.bool_)
+        assert sorted(zip(tm.row[now].tolist(), tm.col[now].tolist(), strict=True)) == kept
+        if symmetric:
+            np.testing.assert_array_equal(tm.degree, np.bincount(np.concatenate([tm.row[now], tm.col[now]]),
+                                                                 minlength=n))
+        else:
+            np.testing.assert_array_equal(tm.degree, np.bincount(tm.row[now], minlength=n))
+        k = int(rng.integers(0, 40))  # new ties land in the tail until the index is rebuilt
+        tm.add(rng.integers(0, n, k).astype(np.int32), rng.integers(0, n, k).astype(np.int32), rng.exponential(size=k))
+        if week % 7 == 3:
+            tm.accumulate(0.3)
+    assert compactions >= 1  # the index was rebuilt after positions moved
+
+
 def test_degree_counts_and_keys():
     assert degree_counts(np.array([0, 2, 0, 1, 2, 5])).tolist() == [2, 1, 2, 0, 0, 1]
     assert TieMatrix(4, 3, np.array([0, 0, 2], np.int32), np.arange(3, dtype=np.int32)).degree_counts().tolist() == [
@@ -185,9 +219,7 @@ def test_peer_neighbour_sums_and_new_ties():
 
 def test_remove_people_ends_peer_ties_at_either_end():
     tm = TieMatrix(5, 5, np.array([0, 2, 1, 3], np.int32), np.array([1, 3, 2, 4], np.int32), symmetric=True)
-    leaving = np.zeros(5, bool)
-    leaving[2] = True  # person 2 is the row of tie (2, 3) and the column of tie (1, 2)
-    tm.remove_people(leaving)
+    tm.remove_people(np.array([2]))  # person 2 is the row of tie (2, 3) and the column of tie (1, 2)
     assert tm.active.tolist() == [1, 0, 0, 1] and tm.degree.tolist() == [1, 1, 0, 1, 1]
 
 
