@@ -54,9 +54,8 @@ class TieMatrix:
             setattr(self, name, np.zeros(cap, dtype))
         self.m = 0
         self.degree = np.zeros(n_people, np.int32)
-        # Positions of the ties [0, _indexed) grouped by person (both ends if symmetric): (positions, starts).
-        self._by_person: tuple[np.ndarray, np.ndarray] | None = None
-        self._indexed = 0
+        # (positions, starts, k): positions of the ties [0, k) grouped by person (both ends if symmetric).
+        self._by_person: tuple[np.ndarray, np.ndarray, int] | None = None
         self.add(rows, cols, np.full(rows.size, np.inf) if thresholds is None else thresholds, flags)
 
     def _count(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -175,20 +174,20 @@ class TieMatrix:
         instead of scanning them all; ties added since the index was built (the tail) are scanned. The index
         is rebuilt when the tail passes an eighth of the ties, and after a compaction (which moves ties).
         """
-        if self._by_person is None or self.m - self._indexed > self.m // 8:
+        if self._by_person is None or self.m - self._by_person[2] > self.m // 8:
             self._build_index()
-        order, starts = self._by_person
+        order, starts, indexed = self._by_person
         low = starts.take(people)
         counts = starts.take(people + 1) - low
         offsets = np.cumsum(counts) - counts  # where each person's ties begin among those found
         found = order.take(np.repeat(low - offsets, counts) + np.arange(counts.sum()))
-        if self._indexed < self.m:
+        if indexed < self.m:
             flagged = np.zeros(self.n_people, np.bool_)
             flagged[people] = True
-            gone = flagged.take(self._row[self._indexed: self.m])
+            gone = flagged.take(self._row[indexed: self.m])
             if self.symmetric:
-                gone |= flagged.take(self._col[self._indexed: self.m])
-            found = np.concatenate([found, self._indexed + gone.nonzero()[0]])
+                gone |= flagged.take(self._col[indexed: self.m])
+            found = np.concatenate([found, indexed + gone.nonzero()[0]])
         # A tie between two of the people is found from both of its ends.
         return np.unique(found) if self.symmetric else np.sort(found)
 
@@ -200,7 +199,7 @@ class TieMatrix:
             order %= m  # an entry of the second half is the col end of the tie at that position minus m
         starts = np.zeros(self.n_people + 1, np.intp)
         np.cumsum(np.bincount(ends, minlength=self.n_people), out=starts[1:])
-        self._by_person, self._indexed = (order, starts), m
+        self._by_person = order, starts, m
 
     def _compact(self) -> None:
         keep = self.active_index()
@@ -209,7 +208,7 @@ class TieMatrix:
             arr = getattr(self, name)
             arr[:k] = arr[keep]
         self.m = k
-        self._by_person, self._indexed = None, 0  # positions moved
+        self._by_person = None  # positions moved
 
     def active_index(self) -> np.ndarray:
         """Positions of active ties."""
